@@ -1,0 +1,430 @@
+// Package flows holds ferry's integration schemes as flow files and the code
+// that reads them.
+//
+// A flow file is YAML. Its source and target blocks accept the seed
+// platform's metadata as written (api, method, id, number, pagination,
+// request fields with templated values such as {{LAST_SYNC_TIME|datetime}},
+// main_sql, limit), so a scheme moves over unchanged; ferry's own settings
+// (window, topic, rate, mode, zone) sit beside them. A file that does not
+// decode or does not validate is refused with its path, the line and the
+// cause, before anything starts.
+package flows
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed *.yaml
+var shipped embed.FS
+
+// Flow is one integration scheme: where records come from, what they become,
+// and where they land.
+type Flow struct {
+	Name      string    `yaml:"name"`
+	Title     string    `yaml:"title"`
+	Source    Source    `yaml:"source"`
+	Processor Processor `yaml:"processor"`
+	Target    Target    `yaml:"target"`
+
+	// Path is the file the flow was read from.
+	Path string `yaml:"-"`
+}
+
+// Source is the vendor API a producer polls.
+type Source struct {
+	Vendor     string         `yaml:"vendor"`
+	API        string         `yaml:"api"`
+	Method     string         `yaml:"method"`
+	ID         string         `yaml:"id"`
+	Number     string         `yaml:"number"`
+	Pagination Pagination     `yaml:"pagination"`
+	Request    []RequestField `yaml:"request"`
+	Window     Window         `yaml:"window"`
+	// Topic is the raw topic the producer publishes to.
+	Topic string `yaml:"topic"`
+	// Rate is the per-account call budget, as "5/s" or "100/min".
+	Rate Rate `yaml:"rate"`
+}
+
+// Pagination is the seed's paging metadata.
+type Pagination struct {
+	PageSize  int `yaml:"pageSize"`
+	PageStart int `yaml:"pageStart"`
+}
+
+// RequestField is one business parameter of the vendor call.
+type RequestField struct {
+	Field  string `yaml:"field"`
+	Label  string `yaml:"label"`
+	Type   string `yaml:"type"`
+	Value  string `yaml:"value"`
+	Parser string `yaml:"parser"`
+
+	tmpl *Template
+}
+
+// Window bounds the incremental windows of a producer.
+type Window struct {
+	// Max is the longest window the vendor accepts.
+	Max Duration `yaml:"max"`
+	// Lag keeps windows behind the vendor's now, so that records are
+	// visible before their window is polled.
+	Lag Duration `yaml:"lag"`
+	// Overlap starts each window this much before the last checkpoint.
+	Overlap Duration `yaml:"overlap"`
+}
+
+// Processor names the canonical entity raw records become.
+type Processor struct {
+	Entity string `yaml:"entity"`
+	// Zone is the vendor's zone, for date-time strings without one.
+	Zone Zone `yaml:"zone"`
+}
+
+// Target is where canonical records land.
+type Target struct {
+	Kind    string `yaml:"kind"`
+	Table   string `yaml:"table"`
+	Mode    string `yaml:"mode"`
+	Zone    Zone   `yaml:"zone"`
+	Limit   int    `yaml:"limit"`
+	MainSQL string `yaml:"main_sql"`
+
+	// Columns are the columns main_sql names, in order.
+	Columns []string `yaml:"-"`
+}
+
+// CanonicalTopic is the topic of the flow's canonical records.
+func (f *Flow) CanonicalTopic() string { return "canonical." + f.Processor.Entity + ".v1" }
+
+// DeadLetterTopic is the topic of records the processor could not map.
+func (f *Flow) DeadLetterTopic() string { return "dlq." + f.Name }
+
+// DedupeTopic is the compacted changelog of the processor's dedupe state.
+func (f *Flow) DedupeTopic() string { return "ferry.dedupe." + f.Name }
+
+// Load reads and validates one flow file.
+func Load(path string) (*Flow, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("flow: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Shipped returns the flow files that ship with ferry, sorted by name.
+func Shipped() ([]*Flow, error) {
+	names, err := fs.Glob(shipped, "*.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var out []*Flow
+	for _, n := range names {
+		data, err := shipped.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		f, err := Parse(filepath.Join("flows", n), data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// LoadDir reads every *.yaml flow file in dir.
+func LoadDir(dir string) ([]*Flow, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Flow
+	for _, p := range paths {
+		f, err := Load(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// Parse decodes and validates a flow file's content; path names it in
+// errors.
+func Parse(path string, data []byte) (*Flow, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
+	}
+	var f Flow
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
+	}
+	f.Path = path
+	if err := f.validate(); err != nil {
+		var ve *fieldError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("%s:%d: %s: %s", path, lineOf(&root, ve.path), ve.path, ve.cause)
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &f, nil
+}
+
+// yamlError turns yaml.v3's "yaml: line 3: …" into "line 3: …".
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return errors.New(strings.Join(te.Errors, "; "))
+	}
+	return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+}
+
+type fieldError struct{ path, cause string }
+
+func (e *fieldError) Error() string { return e.path + ": " + e.cause }
+
+func bad(path, format string, args ...any) error {
+	return &fieldError{path: path, cause: fmt.Sprintf(format, args...)}
+}
+
+var (
+	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+	// mainSQLRE takes the table and the column list of an INSERT or REPLACE.
+	mainSQLRE = regexp.MustCompile(`(?is)^\s*(?:REPLACE|INSERT)\s+INTO\s+` + "`?" + `([A-Za-z0-9_]+)` + "`?" + `\s*\(([^)]*)\)`)
+)
+
+func (f *Flow) validate() error {
+	if !nameRE.MatchString(f.Name) {
+		return bad("name", "%q must be lowercase letters, digits and _", f.Name)
+	}
+	s := &f.Source
+	switch s.Vendor {
+	case "wdt":
+	case "":
+		return bad("source.vendor", "missing")
+	default:
+		return bad("source.vendor", "unknown vendor %q (known: wdt)", s.Vendor)
+	}
+	if s.API == "" {
+		return bad("source.api", "missing")
+	}
+	if s.ID == "" {
+		return bad("source.id", "missing: the field that identifies a record")
+	}
+	if s.Pagination.PageSize <= 0 {
+		return bad("source.pagination.pageSize", "must be positive")
+	}
+	if s.Pagination.PageStart != 0 && s.Pagination.PageStart != 1 {
+		return bad("source.pagination.pageStart", "must be 0 or 1")
+	}
+	for i := range s.Request {
+		r := &s.Request[i]
+		path := fmt.Sprintf("source.request[%d]", i)
+		if r.Field == "" {
+			return bad(path+".field", "missing")
+		}
+		t, err := ParseTemplate(r.Value)
+		if err != nil {
+			return bad(path+".value", "%v", err)
+		}
+		r.tmpl = t
+	}
+	if s.Window.Max.D() <= 0 {
+		return bad("source.window.max", "must be positive")
+	}
+	if s.Window.Lag.D() < 0 || s.Window.Overlap.D() < 0 {
+		return bad("source.window", "lag and overlap must not be negative")
+	}
+	if !topicRE.MatchString(s.Topic) {
+		return bad("source.topic", "%q is not a Kafka topic name", s.Topic)
+	}
+	if s.Rate.Limit <= 0 {
+		return bad("source.rate", "missing: the vendor's call budget, as 5/s or 100/min")
+	}
+	if f.Processor.Entity == "" {
+		return bad("processor.entity", "missing: the canonical schema records become")
+	}
+	t := &f.Target
+	switch t.Kind {
+	case "mysql":
+		m := mainSQLRE.FindStringSubmatch(t.MainSQL)
+		if m == nil {
+			return bad("target.main_sql", "want INSERT or REPLACE INTO table (columns …)")
+		}
+		if t.Table == "" {
+			t.Table = m[1]
+		} else if !strings.EqualFold(t.Table, m[1]) {
+			return bad("target.main_sql", "writes to %s, but target.table is %s", m[1], t.Table)
+		}
+		for _, c := range strings.Split(m[2], ",") {
+			c = strings.Trim(strings.TrimSpace(c), "`")
+			if c == "" {
+				return bad("target.main_sql", "empty column in the column list")
+			}
+			t.Columns = append(t.Columns, c)
+		}
+		switch t.Mode {
+		case "":
+			t.Mode = "upsert"
+		case "upsert", "replace":
+		default:
+			return bad("target.mode", "%q: want upsert or replace", t.Mode)
+		}
+		if t.Limit == 0 {
+			t.Limit = 1000
+		}
+		if t.Limit < 0 {
+			return bad("target.limit", "must be positive")
+		}
+	case "":
+		return bad("target.kind", "missing")
+	default:
+		return bad("target.kind", "unknown target %q (known: mysql)", t.Kind)
+	}
+	return nil
+}
+
+// lineOf finds the line of a dotted path ("source.request[1].value") in
+// the document, or of its nearest existing parent.
+func lineOf(root *yaml.Node, path string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := n.Line
+	for _, part := range strings.Split(path, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 {
+			name = part[:i]
+			idx, _ = strconv.Atoi(strings.TrimSuffix(part[i+1:], "]"))
+		}
+		next := child(n, name)
+		if next == nil {
+			return line
+		}
+		line = next.Line
+		n = next
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n = n.Content[idx]
+			line = n.Line
+		}
+	}
+	return line
+}
+
+func child(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			if n.Content[i+1].Kind == yaml.ScalarNode {
+				return n.Content[i] // the key's line is where the value starts
+			}
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as "90s", "2m", "720h".
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 90s or 720h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Zone is a time zone name such as Asia/Shanghai.
+type Zone struct{ *time.Location }
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (z *Zone) UnmarshalYAML(n *yaml.Node) error {
+	loc, err := LoadZone(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	z.Location = loc
+	return nil
+}
+
+// Loc returns the zone, UTC when unset.
+func (z Zone) Loc() *time.Location {
+	if z.Location == nil {
+		return time.UTC
+	}
+	return z.Location
+}
+
+// LoadZone loads a zone by name; Asia/Shanghai works without tzdata.
+func LoadZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err == nil {
+		return loc, nil
+	}
+	if name == "Asia/Shanghai" {
+		return time.FixedZone("Asia/Shanghai", 8*3600), nil
+	}
+	return nil, fmt.Errorf("unknown time zone %q", name)
+}
+
+// Rate is a call budget such as "5/s" or "100/min".
+type Rate struct {
+	Limit rate.Limit
+	Text  string
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseRate(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*r = v
+	return nil
+}
+
+// ParseRate reads "N/s", "N/min" or "N/h".
+func ParseRate(s string) (Rate, error) {
+	num, unit, ok := strings.Cut(s, "/")
+	n, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || n <= 0 {
+		return Rate{}, fmt.Errorf("%q is not a rate such as 5/s or 100/min", s)
+	}
+	per := map[string]time.Duration{"s": time.Second, "min": time.Minute, "h": time.Hour}[unit]
+	if per == 0 {
+		return Rate{}, fmt.Errorf("%q: unit must be s, min or h", s)
+	}
+	return Rate{Limit: rate.Limit(n / per.Seconds()), Text: s}, nil
+}
