@@ -1,0 +1,200 @@
+// Package bus holds ferry's Kafka plumbing shared by the roles: topic set-up,
+// the writer every role publishes with, the header names ferry stamps on
+// records, and batched fetching for consumers.
+//
+// It adds no abstraction over kafka-go: roles use *kafka.Writer and
+// *kafka.Reader directly. Writers wait for acknowledgement from all in-sync
+// replicas and are never asynchronous, so a nil error from WriteMessages
+// means every message is durable; readers fetch and commit explicitly.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Header names ferry stamps on the records it publishes.
+const (
+	HeaderFlow      = "ferry-flow"       // the flow that produced the record
+	HeaderWindow    = "ferry-window"     // the producer window, "from/to" in RFC 3339
+	HeaderFetchedAt = "ferry-fetched-at" // when the producer fetched the page, RFC 3339
+	HeaderError     = "ferry-error"      // dead letters: why the record was refused
+	HeaderSource    = "ferry-source"     // dead letters: topic/partition@offset of the original
+	HeaderSchema    = "ferry-schema"     // canonical records: the schema's name
+)
+
+// Topic describes a topic ferry needs.
+type Topic struct {
+	Name       string
+	Partitions int  // default 1
+	Compacted  bool // cleanup.policy=compact: state topics keyed by flow or id
+}
+
+// EnsureTopics creates the topics that do not exist yet.
+func EnsureTopics(ctx context.Context, brokers []string, topics ...Topic) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		cfg := kafka.TopicConfig{Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: -1}
+		if cfg.NumPartitions <= 0 {
+			cfg.NumPartitions = 1
+		}
+		if t.Compacted {
+			cfg.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
+		}
+		req.Topics = append(req.Topics, cfg)
+	}
+	res, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("create topics: %w", err)
+	}
+	for name, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// NewWriter returns the writer a process publishes with: keyed records go
+// to the partition of their key, every write waits for all replicas, and
+// small batches flush at once instead of waiting for company.
+func NewWriter(brokers []string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:                   kafka.TCP(brokers...),
+		Balancer:               &kafka.Hash{},
+		RequiredAcks:           kafka.RequireAll,
+		BatchSize:              1000,
+		BatchBytes:             16 << 20,
+		BatchTimeout:           2 * time.Millisecond,
+		AllowAutoTopicCreation: false,
+		MaxAttempts:            10,
+	}
+}
+
+// NewReader returns a consumer-group reader that starts at the earliest
+// offset when the group has none, and never commits by itself.
+func NewReader(brokers []string, group, topic string) *kafka.Reader {
+	return kafka.NewReader(kafka.ReaderConfig{
+		Brokers:        brokers,
+		GroupID:        group,
+		Topic:          topic,
+		StartOffset:    kafka.FirstOffset,
+		MinBytes:       1,
+		MaxBytes:       16 << 20,
+		MaxWait:        250 * time.Millisecond,
+		CommitInterval: 0, // synchronous commits, only when asked
+		ReadBackoffMin: 10 * time.Millisecond,
+		ReadBackoffMax: 250 * time.Millisecond,
+	})
+}
+
+// FetchBatch fetches up to max messages: it blocks for the first one, then
+// takes what arrives within linger. The messages are not committed.
+func FetchBatch(ctx context.Context, r *kafka.Reader, max int, linger time.Duration) ([]kafka.Message, error) {
+	m, err := r.FetchMessage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	batch := []kafka.Message{m}
+	lctx, cancel := context.WithTimeout(ctx, linger)
+	defer cancel()
+	for len(batch) < max {
+		m, err := r.FetchMessage(lctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			break // linger over: hand over what we have
+		}
+		batch = append(batch, m)
+	}
+	return batch, nil
+}
+
+// Header returns the value of the named header, or "".
+func Header(m kafka.Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// EndOffsets returns the next offset to be written to each partition of a
+// topic (its high watermark).
+func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: %w", topic, err)
+	}
+	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
+		return nil, fmt.Errorf("metadata %s: topic not found", topic)
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range meta.Topics[0].Partitions {
+		reqs = append(reqs, kafka.LastOffsetOf(p.ID))
+	}
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return nil, fmt.Errorf("list offsets %s: %w", topic, err)
+	}
+	out := map[int]int64{}
+	for _, p := range res.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("list offsets %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		out[p.Partition] = p.LastOffset
+	}
+	return out, nil
+}
+
+// CommittedOffsets returns the offsets a consumer group has committed on
+// the given partitions of a topic (absent when none).
+func CommittedOffsets(ctx context.Context, brokers []string, group, topic string, partitions []int) (map[int]int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	res, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: partitions}})
+	if err != nil {
+		return nil, fmt.Errorf("offset fetch %s/%s: %w", group, topic, err)
+	}
+	if res.Error != nil {
+		return nil, fmt.Errorf("offset fetch %s/%s: %w", group, topic, res.Error)
+	}
+	out := map[int]int64{}
+	for _, p := range res.Topics[topic] {
+		if p.Error == nil && p.CommittedOffset >= 0 {
+			out[p.Partition] = p.CommittedOffset
+		}
+	}
+	return out, nil
+}
+
+// CaughtUp reports whether a group has committed every record of a topic
+// up to the given end offsets.
+func CaughtUp(ctx context.Context, brokers []string, group, topic string, end map[int]int64) (bool, error) {
+	var partitions []int
+	for p := range end {
+		partitions = append(partitions, p)
+	}
+	done, err := CommittedOffsets(ctx, brokers, group, topic, partitions)
+	if err != nil {
+		return false, err
+	}
+	for p, e := range end {
+		if e > 0 && done[p] < e {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// HostPort joins a host and port.
+func HostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

@@ -1,0 +1,70 @@
+package bus_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ferry-data/ferry/internal/bus"
+)
+
+func TestRoundTripThroughKfake(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := c.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: "t", Partitions: 3}, bus.Topic{Name: "state", Compacted: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: "t", Partitions: 3}); err != nil {
+		t.Fatalf("second EnsureTopics: %v", err)
+	}
+	w := bus.NewWriter(brokers)
+	defer w.Close()
+	var msgs []kafka.Message
+	for i := range 100 {
+		msgs = append(msgs, kafka.Message{Topic: "t", Key: []byte{byte(i)}, Value: []byte{byte(i)}})
+	}
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	end, err := bus.EndOffsets(ctx, brokers, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, e := range end {
+		total += e
+	}
+	if total != 100 {
+		t.Fatalf("end offsets %v", end)
+	}
+
+	r := bus.NewReader(brokers, "g", "t")
+	defer r.Close()
+	seen := map[byte]bool{}
+	for len(seen) < 100 {
+		batch, err := bus.FetchBatch(ctx, r, 50, 20*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range batch {
+			seen[m.Value[0]] = true
+		}
+		if err := r.CommitMessages(ctx, batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, err := bus.CaughtUp(ctx, brokers, "g", "t", end)
+	if err != nil || !ok {
+		t.Fatalf("caught up = %v, %v", ok, err)
+	}
+}
