@@ -1,0 +1,115 @@
+// Package checkpoint keeps each flow's producer position in Kafka: the
+// compacted topic ferry.checkpoints maps a flow's name to the end of the
+// last window whose every record Kafka has acknowledged.
+//
+// A producer commits a checkpoint only after the writes of its window
+// returned without error (acks from all in-sync replicas), so a crash at
+// any point replays at most the window in flight, never skips one.
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/internal/bus"
+)
+
+// Topic is the compacted topic of checkpoints.
+const Topic = "ferry.checkpoints"
+
+// Checkpoint is one flow's position.
+type Checkpoint struct {
+	Flow string `json:"flow"`
+	// End is the end of the last fully acknowledged window.
+	End time.Time `json:"end"`
+	// At is when the checkpoint was committed.
+	At time.Time `json:"at"`
+}
+
+// Store reads and commits checkpoints.
+type Store struct {
+	w    *kafka.Writer
+	mu   sync.Mutex
+	last map[string]Checkpoint
+}
+
+// Open creates the topic when missing and loads the latest checkpoint of
+// every flow.
+func Open(ctx context.Context, brokers []string) (*Store, error) {
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: Topic, Compacted: true}); err != nil {
+		return nil, fmt.Errorf("checkpoints: %w", err)
+	}
+	s := &Store{w: bus.NewWriter(brokers), last: map[string]Checkpoint{}}
+	s.w.Topic = Topic
+	if err := s.load(ctx, brokers); err != nil {
+		return nil, fmt.Errorf("checkpoints: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Store) load(ctx context.Context, brokers []string) error {
+	end, err := bus.EndOffsets(ctx, brokers, Topic)
+	if err != nil {
+		return err
+	}
+	for p, last := range end {
+		if last == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: Topic, Partition: p, MaxWait: 100 * time.Millisecond})
+		err := func() error {
+			defer r.Close()
+			if err := r.SetOffset(kafka.FirstOffset); err != nil {
+				return err
+			}
+			for {
+				m, err := r.FetchMessage(ctx)
+				if err != nil {
+					return fmt.Errorf("read %s/%d: %w", Topic, p, err)
+				}
+				var c Checkpoint
+				if m.Value == nil {
+					delete(s.last, string(m.Key))
+				} else if err := json.Unmarshal(m.Value, &c); err == nil {
+					s.last[string(m.Key)] = c
+				}
+				if m.Offset+1 >= last {
+					return nil
+				}
+			}
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Get returns the flow's last checkpoint.
+func (s *Store) Get(flow string) (Checkpoint, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.last[flow]
+	return c, ok
+}
+
+// Commit records that every record of the flow up to end is acknowledged.
+func (s *Store) Commit(ctx context.Context, flow string, end time.Time) error {
+	c := Checkpoint{Flow: flow, End: end.UTC(), At: time.Now().UTC()}
+	b, _ := json.Marshal(c)
+	if err := s.w.WriteMessages(ctx, kafka.Message{Key: []byte(flow), Value: b}); err != nil {
+		return fmt.Errorf("commit checkpoint %s: %w", flow, err)
+	}
+	s.mu.Lock()
+	s.last[flow] = c
+	s.mu.Unlock()
+	return nil
+}
+
+// Close flushes and closes the writer.
+func (s *Store) Close() error { return s.w.Close() }
