@@ -198,3 +198,51 @@ func CaughtUp(ctx context.Context, brokers []string, group, topic string, end ma
 
 // HostPort joins a host and port.
 func HostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
+
+// ReadAll reads a topic from its first offset up to its current end and
+// hands every message to fn, partition by partition. State topics (compacted
+// changelogs) are loaded this way at start.
+func ReadAll(ctx context.Context, brokers []string, topic string, fn func(kafka.Message)) error {
+	end, err := EndOffsets(ctx, brokers, topic)
+	if err != nil {
+		return err
+	}
+	for p, last := range end {
+		if last == 0 {
+			continue
+		}
+		if err := readPartition(ctx, brokers, topic, p, last, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func readPartition(ctx context.Context, brokers []string, topic string, p int, last int64, fn func(kafka.Message)) error {
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		return err
+	}
+	for {
+		m, err := r.FetchMessage(ctx)
+		if err != nil {
+			return fmt.Errorf("read %s/%d: %w", topic, p, err)
+		}
+		fn(m)
+		if m.Offset+1 >= last {
+			return nil
+		}
+	}
+}
+
+// DeadLetter wraps a refused message for the dead-letter topic: same key,
+// value and headers, plus the reason and where the message came from.
+func DeadLetter(m kafka.Message, topic string, reason error) kafka.Message {
+	headers := append([]kafka.Header{}, m.Headers...)
+	headers = append(headers,
+		kafka.Header{Key: HeaderError, Value: []byte(reason.Error())},
+		kafka.Header{Key: HeaderSource, Value: []byte(fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset))},
+	)
+	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: headers}
+}

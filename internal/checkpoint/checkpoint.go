@@ -53,41 +53,14 @@ func Open(ctx context.Context, brokers []string) (*Store, error) {
 }
 
 func (s *Store) load(ctx context.Context, brokers []string) error {
-	end, err := bus.EndOffsets(ctx, brokers, Topic)
-	if err != nil {
-		return err
-	}
-	for p, last := range end {
-		if last == 0 {
-			continue
+	return bus.ReadAll(ctx, brokers, Topic, func(m kafka.Message) {
+		var c Checkpoint
+		if m.Value == nil {
+			delete(s.last, string(m.Key))
+		} else if json.Unmarshal(m.Value, &c) == nil {
+			s.last[string(m.Key)] = c
 		}
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: Topic, Partition: p, MaxWait: 100 * time.Millisecond})
-		err := func() error {
-			defer r.Close()
-			if err := r.SetOffset(kafka.FirstOffset); err != nil {
-				return err
-			}
-			for {
-				m, err := r.FetchMessage(ctx)
-				if err != nil {
-					return fmt.Errorf("read %s/%d: %w", Topic, p, err)
-				}
-				var c Checkpoint
-				if m.Value == nil {
-					delete(s.last, string(m.Key))
-				} else if err := json.Unmarshal(m.Value, &c); err == nil {
-					s.last[string(m.Key)] = c
-				}
-				if m.Offset+1 >= last {
-					return nil
-				}
-			}
-		}()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	})
 }
 
 // Get returns the flow's last checkpoint.

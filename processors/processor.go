@@ -1,0 +1,175 @@
+package processors
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/schemas"
+)
+
+// Processor maps one flow's raw topic onto its canonical topic.
+type Processor struct {
+	Flow    *flows.Flow
+	Schema  *schemas.Schema
+	Brokers []string
+	Writer  *kafka.Writer
+	// BatchSize bounds the records handled per commit; default 500.
+	BatchSize int
+	Log       *slog.Logger
+	Stats     *stats.Flow
+
+	seen map[string]version
+}
+
+type version struct {
+	stamp int64  // version field, epoch ms
+	hash  uint64 // FNV-64a of the canonical encoding
+}
+
+// Group is the consumer group of a flow's processors.
+func Group(f *flows.Flow) string { return "ferry-processor-" + f.Name }
+
+// Topics are the topics a processor of the flow writes.
+func Topics(f *flows.Flow) []bus.Topic {
+	return []bus.Topic{
+		{Name: f.CanonicalTopic()},
+		{Name: f.DeadLetterTopic()},
+		{Name: f.DedupeTopic(), Compacted: true},
+	}
+}
+
+// Run processes until ctx ends.
+func (p *Processor) Run(ctx context.Context) error {
+	if p.BatchSize <= 0 {
+		p.BatchSize = 500
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Stats == nil {
+		p.Stats = &stats.Flow{}
+	}
+	if err := bus.EnsureTopics(ctx, p.Brokers, append(Topics(p.Flow), bus.Topic{Name: p.Flow.Source.Topic})...); err != nil {
+		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
+	}
+	if err := p.load(ctx); err != nil {
+		return fmt.Errorf("processor %s: load dedupe state: %w", p.Flow.Name, err)
+	}
+	r := bus.NewReader(p.Brokers, Group(p.Flow), p.Flow.Source.Topic)
+	defer r.Close()
+	for {
+		batch, err := bus.FetchBatch(ctx, r, p.BatchSize, 20*time.Millisecond)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("processor %s: fetch: %w", p.Flow.Name, err)
+		}
+		if err := p.handle(ctx, batch); err != nil {
+			return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
+		}
+		if err := r.CommitMessages(ctx, batch...); err != nil {
+			return fmt.Errorf("processor %s: commit: %w", p.Flow.Name, err)
+		}
+	}
+}
+
+func (p *Processor) load(ctx context.Context) error {
+	p.seen = map[string]version{}
+	return bus.ReadAll(ctx, p.Brokers, p.Flow.DedupeTopic(), func(m kafka.Message) {
+		if len(m.Value) == 16 {
+			p.seen[string(m.Key)] = version{
+				stamp: int64(binary.BigEndian.Uint64(m.Value)),
+				hash:  binary.BigEndian.Uint64(m.Value[8:]),
+			}
+		}
+	})
+}
+
+// handle maps a batch and publishes its outputs, dead letters and dedupe
+// changes; it returns once all of them are acknowledged.
+func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
+	var out, changes []kafka.Message
+	var dups, dead int64
+	for _, m := range batch {
+		key, value, v, err := p.canonical(m)
+		if err != nil {
+			out = append(out, p.deadLetter(m, err))
+			dead++
+			continue
+		}
+		if old, ok := p.seen[key]; ok && (v.stamp < old.stamp || v == old) {
+			dups++
+			continue
+		}
+		p.seen[key] = v
+		out = append(out, kafka.Message{
+			Topic: p.Flow.CanonicalTopic(),
+			Key:   []byte(key),
+			Value: value,
+			Headers: []kafka.Header{
+				{Key: bus.HeaderFlow, Value: []byte(p.Flow.Name)},
+				{Key: bus.HeaderSchema, Value: []byte(p.Schema.Name)},
+				{Key: bus.HeaderWindow, Value: []byte(bus.Header(m, bus.HeaderWindow))},
+			},
+		})
+		state := make([]byte, 16)
+		binary.BigEndian.PutUint64(state, uint64(v.stamp))
+		binary.BigEndian.PutUint64(state[8:], v.hash)
+		changes = append(changes, kafka.Message{Topic: p.Flow.DedupeTopic(), Key: []byte(key), Value: state})
+	}
+	if len(out) > 0 {
+		if err := p.Writer.WriteMessages(ctx, out...); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
+	if len(changes) > 0 {
+		if err := p.Writer.WriteMessages(ctx, changes...); err != nil {
+			return fmt.Errorf("dedupe changelog: %w", err)
+		}
+	}
+	p.Stats.Canonical.Add(int64(len(changes)))
+	p.Stats.Duplicates.Add(dups)
+	p.Stats.DeadLettered.Add(dead)
+	return nil
+}
+
+func (p *Processor) canonical(m kafka.Message) (key string, value []byte, v version, err error) {
+	rec, err := Map(p.Schema, m.Value, p.Flow.Processor.Zone.Loc())
+	if err != nil {
+		return "", nil, v, err
+	}
+	value, err = p.Schema.Encode(rec)
+	if err != nil {
+		return "", nil, v, err
+	}
+	switch k := rec[p.Schema.Key].(type) {
+	case int64:
+		key = strconv.FormatInt(k, 10)
+	case int32:
+		key = strconv.FormatInt(int64(k), 10)
+	case string:
+		key = k
+	default:
+		return "", nil, v, errors.New("key " + p.Schema.Key + " must be a long, int or string")
+	}
+	h := fnv.New64a()
+	h.Write(value)
+	return key, value, version{stamp: rec[p.Schema.Version].(time.Time).UnixMilli(), hash: h.Sum64()}, nil
+}
+
+func (p *Processor) deadLetter(m kafka.Message, reason error) kafka.Message {
+	p.Log.Warn("record dead-lettered", "flow", p.Flow.Name, "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason)
+	return bus.DeadLetter(m, p.Flow.DeadLetterTopic(), reason)
+}

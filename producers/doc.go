@@ -1,0 +1,43 @@
+// Package producers is ferry's polling engine: it walks a vendor's API window
+// by window and publishes every raw record to the flow's raw topic.
+//
+// # Delivery
+//
+// Each record is published keyed by its source id, with the flow, the window
+// and the fetch time as headers, by a writer that waits for all in-sync
+// replicas. A window's checkpoint (the compacted topic ferry.checkpoints)
+// moves only after every record of the window was acknowledged. A producer
+// stopped anywhere (after a page, after publishing but before the
+// acknowledgement, after the acknowledgement but before the checkpoint)
+// polls the window again when it starts: records may be published twice,
+// never skipped. The processor's dedupe and the sinks' version guard make
+// the repeats harmless.
+//
+// # Not missing records
+//
+// Windows cover [checkpoint − overlap, vendor now − lag], cut into spans no
+// longer than the vendor allows, both ends inclusive on the vendor side.
+// The lag keeps windows behind records that become visible late; the
+// overlap re-reads the last stretch of the previous pass, for records whose
+// stamp lies in the past when they appear.
+//
+// A record modified while its window is paged leaves the window (its new
+// stamp lies after the window's end) and every later record moves up one
+// place: a forward walk would skip one record per change. The engine walks
+// pages from the last to the first instead. Removals then only move records
+// into pages not yet read (they are read twice, never skipped). The walk
+// ends on page 0, whose total is compared with the total the walk started
+// from: when it grew, records entered the window during the walk and the
+// window is walked again.
+//
+// A window whose total exceeds MaxWindowRecords is split in halves until
+// each part fits; the split is logged.
+//
+// Cost: a window of one page takes one call; a window of n > 1 pages takes
+// n + 1 calls (page 0 answers the count first and is read again last).
+//
+// # Shutdown
+//
+// Run returns when its context ends; the window in flight is not
+// checkpointed, so the next start polls it again.
+package producers

@@ -1,0 +1,211 @@
+package producers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/stats"
+)
+
+// Source is what a vendor connector offers the engine: one page of a
+// window's search. Pages count from 0 whatever the vendor's base; every
+// page reports the number of records in the window.
+type Source interface {
+	Page(ctx context.Context, from, to time.Time, page int) (total int, records []json.RawMessage, err error)
+	PageSize() int
+}
+
+// Producer polls one flow.
+type Producer struct {
+	Flow        *flows.Flow
+	Source      Source
+	Writer      *kafka.Writer
+	Checkpoints *checkpoint.Store
+	// Since is where the first window starts when the flow has no
+	// checkpoint.
+	Since time.Time
+	// Now is the vendor's clock as ferry knows it; default time.Now.
+	Now func() time.Time
+	// PollInterval is the pause between passes once caught up; default 30s.
+	PollInterval time.Duration
+	// MaxWindowRecords splits windows holding more; default 20000.
+	MaxWindowRecords int
+	// MaxRewalks bounds the walks of one window whose total keeps growing;
+	// default 5.
+	MaxRewalks int
+	Log        *slog.Logger
+	Stats      *stats.Flow
+}
+
+func (p *Producer) defaults() {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.PollInterval <= 0 {
+		p.PollInterval = 30 * time.Second
+	}
+	if p.MaxWindowRecords <= 0 {
+		p.MaxWindowRecords = 20000
+	}
+	if p.MaxRewalks <= 0 {
+		p.MaxRewalks = 5
+	}
+	if p.Log == nil {
+		p.Log = slog.New(slog.DiscardHandler)
+	}
+	if p.Stats == nil {
+		p.Stats = &stats.Flow{}
+	}
+}
+
+// Run syncs, then syncs again every PollInterval, until ctx ends.
+func (p *Producer) Run(ctx context.Context) error {
+	p.defaults()
+	for {
+		if err := p.Sync(ctx); err != nil {
+			return err
+		}
+		t := time.NewTimer(p.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Sync polls every window from the checkpoint up to now − lag, and
+// checkpoints each one after all its records were acknowledged.
+func (p *Producer) Sync(ctx context.Context) error {
+	p.defaults()
+	w := p.Flow.Source.Window
+	end := p.Now().Add(-w.Lag.D()).Truncate(time.Second)
+	start := p.Since
+	if cp, ok := p.Checkpoints.Get(p.Flow.Name); ok {
+		if !cp.End.Before(end) {
+			return nil
+		}
+		start = cp.End.Add(-w.Overlap.D())
+	}
+	for from := start; from.Before(end); {
+		to := from.Add(w.Max.D())
+		if to.After(end) {
+			to = end
+		}
+		if err := p.window(ctx, from, to); err != nil {
+			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, span(from, to), err)
+		}
+		if err := p.Checkpoints.Commit(ctx, p.Flow.Name, to); err != nil {
+			return fmt.Errorf("flow %s: %w", p.Flow.Name, err)
+		}
+		p.Stats.Windows.Add(1)
+		from = to
+	}
+	return nil
+}
+
+// window walks one window, splitting it when it holds too many records.
+func (p *Producer) window(ctx context.Context, from, to time.Time) error {
+	total, first, err := p.page(ctx, from, to, 0)
+	if err != nil {
+		return err
+	}
+	if total > p.MaxWindowRecords && to.Sub(from) > time.Second {
+		mid := from.Add(to.Sub(from) / 2).Truncate(time.Second)
+		p.Log.Info("window split", "flow", p.Flow.Name, "window", span(from, to), "total", total, "max", p.MaxWindowRecords, "at", mid)
+		if err := p.window(ctx, from, mid); err != nil {
+			return err
+		}
+		return p.window(ctx, mid, to)
+	}
+	size := p.Source.PageSize()
+	for walk := 1; ; walk++ {
+		pages := (total + size - 1) / size
+		if pages <= 1 {
+			return p.publish(ctx, from, to, first)
+		}
+		// Reverse walk, ending on page 0: see the package doc.
+		var last int
+		for pg := pages - 1; pg >= 0; pg-- {
+			t, recs, err := p.page(ctx, from, to, pg)
+			if err != nil {
+				return err
+			}
+			if err := p.publish(ctx, from, to, recs); err != nil {
+				return err
+			}
+			last = t
+		}
+		if last <= total {
+			return nil
+		}
+		if walk >= p.MaxRewalks {
+			return fmt.Errorf("window kept growing over %d walks (%d → %d records)", walk, total, last)
+		}
+		p.Log.Info("window grew while walked, walking again", "flow", p.Flow.Name, "window", span(from, to), "total", total, "now", last)
+		total, first = last, nil
+	}
+}
+
+func (p *Producer) page(ctx context.Context, from, to time.Time, pg int) (int, []json.RawMessage, error) {
+	total, recs, err := p.Source.Page(ctx, from, to, pg)
+	if err != nil {
+		return 0, nil, err
+	}
+	p.Stats.Calls.Add(1)
+	p.Stats.Fetched.Add(int64(len(recs)))
+	return total, recs, nil
+}
+
+// publish writes records keyed by their id and returns once Kafka
+// acknowledged all of them.
+func (p *Producer) publish(ctx context.Context, from, to time.Time, recs []json.RawMessage) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	headers := []kafka.Header{
+		{Key: bus.HeaderFlow, Value: []byte(p.Flow.Name)},
+		{Key: bus.HeaderWindow, Value: []byte(span(from, to))},
+		{Key: bus.HeaderFetchedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
+	}
+	msgs := make([]kafka.Message, len(recs))
+	for i, r := range recs {
+		msgs[i] = kafka.Message{Topic: p.Flow.Source.Topic, Key: RecordID(r, p.Flow.Source.ID), Value: r, Headers: headers}
+	}
+	if err := p.Writer.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("publish to %s: %w", p.Flow.Source.Topic, err)
+	}
+	p.Stats.Published.Add(int64(len(msgs)))
+	return nil
+}
+
+// RecordID returns the text of a raw record's id field, or nil when the
+// record has none (the processor dead-letters such records).
+func RecordID(raw json.RawMessage, field string) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	v, ok := m[field]
+	if !ok || string(v) == "null" {
+		return nil
+	}
+	if s, err := strconv.Unquote(string(v)); err == nil {
+		return []byte(s)
+	}
+	return []byte(v)
+}
+
+func span(from, to time.Time) string {
+	return from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)
+}

@@ -1,0 +1,235 @@
+// Package wdt speaks 旺店通旗舰版 (WDT ultimate)'s direct open API: system
+// parameters in the query string, business parameters as a JSON array in
+// the body, the MD5 signature of vendors.md §3.2, 0-based pages.
+//
+// The client classifies every answer: status 0 is success; status 100 with
+// the frequency message is throttling; HTTP 5xx, timeouts, broken
+// connections and truncated bodies are transient; all of those are retried
+// with jittered exponential backoff until the context ends, so a page is
+// never skipped. Any other status is a vendor error (*APIError), returned at
+// once with the vendor's code and message. Calls stay within a per-account
+// rate limit. Secrets never reach a log or an error.
+package wdt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+)
+
+// ThrottleMessage is the message WDT answers, with status 100, when an
+// account exceeds its per-minute call budget.
+const ThrottleMessage = "超过每分钟最大调用频率限制，请稍后重试"
+
+// MaxPageSize is the largest page ferry asks for: WDT documents no hard
+// maximum and advises "200以下" (vendors.md §3.4).
+const MaxPageSize = 200
+
+// Config holds a WDT account and how to call it.
+type Config struct {
+	// URL is the full endpoint, as http://wdt.wangdian.cn/openapi.
+	URL string
+	// SID is the seller account, AppKey the application key, AppSecret
+	// the "secret:salt" pair.
+	SID, AppKey, AppSecret string
+	// Limit is the account's call budget; default 1 call per second.
+	Limit rate.Limit
+	// Timeout bounds one call; default 30s.
+	Timeout time.Duration
+	// BackoffBase and BackoffMax shape the retry waits; defaults 500ms
+	// and 30s.
+	BackoffBase, BackoffMax time.Duration
+	// Now is the clock the timestamp parameter comes from.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Client calls one WDT account.
+type Client struct {
+	cfg     Config
+	secret  string
+	salt    string
+	http    *resty.Client
+	limiter *rate.Limiter
+	log     *slog.Logger
+}
+
+// APIError is an answer with a non-zero status that is not throttling.
+type APIError struct {
+	Method  string
+	Status  int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("wdt %s: status %d: %s", e.Method, e.Status, e.Message)
+}
+
+// New returns a client for the account.
+func New(cfg Config) (*Client, error) {
+	if cfg.URL == "" || cfg.SID == "" || cfg.AppKey == "" || cfg.AppSecret == "" {
+		return nil, errors.New("wdt: URL, SID, AppKey and AppSecret are required")
+	}
+	secret, salt := SplitSecret(cfg.AppSecret)
+	if salt == "" {
+		return nil, errors.New("wdt: AppSecret must be in the secret:salt form")
+	}
+	if cfg.Limit <= 0 {
+		cfg.Limit = 1
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 500 * time.Millisecond
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		cfg:     cfg,
+		secret:  secret,
+		salt:    salt,
+		http:    resty.New().SetTimeout(cfg.Timeout),
+		limiter: rate.NewLimiter(cfg.Limit, 1),
+		log:     cfg.Logger.With("vendor", "wdt", "sid", cfg.SID),
+	}, nil
+}
+
+// Page is one page of a search.
+type Page struct {
+	// Total is the number of matches (the call asks for calc_total).
+	Total int
+	// Records are the raw records, as the vendor sent them.
+	Records []json.RawMessage
+}
+
+type envelope struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
+	Data    *struct {
+		TotalCount int               `json:"total_count"`
+		Order      []json.RawMessage `json:"order"`
+	} `json:"data"`
+}
+
+// errTransient marks failures worth retrying.
+var errTransient = errors.New("transient")
+
+// Search calls method with the business params, asking for page pageNo
+// (0-based) of pageSize records and the total count. It retries throttling
+// and transient failures until ctx ends.
+func (c *Client) Search(ctx context.Context, method string, params map[string]string, pageNo, pageSize int) (Page, error) {
+	body, err := json.Marshal([]map[string]string{params})
+	if err != nil {
+		return Page{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return Page{}, err
+		}
+		page, err := c.call(ctx, method, string(body), pageNo, pageSize)
+		if err == nil {
+			return page, nil
+		}
+		if !errors.Is(err, errTransient) {
+			return Page{}, err
+		}
+		wait := c.backoff(attempt)
+		c.log.Warn("wdt call failed, backing off", "method", method, "page_no", pageNo, "attempt", attempt+1, "wait", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Page{}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is full-jitter exponential: a random wait up to base·2^attempt,
+// capped.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.BackoffBase << min(attempt, 16)
+	if d > c.cfg.BackoffMax || d <= 0 {
+		d = c.cfg.BackoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize int) (Page, error) {
+	q := map[string]string{
+		"sid":        c.cfg.SID,
+		"key":        c.cfg.AppKey,
+		"salt":       c.salt,
+		"method":     method,
+		"v":          "1.0",
+		"timestamp":  Timestamp(c.cfg.Now()),
+		"page_no":    strconv.Itoa(pageNo),
+		"page_size":  strconv.Itoa(pageSize),
+		"calc_total": "1",
+		"body":       body,
+	}
+	q["sign"] = Sign(q, c.secret)
+	delete(q, "body")
+	resp, err := c.http.R().
+		SetContext(ctx).
+		SetQueryParams(q).
+		SetHeader("Content-Type", "application/json").
+		SetBody(body).
+		Post(c.cfg.URL)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Page{}, ctx.Err()
+		}
+		return Page{}, fmt.Errorf("%w: %v", errTransient, redact(err))
+	}
+	if code := resp.StatusCode(); code >= 500 || code == 429 {
+		return Page{}, fmt.Errorf("%w: HTTP %d", errTransient, code)
+	} else if code != 200 {
+		return Page{}, fmt.Errorf("wdt %s: HTTP %d", method, code)
+	}
+	var env envelope
+	if err := json.Unmarshal(resp.Body(), &env); err != nil {
+		return Page{}, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
+	}
+	switch {
+	case env.Status == 0 && env.Data != nil:
+		return Page{Total: env.Data.TotalCount, Records: env.Data.Order}, nil
+	case env.Status == 0:
+		return Page{}, nil
+	case env.Status == 100 && env.Message == ThrottleMessage:
+		return Page{}, fmt.Errorf("%w: throttled: status %d: %s", errTransient, env.Status, env.Message)
+	}
+	return Page{}, &APIError{Method: method, Status: env.Status, Message: env.Message}
+}
+
+// redact drops the query string (it carries the salt and signature) from
+// transport errors.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, perr := url.Parse(ue.URL)
+		if perr == nil {
+			u.RawQuery = ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,191 @@
+package sinks
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/schemas"
+)
+
+// Writer lands a batch of plain canonical records in a target, durably,
+// before it returns.
+type Writer interface {
+	Write(ctx context.Context, recs []map[string]any) error
+}
+
+// Sink drains one flow's canonical topic into a target.
+type Sink struct {
+	Flow    *flows.Flow
+	Schema  *schemas.Schema
+	Brokers []string
+	Target  Writer
+	// DeadLetters publishes refused records.
+	DeadLetters *kafka.Writer
+	// BatchSize bounds a batch; default the flow's target limit.
+	BatchSize int
+	// Linger is how long a batch waits to fill; default 50ms.
+	Linger time.Duration
+	// BackoffBase and BackoffMax shape retry waits; defaults 200ms, 30s.
+	BackoffBase, BackoffMax time.Duration
+	Log                     *slog.Logger
+	Stats                   *stats.Flow
+}
+
+// Group is the consumer group of a flow's sinks.
+func Group(f *flows.Flow) string { return "ferry-sink-" + f.Name }
+
+func (s *Sink) defaults() {
+	if s.BatchSize <= 0 {
+		s.BatchSize = s.Flow.Target.Limit
+	}
+	if s.Linger <= 0 {
+		s.Linger = 50 * time.Millisecond
+	}
+	if s.BackoffBase <= 0 {
+		s.BackoffBase = 200 * time.Millisecond
+	}
+	if s.BackoffMax <= 0 {
+		s.BackoffMax = 30 * time.Second
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.Stats == nil {
+		s.Stats = &stats.Flow{}
+	}
+}
+
+// Run drains the topic until ctx ends.
+func (s *Sink) Run(ctx context.Context) error {
+	s.defaults()
+	if err := bus.EnsureTopics(ctx, s.Brokers, bus.Topic{Name: s.Flow.CanonicalTopic()}, bus.Topic{Name: s.Flow.DeadLetterTopic()}); err != nil {
+		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
+	}
+	r := bus.NewReader(s.Brokers, Group(s.Flow), s.Flow.CanonicalTopic())
+	defer r.Close()
+	for {
+		batch, err := bus.FetchBatch(ctx, r, s.BatchSize, s.Linger)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("sink %s: fetch: %w", s.Flow.Name, err)
+		}
+		if err := s.handle(ctx, batch); err != nil {
+			return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
+		}
+		if err := r.CommitMessages(ctx, batch...); err != nil {
+			return fmt.Errorf("sink %s: commit: %w", s.Flow.Name, err)
+		}
+	}
+}
+
+func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
+	recs := make([]map[string]any, 0, len(batch))
+	origin := make([]kafka.Message, 0, len(batch))
+	var dead []kafka.Message
+	for _, m := range batch {
+		rec, err := s.Schema.Decode(m.Value)
+		if err != nil {
+			dead = append(dead, s.deadLetter(m, err))
+			continue
+		}
+		recs = append(recs, rec)
+		origin = append(origin, m)
+	}
+	err := s.write(ctx, recs)
+	var refused *permanentError
+	if errors.As(err, &refused) && len(recs) > 0 {
+		s.Log.Warn("target refused a batch, writing it row by row", "flow", s.Flow.Name, "rows", len(recs), "err", refused.err)
+		for i := range recs {
+			err := s.write(ctx, recs[i:i+1])
+			if errors.As(err, &refused) {
+				dead = append(dead, s.deadLetter(origin[i], refused.err))
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			s.Stats.Written.Add(1)
+		}
+	} else if err != nil {
+		return err
+	} else {
+		s.Stats.Written.Add(int64(len(recs)))
+	}
+	if len(dead) > 0 {
+		if err := s.DeadLetters.WriteMessages(ctx, dead...); err != nil {
+			return fmt.Errorf("dead letters: %w", err)
+		}
+		s.Stats.DeadLettered.Add(int64(len(dead)))
+	}
+	return nil
+}
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+
+// write retries transient failures until ctx ends, and reports the
+// target's refusals as *permanentError.
+func (s *Sink) write(ctx context.Context, recs []map[string]any) error {
+	for attempt := 0; ; attempt++ {
+		err := s.Target.Write(ctx, recs)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !transient(err) {
+			return &permanentError{err: err}
+		}
+		d := s.BackoffBase << min(attempt, 16)
+		if d > s.BackoffMax || d <= 0 {
+			d = s.BackoffMax
+		}
+		d = d/2 + rand.N(d/2+1)
+		s.Log.Warn("target write failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// transient tells failures worth retrying: lost connections, network
+// errors, deadlocks and lock waits. Other server errors are refusals.
+func transient(err error) bool {
+	var me *mysqldriver.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1205, 1213, 1040, 1053, 2006, 2013: // lock wait, deadlock, too many connections, shutdown, gone away, lost
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
+}
+
+func (s *Sink) deadLetter(m kafka.Message, reason error) kafka.Message {
+	s.Log.Warn("record dead-lettered", "flow", s.Flow.Name, "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "reason", reason)
+	return bus.DeadLetter(m, s.Flow.DeadLetterTopic(), reason)
+}
