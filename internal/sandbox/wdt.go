@@ -1,0 +1,617 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-data/ferry/producers/wdt"
+)
+
+// refundSearch is the one method the WDT sandbox serves.
+const refundSearch = "aftersales.refund.Refund.search"
+
+const (
+	defaultPageSize    = 40
+	maxTimestampSkew   = 120 * time.Second
+	maxRequestBodySize = 1 << 20
+)
+
+// WDTConfig configures a WDT sandbox. The zero value is a usable sandbox:
+// 500 refunds changed over the last 72 hours, and nothing changing.
+type WDTConfig struct {
+	// SID, AppKey and AppSecret are the credentials calls must carry.
+	// AppSecret has WDT's "secret:salt" form. Defaults: "ferry-sandbox",
+	// "ferry-app", "ferry-secret:ferry-salt".
+	SID, AppKey, AppSecret string
+	// Seed seeds every random choice (math/rand/v2 PCG).
+	Seed int64
+	// Records is how many refunds exist at start (default 500).
+	Records int
+	// Since is where the start refunds' modified stamps begin; they spread
+	// over [Since, Now()). Default Now()-72h.
+	Since time.Time
+	// Now is the sandbox's clock (default time.Now). Everything that moves
+	// (changes, visibility, quotas, timestamp checks, Date headers) follows
+	// it; only Faults.SlowDelay is wall time.
+	Now func() time.Time
+	// MutationsPerSecond is how many existing refunds are modified per
+	// second of clock time.
+	MutationsPerSecond float64
+	// CreationsPerSecond is how many new refunds appear per second of clock
+	// time.
+	CreationsPerSecond float64
+	// MutationsPerCall is how many refunds a page call modifies before it
+	// answers, chosen among those the caller has already passed: matches of
+	// the requested window at positions before the page's offset. Page 0
+	// modifies nothing.
+	MutationsPerCall int
+	// VisibilityLag bounds how long a change stays invisible to queries: each
+	// create or modify shows after a random delay in [0, VisibilityLag]
+	// after its modified stamp. Until then queries see the previous version.
+	VisibilityLag time.Duration
+	// CallsPerMinute is the quota per clock minute (0 means unlimited).
+	// Calls over it get the throttle envelope.
+	CallsPerMinute int
+	// MaxPageSize is the largest page_size accepted (default 200).
+	MaxPageSize int
+	// MaxWindow is the longest modified_from..modified_to span accepted
+	// (default 30 days).
+	MaxWindow time.Duration
+	// Faults are the injected failures; SetFaults changes them later.
+	Faults
+}
+
+func (c WDTConfig) withDefaults() WDTConfig {
+	if c.SID == "" {
+		c.SID = "ferry-sandbox"
+	}
+	if c.AppKey == "" {
+		c.AppKey = "ferry-app"
+	}
+	if c.AppSecret == "" {
+		c.AppSecret = "ferry-secret:ferry-salt"
+	}
+	if c.Records <= 0 {
+		c.Records = 500
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Since.IsZero() {
+		c.Since = c.Now().Add(-72 * time.Hour)
+	}
+	if c.MaxPageSize <= 0 {
+		c.MaxPageSize = 200
+	}
+	if c.MaxWindow <= 0 {
+		c.MaxWindow = 30 * 24 * time.Hour
+	}
+	c.Faults = c.Faults.withDefaults()
+	return c
+}
+
+// WDTStats counts what a WDT sandbox did. Every call is counted in Calls
+// and in exactly one of Served, Throttled, Failed and Rejected.
+type WDTStats struct {
+	Calls     int // requests received
+	Served    int // answered with status 0
+	Throttled int // answered with the throttle envelope (quota or ThrottleRate)
+	Failed    int // injected failures (502, 504, truncated body)
+	Rejected  int // validation errors (status 100 with a reason)
+	Mutations int // refunds modified, by any cause
+	Creations int // refunds created after the start
+}
+
+// WDT is an in-process stand-in for 旺店通旗舰版's direct open API serving
+// aftersales.refund.Refund.search. It is an http.Handler and safe for
+// concurrent use.
+type WDT struct {
+	mu     sync.Mutex
+	cfg    WDTConfig
+	secret string
+	salt   string
+	rng    *rand.Rand
+	store  *refundStore
+	faults Faults
+	frozen bool
+	stats  WDTStats
+
+	last           time.Time // clock time clock-driven changes were applied up to
+	mutDue, newDue float64   // fractional changes carried to the next tick
+
+	minute      time.Time // the clock minute minuteCalls counts
+	minuteCalls int
+}
+
+// NewWDT builds a sandbox with cfg's defaults filled in and its start
+// refunds generated.
+func NewWDT(cfg WDTConfig) *WDT {
+	cfg = cfg.withDefaults()
+	secret, salt := wdt.SplitSecret(cfg.AppSecret)
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed_7d7))
+	now := cfg.Now()
+	s := &WDT{
+		cfg:    cfg,
+		secret: secret,
+		salt:   salt,
+		rng:    rng,
+		store:  newRefundStore(rng, cfg.VisibilityLag),
+		faults: cfg.Faults,
+		last:   now,
+	}
+	s.store.seed(cfg.Records, cfg.Since, now)
+	return s
+}
+
+// Config returns the configuration in force, defaults filled in, so callers
+// learn the credentials.
+func (s *WDT) Config() WDTConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.Faults = s.faults
+	return c
+}
+
+// SetFaults replaces the injected failures from now on.
+func (s *WDT) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.withDefaults()
+}
+
+// Freeze stops every unprompted change: clock-driven mutations and
+// creations and per-call mutations. Mutate still works; faults and
+// throttling stay as configured.
+func (s *WDT) Freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	s.frozen = true
+}
+
+// Mutate modifies n distinct random refunds (all of them if n is larger),
+// stamped with the clock's now.
+func (s *WDT) Mutate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	n = min(n, len(s.store.entries))
+	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
+		s.modify(s.store.entries[i], now)
+	}
+}
+
+// Truth returns every refund's latest version, visible to queries or not,
+// as the API would render it, sorted by refund_id. Values are what
+// json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
+// changes due by now are applied first.
+func (s *WDT) Truth() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	all := make([]*refund, len(s.store.entries))
+	for i, e := range s.store.entries {
+		all[i] = e.cur
+	}
+	b, err := json.Marshal(all)
+	s.mu.Unlock()
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal refunds: %v", err)) // plain data: cannot happen
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal refunds: %v", err))
+	}
+	return out
+}
+
+// Stats returns the counters so far.
+func (s *WDT) Stats() WDTStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP answers one call of the direct API (vendors.md §3.2–3.5) on any
+// path.
+func (s *WDT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
+	if err == nil && len(body) > maxRequestBodySize {
+		err = errors.New("body too large")
+	}
+	rep := s.handle(r.Method, r.URL.Query(), body, err)
+	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
+		return // the caller has gone
+	}
+	h := w.Header()
+	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
+	h.Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.code)
+	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+}
+
+// reply is an answer decided under the lock and written after it.
+type reply struct {
+	code        int
+	contentType string
+	body        []byte
+	delay       time.Duration // wall time to wait before answering
+	date        time.Time
+}
+
+// handle decides the answer to one call.
+func (s *WDT) handle(method string, q url.Values, body []byte, bodyErr error) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	s.stats.Calls++
+
+	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
+		s.stats.Throttled++
+		return jsonReply(now, envelope{Status: 100, Message: throttleMessage})
+	}
+	if s.chance(s.faults.FailRate) {
+		s.stats.Failed++
+		switch failure(s.rng.IntN(int(failureKinds))) {
+		case failBadGateway:
+			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
+		case failGatewayTimeout:
+			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
+		default: // failTruncated: the answer the call would have had, cut
+			rep := s.answer(method, q, body, bodyErr, now, false).reply
+			rep.body = rep.body[:len(rep.body)/2]
+			return rep
+		}
+	}
+	rep := s.answer(method, q, body, bodyErr, now, !s.frozen)
+	if rep.rejected {
+		s.stats.Rejected++
+	} else {
+		s.stats.Served++
+	}
+	return rep.reply
+}
+
+// outcome is a call's answer and whether validation refused it.
+type outcome struct {
+	reply
+	rejected bool
+}
+
+// answer validates the call and, if it is good, pages the refunds; with
+// mutate, the call first modifies refunds it has already passed.
+func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, now time.Time, mutate bool) outcome {
+	req, err := s.parse(method, q, body, bodyErr, now)
+	if err != nil {
+		return outcome{reply: jsonReply(now, envelope{Status: 100, Message: err.Error()}), rejected: true}
+	}
+	if mutate && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(req, now)
+	}
+	matches := s.search(req, now)
+	data := &searchData{Order: []*refund{}}
+	if req.calcTotal {
+		n := len(matches)
+		data.TotalCount = &n
+	}
+	if off := req.pageNo * req.pageSize; off < len(matches) {
+		for _, e := range matches[off:min(off+req.pageSize, len(matches))] {
+			data.Order = append(data.Order, e.shown)
+		}
+	}
+	return outcome{reply: jsonReply(now, envelope{Data: data})}
+}
+
+// mutatePassed modifies up to MutationsPerCall refunds the caller has paged
+// past: the classic "record moves to the end while you page" trap.
+func (s *WDT) mutatePassed(req request, now time.Time) {
+	matches := s.search(req, now)
+	passed := min(req.pageNo*req.pageSize, len(matches))
+	n := min(s.cfg.MutationsPerCall, passed)
+	for _, i := range s.rng.Perm(passed)[:n] {
+		s.modify(matches[i], now)
+	}
+}
+
+// search returns the visible refunds matching req, in the API's order:
+// modified ascending, then refund_id.
+func (s *WDT) search(req request, now time.Time) []*entry {
+	var out []*entry
+	for _, e := range s.store.entries {
+		r := e.visible(now)
+		if r == nil || !req.matches(r) {
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *entry) int {
+		if c := compareInt(a.shown.Modified, b.shown.Modified); c != 0 {
+			return c
+		}
+		return compareInt(a.shown.RefundID, b.shown.RefundID)
+	})
+	return out
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (s *WDT) modify(e *entry, at time.Time) {
+	s.store.modify(e, at)
+	s.stats.Mutations++
+}
+
+// tick applies the clock-driven changes due between the last tick and now,
+// stamped at random instants in that interval, so that what happens depends
+// only on the clock and the seed.
+func (s *WDT) tick(now time.Time) {
+	span := now.Sub(s.last)
+	if span <= 0 {
+		return
+	}
+	if s.frozen {
+		s.last = now
+		return
+	}
+	secs := span.Seconds()
+	s.mutDue += secs * s.cfg.MutationsPerSecond
+	s.newDue += secs * s.cfg.CreationsPerSecond
+	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
+	s.mutDue -= mutations
+	s.newDue -= creations
+
+	type event struct {
+		at     time.Time
+		create bool
+	}
+	events := make([]event, 0, int(mutations+creations))
+	for i := range int(mutations + creations) {
+		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
+		events = append(events, event{at: at, create: i >= int(mutations)})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.create {
+			s.store.create(ev.at)
+			s.stats.Creations++
+			continue
+		}
+		s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
+	}
+	s.last = now
+}
+
+// overQuota counts the call against its clock minute and reports whether
+// the minute's quota is spent.
+func (s *WDT) overQuota(now time.Time) bool {
+	if s.cfg.CallsPerMinute <= 0 {
+		return false
+	}
+	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
+		s.minute, s.minuteCalls = m, 0
+	}
+	s.minuteCalls++
+	return s.minuteCalls > s.cfg.CallsPerMinute
+}
+
+func (s *WDT) chance(p float64) bool {
+	return p > 0 && s.rng.Float64() < p
+}
+
+// request is a validated search call.
+type request struct {
+	window    bool // modified_from/modified_to given
+	from, to  int64
+	statuses  map[int]bool    // nil: any
+	refundNos map[string]bool // nil: any
+	pageNo    int
+	pageSize  int
+	calcTotal bool
+}
+
+func (req request) matches(r *refund) bool {
+	if req.window {
+		if sec := r.Modified / 1000; sec < req.from || sec > req.to {
+			return false
+		}
+	}
+	if req.statuses != nil && !req.statuses[r.Status] {
+		return false
+	}
+	if req.refundNos != nil && !req.refundNos[r.RefundNo] {
+		return false
+	}
+	return true
+}
+
+// rejection is a validation error; its text is the message clients get.
+type rejection string
+
+func (r rejection) Error() string { return string(r) }
+
+func reject(format string, args ...any) error {
+	return rejection(fmt.Sprintf(format, args...))
+}
+
+// parse validates a call in the vendor's order (system params, signature,
+// paging, business params) and returns the search it asks for.
+func (s *WDT) parse(method string, q url.Values, body []byte, bodyErr error, now time.Time) (request, error) {
+	var req request
+	if method != http.MethodPost {
+		return req, reject("请求方式错误，仅支持POST")
+	}
+	if bodyErr != nil {
+		return req, reject("读取请求体失败")
+	}
+	switch {
+	case q.Get("method") != refundSearch:
+		return req, reject("接口名称无效: %s", q.Get("method"))
+	case q.Get("sid") == "" || q.Get("sid") != s.cfg.SID:
+		return req, reject("卖家账号sid无效")
+	case q.Get("key") == "" || q.Get("key") != s.cfg.AppKey:
+		return req, reject("appkey无效")
+	case q.Get("salt") != s.salt:
+		return req, reject("salt无效")
+	case q.Get("v") != "1.0":
+		return req, reject("版本号v无效，应为1.0")
+	}
+	ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+	if err != nil || now.Sub(wdt.Epoch.Add(time.Duration(ts)*time.Second)).Abs() > maxTimestampSkew {
+		return req, reject("timestamp无效，与服务器时间相差不能超过120秒")
+	}
+	params := make(map[string]string, len(q)+1)
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	params["body"] = string(body)
+	if q.Get("sign") != wdt.Sign(params, s.secret) {
+		return req, reject("签名错误")
+	}
+
+	req.pageSize = defaultPageSize
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return req, reject("page_size参数错误")
+		}
+		if n > s.cfg.MaxPageSize {
+			return req, reject("page_size超过最大值%d", s.cfg.MaxPageSize)
+		}
+		req.pageSize = n
+	}
+	if v := q.Get("page_no"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return req, reject("page_no参数错误")
+		}
+		req.pageNo = n
+	}
+	req.calcTotal = q.Get("calc_total") == "1"
+
+	return req, s.parseParams(&req, body)
+}
+
+// parseParams reads the business params, the first positional arg of the
+// body's JSON array.
+func (s *WDT) parseParams(req *request, body []byte) error {
+	var args []map[string]any
+	if err := json.Unmarshal(body, &args); err != nil || len(args) == 0 || args[0] == nil {
+		return reject("参数格式错误，请求体应为JSON数组: [{...}]")
+	}
+	p := args[0]
+
+	if nos := listParam(p["refund_no"]); len(nos) > 0 {
+		req.refundNos = map[string]bool{}
+		for _, no := range nos {
+			req.refundNos[no] = true
+		}
+	}
+	if v, ok := p["status"]; ok && v != nil && v != "" {
+		req.statuses = map[int]bool{}
+		for _, f := range listParam(v) {
+			n, err := strconv.Atoi(f)
+			if err != nil {
+				return reject("status参数错误: %s", f)
+			}
+			req.statuses[n] = true
+		}
+	}
+
+	from, to := stringParam(p["modified_from"]), stringParam(p["modified_to"])
+	if from == "" && to == "" && req.refundNos != nil {
+		return nil // a number filter stands in for the time range
+	}
+	if from == "" || to == "" {
+		return reject("参数中必须包含起止时间")
+	}
+	f, err1 := time.ParseInLocation(dateTimeLayout, from, cst)
+	t, err2 := time.ParseInLocation(dateTimeLayout, to, cst)
+	switch {
+	case err1 != nil || err2 != nil:
+		return reject("时间格式错误，应为yyyy-MM-dd HH:mm:ss")
+	case f.After(t):
+		return reject("开始时间不能晚于结束时间")
+	case t.Sub(f) > s.cfg.MaxWindow:
+		return reject("请求时间最大跨度为%s", spanText(s.cfg.MaxWindow))
+	}
+	req.window, req.from, req.to = true, f.Unix(), t.Unix()
+	return nil
+}
+
+// spanText renders a window cap as the vendor words it ("30天").
+func spanText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d天", d/(24*time.Hour))
+	}
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d小时", d/time.Hour)
+	}
+	return d.String()
+}
+
+func stringParam(v any) string {
+	switch v := v.(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return ""
+}
+
+// listParam reads a comma-separated string, a number or an array of them.
+func listParam(v any) []string {
+	var out []string
+	if xs, ok := v.([]any); ok {
+		for _, x := range xs {
+			out = append(out, listParam(x)...)
+		}
+		return out
+	}
+	for _, f := range strings.Split(stringParam(v), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// envelope is WDT's response wrapper.
+type envelope struct {
+	Status  int         `json:"status"`
+	Message string      `json:"message,omitempty"`
+	Data    *searchData `json:"data,omitempty"`
+}
+
+type searchData struct {
+	TotalCount *int      `json:"total_count,omitempty"`
+	Order      []*refund `json:"order"`
+}
+
+func jsonReply(now time.Time, env envelope) reply {
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
+	}
+	return reply{code: http.StatusOK, contentType: "application/json;charset=utf-8", body: b, date: now}
+}

@@ -1,0 +1,486 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/wdt"
+)
+
+var (
+	cst   = time.FixedZone("CST", 8*3600)
+	start = time.Date(2024, 6, 1, 12, 0, 0, 0, cst)
+)
+
+const throttleMessage = "超过每分钟最大调用频率限制，请稍后重试"
+
+// fixture is a sandbox on a settable clock, served over HTTP.
+type fixture struct {
+	t     *testing.T
+	clock *sandbox.Clock
+	wdt   *sandbox.WDT
+	srv   *httptest.Server
+}
+
+func newFixture(t *testing.T, cfg sandbox.WDTConfig) *fixture {
+	t.Helper()
+	clock := sandbox.NewClock(start)
+	cfg.Now = clock.Now
+	s := sandbox.NewWDT(cfg)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &fixture{t: t, clock: clock, wdt: s, srv: srv}
+}
+
+// call is one search call; the zero value asks for page 0 of the last 72 h.
+type call struct {
+	pageNo, pageSize int                // page_size 0: not sent
+	calcTotal        bool               //
+	params           map[string]any     // nil: the default window
+	timestamp        time.Time          // zero: the sandbox's now
+	tamper           func(q url.Values) // runs after signing
+	ctx              context.Context    // nil: background
+}
+
+func window(from, to time.Time) map[string]any {
+	return map[string]any{
+		"modified_from": from.In(cst).Format(time.DateTime),
+		"modified_to":   to.In(cst).Format(time.DateTime),
+	}
+}
+
+// do signs and sends c as ferry's connector would (vendors.md §3.2).
+func (f *fixture) do(c call) (*http.Response, []byte, error) {
+	f.t.Helper()
+	cfg := f.wdt.Config()
+	secret, salt := wdt.SplitSecret(cfg.AppSecret)
+	if c.params == nil {
+		c.params = window(start.Add(-72*time.Hour), start)
+	}
+	if c.timestamp.IsZero() {
+		c.timestamp = f.clock.Now()
+	}
+	body, err := json.Marshal([]any{c.params})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	q := url.Values{}
+	q.Set("sid", cfg.SID)
+	q.Set("key", cfg.AppKey)
+	q.Set("salt", salt)
+	q.Set("method", "aftersales.refund.Refund.search")
+	q.Set("v", "1.0")
+	q.Set("timestamp", wdt.Timestamp(c.timestamp))
+	q.Set("page_no", strconv.Itoa(c.pageNo))
+	if c.pageSize > 0 {
+		q.Set("page_size", strconv.Itoa(c.pageSize))
+	}
+	if c.calcTotal {
+		q.Set("calc_total", "1")
+	}
+	params := map[string]string{"body": string(body)}
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	q.Set("sign", wdt.Sign(params, secret))
+	if c.tamper != nil {
+		c.tamper(q)
+	}
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/openapi?"+q.Encode(), bytes.NewReader(body))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+type envelope struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
+	Data    struct {
+		TotalCount *int             `json:"total_count"`
+		Order      []map[string]any `json:"order"`
+	} `json:"data"`
+}
+
+// search makes a call that must get a well-formed HTTP 200 envelope.
+func (f *fixture) search(c call) envelope {
+	f.t.Helper()
+	resp, b, err := f.do(c)
+	if err != nil {
+		f.t.Fatalf("call: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		f.t.Fatalf("decode %s: %v", b, err)
+	}
+	return env
+}
+
+// page makes a call that must succeed and returns its refunds.
+func (f *fixture) page(c call) envelope {
+	f.t.Helper()
+	env := f.search(c)
+	if env.Status != 0 {
+		f.t.Fatalf("status %d: %s", env.Status, env.Message)
+	}
+	return env
+}
+
+func id(r map[string]any) int64 { return int64(r["refund_id"].(float64)) }
+
+func ids(rs []map[string]any) map[int64]bool {
+	out := map[int64]bool{}
+	for _, r := range rs {
+		out[id(r)] = true
+	}
+	return out
+}
+
+func TestSearchPagesFromZeroWithTotal(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 1, Records: 95})
+
+	var all []map[string]any
+	for p, want := range []int{40, 40, 15, 0} {
+		env := f.page(call{pageNo: p, pageSize: 40, calcTotal: true})
+		if env.Data.TotalCount == nil || *env.Data.TotalCount != 95 {
+			t.Fatalf("page %d: total_count = %v, want 95", p, env.Data.TotalCount)
+		}
+		if len(env.Data.Order) != want {
+			t.Fatalf("page %d: %d refunds, want %d", p, len(env.Data.Order), want)
+		}
+		all = append(all, env.Data.Order...)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		am, bm := a["modified"].(float64), b["modified"].(float64)
+		if am > bm || am == bm && id(a) >= id(b) {
+			t.Fatalf("refunds %d and %d out of order", id(a), id(b))
+		}
+	}
+	truth := f.wdt.Truth()
+	if got, want := ids(all), ids(truth); len(all) != 95 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("walk saw %d refunds (%d distinct), truth holds %d", len(all), len(got), len(want))
+	}
+	if !reflect.DeepEqual(all[0], truthOf(truth, id(all[0]))) {
+		t.Fatalf("served refund differs from Truth:\n%v\n%v", all[0], truthOf(truth, id(all[0])))
+	}
+
+	r := all[0]
+	if no, _ := r["refund_no"].(string); !strings.HasPrefix(no, "TK") {
+		t.Errorf("refund_no = %q", no)
+	}
+	if d, _ := r["detail_list"].([]any); len(d) < 1 || len(d) > 3 {
+		t.Errorf("detail_list has %d items", len(d))
+	}
+	if a, ok := r["amount_detail_list"].([]any); !ok || len(a) != 0 {
+		t.Errorf("amount_detail_list = %v", r["amount_detail_list"])
+	}
+	stamp := time.UnixMilli(int64(r["modified"].(float64))).In(cst).Format(time.DateTime)
+	if r["modified_date"] != stamp {
+		t.Errorf("modified_date %v, modified %s", r["modified_date"], stamp)
+	}
+
+	resp, b, err := f.do(call{pageSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte("total_count")) {
+		t.Errorf("total_count sent without calc_total: %.200s", b)
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !d.Equal(start) {
+		t.Errorf("Date = %q, want the sandbox clock %v", resp.Header.Get("Date"), start)
+	}
+	if env := f.page(call{}); len(env.Data.Order) != 40 {
+		t.Errorf("default page_size gave %d refunds, want 40", len(env.Data.Order))
+	}
+	if s := f.wdt.Stats(); s.Calls != 6 || s.Served != 6 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func truthOf(truth []map[string]any, id int64) map[string]any {
+	for _, r := range truth {
+		if int64(r["refund_id"].(float64)) == id {
+			return r
+		}
+	}
+	return nil
+}
+
+func TestValidationErrors(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 10})
+	cases := []struct {
+		name string
+		call call
+		want string
+	}{
+		{"bad sign", call{tamper: func(q url.Values) { q.Set("sign", strings.Repeat("0", 32)) }}, "签名错误"},
+		{"unsigned param", call{tamper: func(q url.Values) { q.Set("page_no", "1") }}, "签名错误"},
+		{"stale timestamp", call{timestamp: start.Add(-121 * time.Second)}, "timestamp无效"},
+		{"wrong salt", call{tamper: func(q url.Values) { q.Set("salt", "x") }}, "salt无效"},
+		{"wrong method", call{tamper: func(q url.Values) { q.Set("method", "trade.Trade.search") }}, "接口名称无效"},
+		{"window over 30 days", call{params: window(start.Add(-31*24*time.Hour), start)}, "请求时间最大跨度为30天"},
+		{"no window", call{params: map[string]any{"status": 30}}, "参数中必须包含起止时间"},
+		{"half a window", call{params: map[string]any{"modified_from": "2024-06-01 00:00:00"}}, "参数中必须包含起止时间"},
+		{"page too big", call{pageSize: 201}, "page_size超过最大值200"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := f.search(c.call)
+			if env.Status != 100 || !strings.HasPrefix(env.Message, c.want) {
+				t.Fatalf("got status %d %q, want 100 %q", env.Status, env.Message, c.want)
+			}
+		})
+	}
+	if s := f.wdt.Stats(); s.Rejected != len(cases) || s.Served != 0 {
+		t.Errorf("stats = %+v", s)
+	}
+	// A timestamp 119 s off is fine; so is a 30-day window.
+	f.page(call{timestamp: start.Add(119 * time.Second), params: window(start.Add(-30*24*time.Hour), start)})
+}
+
+// walk pages forward from page 0 until a short page, as a naive client does.
+func (f *fixture) walk(params map[string]any) []map[string]any {
+	var all []map[string]any
+	for p := 0; ; p++ {
+		env := f.page(call{pageNo: p, pageSize: 10, params: params})
+		all = append(all, env.Data.Order...)
+		if len(env.Data.Order) < 10 {
+			return all
+		}
+	}
+}
+
+func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 3, Records: 100, MutationsPerCall: 1})
+	w := window(start.Add(-73*time.Hour), start.Add(time.Hour))
+
+	seen := ids(f.walk(w))
+	var missed []int64
+	for _, r := range f.wdt.Truth() {
+		if !seen[id(r)] {
+			missed = append(missed, id(r))
+		}
+	}
+	if len(missed) == 0 {
+		t.Fatal("a forward walk saw every refund; the trap is not set")
+	}
+	if f.wdt.Stats().Mutations == 0 {
+		t.Fatal("no per-call mutations")
+	}
+	t.Logf("forward walk missed %d of 100 refunds", len(missed))
+
+	f.wdt.Freeze()
+	before := f.wdt.Stats().Mutations
+	if got := f.walk(w); len(got) != 100 || len(ids(got)) != 100 {
+		t.Fatalf("after Freeze a walk saw %d refunds (%d distinct), want 100", len(got), len(ids(got)))
+	}
+	if after := f.wdt.Stats().Mutations; after != before {
+		t.Fatalf("Freeze left per-call mutations on: %d → %d", before, after)
+	}
+}
+
+func TestVisibilityLagHidesFreshChanges(t *testing.T) {
+	const lag = 10 * time.Minute
+	f := newFixture(t, sandbox.WDTConfig{Seed: 4, Records: 50, VisibilityLag: lag})
+	now := window(start, start) // modified within the current second
+
+	f.wdt.Mutate(1)
+	var changed map[string]any
+	for _, r := range f.wdt.Truth() {
+		if int64(r["modified"].(float64)) == start.UnixMilli() {
+			changed = r
+		}
+	}
+	if changed == nil {
+		t.Fatal("Mutate(1) changed nothing in Truth")
+	}
+	if got := f.page(call{params: now}).Data.Order; len(got) != 0 {
+		t.Fatalf("a change showed at once despite the lag: %v", got[0]["refund_id"])
+	}
+	// Until it shows, queries see the old version.
+	byNo := map[string]any{"refund_no": changed["refund_no"]}
+	if got := f.page(call{params: byNo}).Data.Order; len(got) != 1 || got[0]["modified"] == changed["modified"] {
+		t.Fatalf("by refund_no before the lag: %v", got)
+	}
+
+	f.clock.Advance(lag)
+	got := f.page(call{params: now}).Data.Order
+	if len(got) != 1 || !reflect.DeepEqual(got[0], changed) {
+		t.Fatalf("after the lag the window holds %d refunds, want the changed one", len(got))
+	}
+}
+
+func TestThrottleRateAndSetFaults(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	for range 3 {
+		env := f.search(call{pageNo: 1, pageSize: 2})
+		if env.Status != 100 || env.Message != throttleMessage {
+			t.Fatalf("got %d %q, want the throttle envelope", env.Status, env.Message)
+		}
+	}
+	if s := f.wdt.Stats(); s.Throttled != 3 || s.Mutations != 0 {
+		t.Fatalf("stats = %+v; want 3 throttled and no mutations", s)
+	}
+	f.wdt.SetFaults(sandbox.Faults{})
+	f.page(call{})
+}
+
+func TestFailRateGivesEveryFailure(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{
+		Seed: 6, Records: 30, MutationsPerCall: 3,
+		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
+	})
+	kinds := map[string]int{}
+	for range 30 {
+		resp, b, err := f.do(call{pageNo: 1, pageSize: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusBadGateway:
+			kinds["502"]++
+		case resp.StatusCode == http.StatusGatewayTimeout:
+			kinds["504"]++
+		case resp.StatusCode == http.StatusOK && !json.Valid(b) && bytes.HasPrefix(b, []byte(`{"status":0`)):
+			kinds["truncated"]++
+		default:
+			t.Fatalf("unexpected answer: HTTP %d %.100s", resp.StatusCode, b)
+		}
+	}
+	if len(kinds) != 3 {
+		t.Fatalf("failure kinds seen: %v", kinds)
+	}
+	if s := f.wdt.Stats(); s.Failed != 30 || s.Mutations != 0 {
+		t.Fatalf("stats = %+v; want 30 failed and no mutations", s)
+	}
+}
+
+func TestSlowFailureEndsWithTheCaller(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 7, Records: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+	timedOut := false
+	for i := 0; i < 20 && !timedOut; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		_, _, err := f.do(call{ctx: ctx})
+		cancel()
+		timedOut = errors.Is(err, context.DeadlineExceeded)
+	}
+	if !timedOut {
+		t.Fatal("no slow 504 in 20 failures")
+	}
+	// httptest's Close waits for running handlers: it returns only if the
+	// slow one noticed its caller left.
+	closed := make(chan struct{})
+	go func() { f.srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow 504 handler kept running after its caller left")
+	}
+}
+
+func TestCallsPerMinuteQuota(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 8, Records: 5, CallsPerMinute: 3})
+	for range 3 {
+		f.page(call{})
+	}
+	if env := f.search(call{}); env.Status != 100 || env.Message != throttleMessage {
+		t.Fatalf("fourth call in the minute: %d %q", env.Status, env.Message)
+	}
+	f.clock.Advance(time.Minute)
+	f.page(call{})
+	if s := f.wdt.Stats(); s.Served != 4 || s.Throttled != 1 {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+func TestClockDrivenChanges(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 9, Records: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f.clock.Advance(10 * time.Second)
+	f.page(call{})
+	if s := f.wdt.Stats(); s.Mutations != 20 || s.Creations != 5 {
+		t.Fatalf("after 10 s: stats = %+v, want 20 mutations and 5 creations", s)
+	}
+	f.clock.Advance(time.Second)
+	f.page(call{})
+	if s := f.wdt.Stats(); s.Creations != 5 {
+		t.Fatalf("half a creation was applied: %+v", s)
+	}
+	f.clock.Advance(time.Second)
+	truth := f.wdt.Truth()
+	if s := f.wdt.Stats(); s.Creations != 6 || len(truth) != 26 {
+		t.Fatalf("after 12 s: stats = %+v, %d refunds", s, len(truth))
+	}
+	for i := 1; i < len(truth); i++ {
+		if id(truth[i]) <= id(truth[i-1]) {
+			t.Fatal("Truth not sorted by refund_id")
+		}
+	}
+	newest := truth[len(truth)-1]
+	if id(newest) != id(truth[19])+6 {
+		t.Errorf("new refunds do not take the next ids: %d after %d", id(newest), id(truth[19]))
+	}
+	// Changes land between the calls, never after the clock.
+	if m := int64(newest["modified"].(float64)); m > f.clock.Now().UnixMilli() || m <= start.UnixMilli() {
+		t.Errorf("new refund stamped %d, outside (start, now]", m)
+	}
+
+	f.wdt.Freeze()
+	before := f.wdt.Stats()
+	f.clock.Advance(time.Hour)
+	f.page(call{params: window(start, f.clock.Now())})
+	if after := f.wdt.Stats(); after.Mutations != before.Mutations || after.Creations != before.Creations {
+		t.Fatalf("changes after Freeze: %+v → %+v", before, after)
+	}
+}
+
+func TestSameSeedSameData(t *testing.T) {
+	run := func(seed int64) []map[string]any {
+		clock := sandbox.NewClock(start)
+		s := sandbox.NewWDT(sandbox.WDTConfig{Seed: seed, Records: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		clock.Advance(90 * time.Second)
+		s.Mutate(3)
+		return s.Truth()
+	}
+	a, b := run(42), run(42)
+	if len(a) != 245 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("same seed, different data (%d and %d refunds)", len(a), len(b))
+	}
+	if reflect.DeepEqual(a, run(43)) {
+		t.Fatal("different seeds, same data")
+	}
+}
+
+func TestConfigFillsDefaults(t *testing.T) {
+	c := sandbox.NewWDT(sandbox.WDTConfig{Records: 1}).Config()
+	if c.SID != "ferry-sandbox" || c.AppKey != "ferry-app" || c.AppSecret != "ferry-secret:ferry-salt" ||
+		c.MaxPageSize != 200 || c.MaxWindow != 30*24*time.Hour || c.SlowDelay != 50*time.Millisecond || c.Now == nil {
+		t.Fatalf("defaults not filled: %+v", c)
+	}
+}
