@@ -1,0 +1,405 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/ferry-data/ferry/schemas"
+)
+
+// maxPlaceholders is the most parameters a MySQL prepared statement takes;
+// the driver prepares a statement when it cannot interpolate its arguments.
+const maxPlaceholders = 65535
+
+// timeLayout renders a timestamp as a DATETIME(3) literal.
+const timeLayout = "2006-01-02 15:04:05.000"
+
+// Config says where and how a Writer writes.
+type Config struct {
+	// Table is the target table, a single name in the connection's database.
+	Table string
+	// Columns are the columns written, in order (from the flow's main_sql).
+	// Each must be a field of the schema, and they must include the key and
+	// the version field.
+	Columns []string
+	// Replace writes with a literal REPLACE INTO instead of the version
+	// guarded upsert: it deletes, then inserts, on a conflict with ANY unique
+	// key, and an older record replaces a newer row. Use it only where a
+	// flow asks for it.
+	Replace bool
+	// Zone is the zone whose wall-clock time timestamps are written in (the
+	// vendor's, e.g. Asia/Shanghai); nil means UTC. The version guard
+	// compares these wall-clock values, so a zone with daylight saving time
+	// would misorder versions in the hour its clocks go back.
+	Zone *time.Location
+	// BatchRows is the most rows one statement carries; 0 means 1000.
+	BatchRows int
+}
+
+// Writer writes batches of canonical records into one table. It is safe for
+// concurrent use; concurrent batches that share keys may deadlock in the
+// database, an error like any other that the caller answers by retrying.
+type Writer struct {
+	db        *sql.DB
+	table     string
+	cols      []*schemas.Field
+	key, ver  int // indexes of the key and the version in cols
+	zone      *time.Location
+	batchRows int
+
+	prefix, row, suffix string // statement parts; see statement
+	full                string // the statement for BatchRows rows
+}
+
+// New validates cfg against the schema s and returns a Writer on db.
+//
+// db should be opened with interpolateParams=true: the driver then sends
+// each statement with its arguments in one round trip, instead of
+// preparing, executing and closing it.
+func New(db *sql.DB, s *schemas.Schema, cfg Config) (*Writer, error) {
+	w := &Writer{db: db, table: cfg.Table, key: -1, ver: -1, zone: cfg.Zone, batchRows: cfg.BatchRows}
+	if cfg.Table == "" {
+		return nil, errors.New("mysql sink: no table")
+	}
+	if len(cfg.Columns) == 0 {
+		return nil, fmt.Errorf("mysql sink %s: no columns", cfg.Table)
+	}
+	seen := make(map[string]bool, len(cfg.Columns))
+	for i, name := range cfg.Columns {
+		f := s.Field(name)
+		if f == nil {
+			return nil, fmt.Errorf("mysql sink %s: column %q is not a field of %s", cfg.Table, name, s.Name)
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("mysql sink %s: column %q listed twice", cfg.Table, name)
+		}
+		seen[name] = true
+		w.cols = append(w.cols, f)
+		switch name {
+		case s.Key:
+			w.key = i
+		case s.Version:
+			w.ver = i
+		}
+	}
+	if w.key < 0 {
+		return nil, fmt.Errorf("mysql sink %s: columns lack the key %q", cfg.Table, s.Key)
+	}
+	if w.ver < 0 {
+		return nil, fmt.Errorf("mysql sink %s: columns lack the version %q", cfg.Table, s.Version)
+	}
+	if w.zone == nil {
+		w.zone = time.UTC
+	}
+	if w.batchRows == 0 {
+		w.batchRows = 1000
+	}
+	if w.batchRows < 0 || w.batchRows*len(w.cols) > maxPlaceholders {
+		return nil, fmt.Errorf("mysql sink %s: BatchRows %d × %d columns must be positive and at most %d values",
+			cfg.Table, w.batchRows, len(w.cols), maxPlaceholders)
+	}
+
+	names := make([]string, len(w.cols))
+	marks := make([]string, len(w.cols))
+	for i, f := range w.cols {
+		names[i], marks[i] = quote(f.Name), "?"
+	}
+	verb := "INSERT INTO "
+	if cfg.Replace {
+		verb = "REPLACE INTO "
+	}
+	w.prefix = verb + quote(cfg.Table) + " (" + strings.Join(names, ", ") + ") VALUES "
+	w.row = "(" + strings.Join(marks, ", ") + ")"
+	if !cfg.Replace {
+		v := names[w.ver]
+		var sets []string
+		for i, c := range names {
+			if i != w.key && i != w.ver {
+				sets = append(sets, fmt.Sprintf("%s = IF(VALUES(%s) >= %s, VALUES(%s), %s)", c, v, v, c, c))
+			}
+		}
+		sets = append(sets, fmt.Sprintf("%s = GREATEST(%s, VALUES(%s))", v, v, v))
+		w.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
+	}
+	w.full = w.statement(w.batchRows)
+	return w, nil
+}
+
+// statement is the write statement for n rows.
+func (w *Writer) statement(n int) string {
+	var b strings.Builder
+	b.Grow(len(w.prefix) + n*(len(w.row)+1) + len(w.suffix))
+	b.WriteString(w.prefix)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(w.row)
+	}
+	b.WriteString(w.suffix)
+	return b.String()
+}
+
+// CreateTable creates the table if it does not exist, with the Writer's
+// columns typed from the schema (Long BIGINT, Int INT, Double DOUBLE,
+// Boolean TINYINT(1), String VARCHAR(255), Decimal DECIMAL(p,s), Timestamp
+// DATETIME(3), or the field's SQLType), the key as NOT NULL PRIMARY KEY,
+// and utf8mb4 as the default charset.
+func (w *Writer) CreateTable(ctx context.Context) error {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + quote(w.table) + " (")
+	for i, f := range w.cols {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  " + quote(f.Name) + " " + sqlType(f))
+		switch {
+		case i == w.key:
+			b.WriteString(" NOT NULL PRIMARY KEY")
+		case f.Nullable:
+			b.WriteString(" NULL")
+		default:
+			b.WriteString(" NOT NULL")
+		}
+		if f.Doc != "" {
+			b.WriteString(" COMMENT " + literal(f.Doc))
+		}
+	}
+	b.WriteString("\n) DEFAULT CHARSET=utf8mb4")
+	if _, err := w.db.ExecContext(ctx, b.String()); err != nil {
+		return fmt.Errorf("mysql sink %s: create table: %w", w.table, err)
+	}
+	return nil
+}
+
+func sqlType(f *schemas.Field) string {
+	if f.SQLType != "" {
+		return f.SQLType
+	}
+	switch f.Kind {
+	case schemas.Long:
+		return "BIGINT"
+	case schemas.Int:
+		return "INT"
+	case schemas.Double:
+		return "DOUBLE"
+	case schemas.Boolean:
+		return "TINYINT(1)"
+	case schemas.Decimal:
+		return fmt.Sprintf("DECIMAL(%d,%d)", f.Precision, f.Scale)
+	case schemas.Timestamp:
+		return "DATETIME(3)"
+	}
+	return "VARCHAR(255)"
+}
+
+// Write stores recs in one transaction, in statements of up to BatchRows
+// rows, and returns only after the transaction committed. Of records
+// sharing a key only the one with the newest version is written (of equal
+// versions, the later one). On error nothing is written.
+func (w *Writer) Write(ctx context.Context, recs []map[string]any) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := w.write(ctx, recs); err != nil {
+		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+	}
+	return nil
+}
+
+func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
+	keep, err := w.newest(recs)
+	if err != nil {
+		return err
+	}
+	nc := len(w.cols)
+	args := make([]any, 0, len(keep)*nc)
+	for _, i := range keep {
+		for _, f := range w.cols {
+			v, err := w.value(f, recs[i][f.Name])
+			if err != nil {
+				return fmt.Errorf("record %d: %w", i, err)
+			}
+			args = append(args, v)
+		}
+	}
+
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	for off := 0; off < len(keep); off += w.batchRows {
+		n := min(w.batchRows, len(keep)-off)
+		q := w.full
+		if n != w.batchRows {
+			q = w.statement(n)
+		}
+		if _, err := tx.ExecContext(ctx, q, args[off*nc:(off+n)*nc]...); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// newest returns the indexes of the records to write: per key the one with
+// the newest version, the later one of equal versions, at the place of the
+// key's first record.
+func (w *Writer) newest(recs []map[string]any) ([]int, error) {
+	kf, vf := w.cols[w.key], w.cols[w.ver]
+	keep := make([]int, 0, len(recs))
+	vers := make([]time.Time, 0, len(recs))
+	at := make(map[any]int, len(recs)) // key value → index into keep
+	for i, r := range recs {
+		k, err := w.value(kf, r[kf.Name])
+		if err != nil {
+			return nil, fmt.Errorf("record %d: %w", i, err)
+		}
+		if k == nil {
+			return nil, fmt.Errorf("record %d: key %s is null", i, kf.Name)
+		}
+		v, ok := r[vf.Name].(time.Time)
+		if !ok {
+			return nil, fmt.Errorf("record %d: version %s is %T, want time.Time", i, vf.Name, r[vf.Name])
+		}
+		j, dup := at[k]
+		switch {
+		case !dup:
+			at[k] = len(keep)
+			keep, vers = append(keep, i), append(vers, v)
+		case !v.Before(vers[j]):
+			keep[j], vers[j] = i, v
+		}
+	}
+	return keep, nil
+}
+
+// value converts a plain record value of the field f to a statement
+// argument: int64, float64, bool, string or nil.
+func (w *Writer) value(f *schemas.Field, v any) (any, error) {
+	if v == nil {
+		if !f.Nullable {
+			return nil, fmt.Errorf("%s is required", f.Name)
+		}
+		return nil, nil
+	}
+	var ok bool
+	switch f.Kind {
+	case schemas.Long:
+		_, ok = v.(int64)
+	case schemas.Int:
+		var i int32
+		if i, ok = v.(int32); ok {
+			return int64(i), nil
+		}
+	case schemas.Double:
+		_, ok = v.(float64)
+	case schemas.Boolean:
+		_, ok = v.(bool)
+	case schemas.String:
+		_, ok = v.(string)
+	case schemas.Decimal:
+		if r, _ := v.(*big.Rat); r != nil {
+			return decimal(f, r)
+		}
+	case schemas.Timestamp:
+		var t time.Time
+		if t, ok = v.(time.Time); ok {
+			return t.In(w.zone).Format(timeLayout), nil
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s is %T, want %s", f.Name, v, f.Kind)
+	}
+	return v, nil
+}
+
+// decimal renders r exactly with f.Scale decimal places, or fails if that
+// would round it or it does not fit DECIMAL(f.Precision, f.Scale).
+func decimal(f *schemas.Field, r *big.Rat) (string, error) {
+	s, ok := fixed(r, f.Scale)
+	if !ok {
+		if !exact(r, f.Scale) {
+			return "", fmt.Errorf("%s %s has more than %d decimal places", f.Name, r.RatString(), f.Scale)
+		}
+		s = r.FloatString(f.Scale)
+	}
+	whole, _, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	if whole != "0" && len(whole) > f.Precision-f.Scale {
+		return "", fmt.Errorf("%s %s does not fit DECIMAL(%d,%d)", f.Name, s, f.Precision, f.Scale)
+	}
+	return s, nil
+}
+
+// fixed is r.FloatString(scale) in int64 arithmetic, for an r that has at
+// most scale decimal places and whose scaled value fits an int64; ok is
+// false for any other r. It is several times faster than FloatString.
+func fixed(r *big.Rat, scale int) (s string, ok bool) {
+	num, den := r.Num(), r.Denom()
+	if scale > 18 || !num.IsInt64() || !den.IsUint64() {
+		return "", false
+	}
+	p := uint64(1)
+	for range scale {
+		p *= 10
+	}
+	d := den.Uint64()
+	if p%d != 0 {
+		return "", false
+	}
+	m, n := p/d, num.Int64()
+	if n < -math.MaxInt64/int64(m) || n > math.MaxInt64/int64(m) {
+		return "", false
+	}
+	n *= int64(m)
+	u := uint64(n)
+	if n < 0 {
+		u = uint64(-n)
+	}
+	var buf [40]byte // a sign, 19 digits, a point and up to 18 zeros
+	i := len(buf)
+	for range scale {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+	}
+	if scale > 0 {
+		i--
+		buf[i] = '.'
+	}
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		if u /= 10; u == 0 {
+			break
+		}
+	}
+	if n < 0 {
+		i--
+		buf[i] = '-'
+	}
+	return string(buf[i:]), true
+}
+
+// exact reports whether r has at most scale decimal places, that is whether
+// its denominator divides 10^scale.
+func exact(r *big.Rat, scale int) bool {
+	p := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)
+	return p.Mod(p, r.Denom()).Sign() == 0
+}
+
+// quote quotes an identifier with backticks.
+func quote(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// literal quotes a string literal.
+func literal(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
+}
