@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/ferry-data/ferry/flows"
+)
+
+// Config is everything a ferry command is told, from flags and the
+// environment. Secrets are kept out of its String form.
+type Config struct {
+	Command string
+	// Flows names the flows to serve; empty means all.
+	Flows []string
+	// FlowDir is where flow files are read from; empty means the flows
+	// that ship with ferry.
+	FlowDir string
+	// Brokers are the Kafka bootstrap servers (FERRY_KAFKA_BROKERS); up
+	// starts an in-process broker when empty.
+	Brokers []string
+	// MySQLDSN is the target database (FERRY_MYSQL_DSN); up starts an
+	// embedded one when empty.
+	MySQLDSN string
+	// Since starts the first window of a flow without checkpoint: a time
+	// (RFC 3339 or yyyy-MM-dd HH:mm:ss) or a duration back from now.
+	Since string
+	// Once makes up sync everything up to now − lag, print a summary and
+	// exit.
+	Once bool
+	// Listen is the sandbox's address.
+	Listen string
+	// Seed seeds the sandbox's data.
+	Seed int64
+	// WDT is the 旺店通 account (FERRY_WDT_*); up serves the sandbox when
+	// its URL is empty.
+	WDT WDTAccount
+	// Timeout bounds up --once; default 10m.
+	Timeout  time.Duration
+	LogLevel slog.Level
+}
+
+// WDTAccount is one 旺店通 account.
+type WDTAccount struct {
+	URL, SID, AppKey, AppSecret string
+}
+
+// Env lists every environment variable ferry reads.
+var Env = []string{
+	"FERRY_KAFKA_BROKERS",
+	"FERRY_MYSQL_DSN",
+	"FERRY_SINCE",
+	"FERRY_LOG_LEVEL",
+	"FERRY_WDT_URL",
+	"FERRY_WDT_SID",
+	"FERRY_WDT_APP_KEY",
+	"FERRY_WDT_APP_SECRET",
+}
+
+// Commands lists ferry's commands.
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox"}
+
+var errHelp = errors.New("help requested")
+
+const usage = `usage: ferry <command> [flags]
+
+commands:
+  producer    poll vendor APIs and publish raw records to Kafka
+  processor   map raw records to canonical Avro topics
+  sink        write canonical records to their targets
+  up          run all three roles in one process (embedded broker, database and sandbox unless configured)
+  sandbox     serve the vendor sandboxes
+
+Run ferry <command> -h for its flags.`
+
+// parse reads the command line and the environment.
+func parse(args []string, getenv func(string) string) (Config, error) {
+	var cfg Config
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(flagOutput, usage)
+		if len(args) == 0 {
+			return cfg, errors.New("no command")
+		}
+		return cfg, errHelp
+	}
+	cfg.Command = args[0]
+	known := false
+	for _, c := range Commands {
+		known = known || c == cfg.Command
+	}
+	if !known {
+		return cfg, fmt.Errorf("unknown command %q (commands: %s)", cfg.Command, strings.Join(Commands, ", "))
+	}
+	fs := flag.NewFlagSet("ferry "+cfg.Command, flag.ContinueOnError)
+	fs.SetOutput(flagOutput)
+	roles := cfg.Command != "sandbox"
+	brokers := getenv("FERRY_KAFKA_BROKERS")
+	cfg.MySQLDSN = getenv("FERRY_MYSQL_DSN")
+	cfg.Since = getenv("FERRY_SINCE")
+	level := getenv("FERRY_LOG_LEVEL")
+	cfg.WDT = WDTAccount{
+		URL:       getenv("FERRY_WDT_URL"),
+		SID:       getenv("FERRY_WDT_SID"),
+		AppKey:    getenv("FERRY_WDT_APP_KEY"),
+		AppSecret: getenv("FERRY_WDT_APP_SECRET"),
+	}
+	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (FERRY_LOG_LEVEL)")
+	if roles {
+		fs.Func("flow", "serve this flow (repeatable; default all)", func(s string) error {
+			cfg.Flows = append(cfg.Flows, s)
+			return nil
+		})
+		fs.StringVar(&cfg.FlowDir, "flows", "", "directory of flow files (default: the flows that ship with ferry)")
+		fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma separated (FERRY_KAFKA_BROKERS)")
+	}
+	if cfg.Command == "sink" || cfg.Command == "up" {
+		fs.StringVar(&cfg.MySQLDSN, "mysql-dsn", cfg.MySQLDSN, "MySQL DSN of the target database (FERRY_MYSQL_DSN)")
+	}
+	if cfg.Command == "producer" || cfg.Command == "up" {
+		fs.StringVar(&cfg.Since, "since", cfg.Since, "start of the first window when a flow has no checkpoint: a time or a duration back from now such as 72h (FERRY_SINCE)")
+	}
+	if cfg.Command == "up" {
+		fs.BoolVar(&cfg.Once, "once", false, "sync everything up to now − lag, wait until it is written, print a summary and exit")
+		fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "give up --once after this long")
+	}
+	if cfg.Command == "sandbox" {
+		fs.StringVar(&cfg.Listen, "listen", ":8080", "address to serve on")
+		fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the sandbox's data")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, errHelp
+		}
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("ferry %s: unexpected arguments %q", cfg.Command, fs.Args())
+	}
+	for _, b := range strings.Split(brokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			cfg.Brokers = append(cfg.Brokers, b)
+		}
+	}
+	if level != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+			return cfg, fmt.Errorf("log level: %w", err)
+		}
+	}
+	if roles && cfg.Command != "up" && len(cfg.Brokers) == 0 {
+		return cfg, fmt.Errorf("ferry %s: no brokers (set FERRY_KAFKA_BROKERS or --brokers)", cfg.Command)
+	}
+	if cfg.Command == "sink" && cfg.MySQLDSN == "" {
+		return cfg, errors.New("ferry sink: no database (set FERRY_MYSQL_DSN or --mysql-dsn)")
+	}
+	if _, err := cfg.since(time.Now()); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// flagOutput is where usage goes.
+var flagOutput io.Writer = stderr{}
+
+// since resolves the --since setting against now; default 72h back.
+func (c Config) since(now time.Time) (time.Time, error) {
+	if c.Since == "" {
+		return now.Add(-72 * time.Hour).Truncate(time.Second), nil
+	}
+	if d, err := time.ParseDuration(c.Since); err == nil {
+		return now.Add(-d).Truncate(time.Second), nil
+	}
+	for _, l := range []string{time.RFC3339, time.DateTime, time.DateOnly} {
+		if t, err := time.ParseInLocation(l, c.Since, shanghai); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a time (2024-01-01 00:00:00, Asia/Shanghai unless a zone is given) or a duration such as 72h", c.Since)
+}
+
+// shanghai is the zone of times given without one.
+var shanghai, _ = flows.LoadZone("Asia/Shanghai")

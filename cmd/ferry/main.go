@@ -1,0 +1,32 @@
+// Command ferry runs ferry's roles: producer, processor and sink, each a
+// separately scalable service; up, all three in one process on embedded
+// defaults; and sandbox, the vendor sandboxes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := parse(os.Args[1:], os.Getenv)
+	if errors.Is(err, errHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ferry:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := run(ctx, cfg, os.Stdout, log); err != nil {
+		log.Error("ferry stopped", "command", cfg.Command, "err", err)
+		os.Exit(1)
+	}
+}

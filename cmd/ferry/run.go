@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"time"
+
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/producers/wdt"
+	"github.com/ferry-data/ferry/schemas"
+	"github.com/ferry-data/ferry/sinks"
+	"github.com/ferry-data/ferry/sinks/mysql"
+)
+
+// run carries out a parsed command.
+func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) error {
+	if cfg.Command == "sandbox" {
+		return serveSandbox(ctx, cfg, log)
+	}
+	fs, err := loadFlows(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Command == "up" {
+		return up(ctx, cfg, fs, stdout, log)
+	}
+	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+	defer p.close()
+	g, ctx := errgroup.WithContext(ctx)
+	switch cfg.Command {
+	case "producer":
+		err = p.startProducers(ctx, g)
+	case "processor":
+		err = p.startProcessors(ctx, g)
+	case "sink":
+		err = p.startSinks(ctx, g)
+	}
+	if err != nil {
+		return err
+	}
+	log.Info("ferry started", "command", cfg.Command, "flows", names(fs), "brokers", cfg.Brokers)
+	return clean(g.Wait())
+}
+
+// clean turns the cancellation of a shutdown into success.
+func clean(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func loadFlows(cfg Config) ([]*flows.Flow, error) {
+	var all []*flows.Flow
+	var err error
+	if cfg.FlowDir != "" {
+		all, err = flows.LoadDir(cfg.FlowDir)
+	} else {
+		all, err = flows.Shipped()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Flows) == 0 {
+		return all, nil
+	}
+	var out []*flows.Flow
+	for _, name := range cfg.Flows {
+		i := slices.IndexFunc(all, func(f *flows.Flow) bool { return f.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("no flow %q (flows: %v)", name, names(all))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+func names(fs []*flows.Flow) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+// pipeline builds and starts the roles of a process.
+type pipeline struct {
+	cfg    Config
+	flows  []*flows.Flow
+	log    *slog.Logger
+	stats  *stats.Registry
+	now    func() time.Time
+	writer *kafka.Writer
+	db     *sql.DB
+	// wdtTune adjusts vendor clients (tests shorten backoffs).
+	wdtTune func(*wdt.Config)
+	closers []func() error
+}
+
+func (p *pipeline) close() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+}
+
+func (p *pipeline) kafkaWriter() *kafka.Writer {
+	if p.writer == nil {
+		p.writer = bus.NewWriter(p.cfg.Brokers)
+		p.closers = append(p.closers, p.writer.Close)
+	}
+	return p.writer
+}
+
+// buildProducers makes one producer per flow.
+func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, error) {
+	cps, err := checkpoint.Open(ctx, p.cfg.Brokers)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, cps.Close)
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	since, err := p.cfg.since(now())
+	if err != nil {
+		return nil, err
+	}
+	var out []*producers.Producer
+	for _, f := range p.flows {
+		if err := bus.EnsureTopics(ctx, p.cfg.Brokers, bus.Topic{Name: f.Source.Topic}); err != nil {
+			return nil, err
+		}
+		src, err := p.source(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &producers.Producer{
+			Flow:        f,
+			Source:      src,
+			Writer:      p.kafkaWriter(),
+			Checkpoints: cps,
+			Since:       since,
+			Now:         now,
+			Log:         p.log,
+			Stats:       p.stats.Flow(f.Name),
+		})
+	}
+	return out, nil
+}
+
+func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
+	switch f.Source.Vendor {
+	case "wdt":
+		a := p.cfg.WDT
+		if a.URL == "" {
+			return nil, fmt.Errorf("flow %s: no WDT endpoint (set FERRY_WDT_URL, FERRY_WDT_SID, FERRY_WDT_APP_KEY, FERRY_WDT_APP_SECRET)", f.Name)
+		}
+		wc := wdt.Config{URL: a.URL, SID: a.SID, AppKey: a.AppKey, AppSecret: a.AppSecret, Limit: f.Source.Rate.Limit, Now: p.now, Logger: p.log}
+		if p.wdtTune != nil {
+			p.wdtTune(&wc)
+		}
+		c, err := wdt.New(wc)
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		return wdt.NewSource(c, f, p.log)
+	}
+	return nil, fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
+}
+
+func (p *pipeline) startProducers(ctx context.Context, g *errgroup.Group) error {
+	ps, err := p.buildProducers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, pr := range ps {
+		g.Go(func() error { return pr.Run(ctx) })
+	}
+	return nil
+}
+
+func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error {
+	for _, f := range p.flows {
+		s, err := schemas.Load(f.Processor.Entity)
+		if err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		g.Go(func() error { return pr.Run(ctx) })
+	}
+	return nil
+}
+
+func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
+	if p.db == nil {
+		dsn, err := writerDSN(p.cfg.MySQLDSN)
+		if err != nil {
+			return err
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		p.closers = append(p.closers, db.Close)
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("database: %w", err)
+		}
+		p.db = db
+	}
+	for _, f := range p.flows {
+		s, err := schemas.Load(f.Processor.Entity)
+		if err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		w, err := mysql.New(p.db, s, mysql.Config{
+			Table:     f.Target.Table,
+			Columns:   f.Target.Columns,
+			Replace:   f.Target.Mode == "replace",
+			Zone:      f.Target.Zone.Loc(),
+			BatchRows: f.Target.Limit,
+		})
+		if err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		if err := w.CreateTable(ctx); err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+		sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		g.Go(func() error { return sk.Run(ctx) })
+	}
+	return nil
+}
+
+// writerDSN checks a DSN and lets the driver interpolate arguments, so a
+// batch is one round trip instead of prepare, execute and close.
+func writerDSN(dsn string) (string, error) {
+	c, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("FERRY_MYSQL_DSN: %w", err)
+	}
+	c.InterpolateParams = true
+	return c.FormatDSN(), nil
+}
+
+type stderr struct{}
+
+func (stderr) Write(b []byte) (int, error) { return os.Stderr.Write(b) }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/embedmysql"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/sinks"
+)
+
+// up runs every role in one process. What is not configured is embedded:
+// an in-process Kafka-protocol broker, an in-memory MySQL-protocol
+// database, and the vendor sandboxes.
+func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log *slog.Logger) error {
+	started := time.Now()
+	if len(cfg.Brokers) == 0 {
+		cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+		if err != nil {
+			return fmt.Errorf("embedded broker: %w", err)
+		}
+		defer cluster.Close()
+		cfg.Brokers = cluster.ListenAddrs()
+		log.Info("embedded Kafka-protocol broker", "brokers", cfg.Brokers)
+	}
+	if cfg.MySQLDSN == "" {
+		logrus.SetLevel(logrus.ErrorLevel) // the embedded database logs every connection
+		dsn, stop, err := embedmysql.Start(ctx, "ferry")
+		if err != nil {
+			return fmt.Errorf("embedded database: %w", err)
+		}
+		defer stop()
+		cfg.MySQLDSN = dsn
+		log.Info("embedded MySQL-protocol database", "database", "ferry")
+	}
+	bg, bgctx := errgroup.WithContext(ctx)
+	if cfg.WDT.URL == "" {
+		since, err := cfg.since(time.Now())
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		wdt := newWDTSandbox(1, since)
+		c := wdt.Config()
+		cfg.WDT = WDTAccount{URL: "http://" + ln.Addr().String() + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret}
+		sctx, stopSandbox := context.WithCancel(context.Background())
+		defer stopSandbox()
+		go serve(sctx, ln, sandboxMux(wdt))
+		log.Info("WDT sandbox", "url", cfg.WDT.URL)
+	}
+
+	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+	defer p.close()
+	if err := p.startProcessors(bgctx, bg); err != nil {
+		return err
+	}
+	if err := p.startSinks(bgctx, bg); err != nil {
+		return err
+	}
+	if !cfg.Once {
+		if err := p.startProducers(bgctx, bg); err != nil {
+			return err
+		}
+		log.Info("ferry up", "flows", names(fs))
+		return clean(bg.Wait())
+	}
+
+	ctx, cancel := context.WithTimeout(bgctx, cfg.Timeout)
+	defer cancel()
+	err := func() error {
+		ps, err := p.buildProducers(ctx)
+		if err != nil {
+			return err
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		for _, pr := range ps {
+			g.Go(func() error { return pr.Sync(gctx) })
+		}
+		if err := g.Wait(); err != nil {
+			return err
+		}
+		for _, f := range fs {
+			if err := drained(ctx, cfg.Brokers, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	bg.Go(func() error { return errStop })
+	if werr := bg.Wait(); werr != nil && !errors.Is(werr, errStop) && !errors.Is(werr, context.Canceled) && err == nil {
+		err = werr
+	}
+	if err != nil {
+		return err
+	}
+	p.stats.Summary(stdout, time.Since(started))
+	return nil
+}
+
+var errStop = errors.New("stop")
+
+// drained waits until the flow's processors committed everything the
+// producers published, and then its sinks everything the processors did.
+func drained(ctx context.Context, brokers []string, f *flows.Flow) error {
+	steps := []struct{ group, topic string }{
+		{processors.Group(f), f.Source.Topic},
+		{sinks.Group(f), f.CanonicalTopic()},
+	}
+	for _, s := range steps {
+		end, err := bus.EndOffsets(ctx, brokers, s.topic)
+		if err != nil {
+			return err
+		}
+		tick := time.NewTicker(50 * time.Millisecond)
+		for {
+			ok, err := bus.CaughtUp(ctx, brokers, s.group, s.topic, end)
+			if err != nil {
+				tick.Stop()
+				return err
+			}
+			if ok {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				tick.Stop()
+				return fmt.Errorf("flow %s: waiting for %s to drain %s: %w", f.Name, s.group, s.topic, ctx.Err())
+			case <-tick.C:
+			}
+		}
+		tick.Stop()
+	}
+	return nil
+}
