@@ -1,0 +1,265 @@
+package wdt_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/wdt"
+)
+
+const method = "aftersales.refund.Refund.search"
+
+type fixture struct {
+	sb    *sandbox.WDT
+	srv   *httptest.Server
+	calls atomic.Int64
+	logs  *logWatch
+	cfg   wdt.Config
+	// before runs before the sandbox answers call n (1-based).
+	before func(n int64)
+}
+
+func newFixture(t *testing.T, sc sandbox.WDTConfig) *fixture {
+	t.Helper()
+	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
+	sc.Now = clock.Now
+	f := &fixture{sb: sandbox.NewWDT(sc), logs: &logWatch{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := f.calls.Add(1)
+		if f.before != nil {
+			f.before(n)
+		}
+		f.sb.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	c := f.sb.Config()
+	f.cfg = wdt.Config{
+		URL: f.srv.URL + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
+		Limit: rate.Inf, BackoffBase: time.Millisecond, BackoffMax: 2 * time.Millisecond,
+		Timeout: time.Second, Now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+	}
+	return f
+}
+
+func (f *fixture) client(t *testing.T) *wdt.Client {
+	c, err := wdt.New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func window(from, to string) map[string]string {
+	return map[string]string{"modified_from": from, "modified_to": to}
+}
+
+var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
+
+func TestSearchPages(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 1, Records: 120})
+	c := f.client(t)
+	seen := map[string]bool{}
+	for pg := range 3 {
+		p, err := c.Search(context.Background(), method, lastThreeDays, pg, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != 120 {
+			t.Fatalf("total %d, want 120", p.Total)
+		}
+		for _, r := range p.Records {
+			seen[string(r)] = true
+		}
+	}
+	if len(seen) != 120 {
+		t.Fatalf("three pages held %d distinct refunds, want 120", len(seen))
+	}
+}
+
+// TestRetriesUntilTheVendorAnswers: throttling (status 100 with the
+// frequency message), 502, slow 504 and truncated bodies are retried; the
+// call then succeeds.
+func TestRetriesUntilTheVendorAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		faults sandbox.Faults
+		stat   func(sandbox.WDTStats) int
+		logged string
+	}{
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.WDTStats) int { return s.Throttled }, "throttled: status 100"},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.WDTStats) int { return s.Failed }, "transient"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30, Faults: tc.faults})
+			f.before = func(n int64) {
+				if n == 7 {
+					f.sb.SetFaults(sandbox.Faults{})
+				}
+			}
+			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 30 || len(p.Records) != 30 {
+				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
+			}
+			if got := tc.stat(f.sb.Stats()); got != 6 {
+				t.Fatalf("%d faults before the answer, want 6", got)
+			}
+			if !strings.Contains(f.logs.String(), tc.logged) {
+				t.Fatalf("log does not name the failure %q:\n%s", tc.logged, f.logs)
+			}
+		})
+	}
+}
+
+// TestTimeoutIsRetried: a call that outlives the client's timeout is
+// retried.
+func TestTimeoutIsRetried(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 3, Records: 10})
+	release := make(chan struct{})
+	f.before = func(n int64) {
+		if n == 1 {
+			<-release // hang the first call until the client gave up on it
+		}
+	}
+	f.cfg.Timeout = 50 * time.Millisecond
+	go func() {
+		<-f.logs.seen("backing off")
+		close(release)
+	}()
+	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 10 || f.calls.Load() < 2 {
+		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	}
+}
+
+// logWatch is a log sink that tells when a line containing some text
+// was written.
+type logWatch struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	waits map[string]chan struct{}
+}
+
+func (w *logWatch) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	for text, ch := range w.waits {
+		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
+			close(ch)
+			delete(w.waits, text)
+		}
+	}
+	return len(b), nil
+}
+
+func (w *logWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// seen is closed once the log holds text.
+func (w *logWatch) seen(text string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := make(chan struct{})
+	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
+		close(ch)
+		return ch
+	}
+	if w.waits == nil {
+		w.waits = map[string]chan struct{}{}
+	}
+	w.waits[text] = ch
+	return ch
+}
+
+// TestVendorErrorsAreNamed: a validation error (status 100 with another
+// message) is not retried and reaches the caller with the vendor's status
+// and message.
+func TestVendorErrorsAreNamed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		tweak   func(*wdt.Config)
+		params  map[string]string
+		message string
+	}{
+		{"bad signature", func(c *wdt.Config) { c.AppSecret = "wrong:" + strings.Split(c.AppSecret, ":")[1] }, lastThreeDays, "签名错误"},
+		{"window over 30 days", nil, window("2024-01-01 00:00:00", "2024-03-01 00:00:00"), "请求时间最大跨度为30天"},
+		{"no window", nil, map[string]string{}, "参数中必须包含起止时间"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, sandbox.WDTConfig{Seed: 4, Records: 5})
+			if tc.tweak != nil {
+				tc.tweak(&f.cfg)
+			}
+			_, err := f.client(t).Search(context.Background(), method, tc.params, 0, 50)
+			var ae *wdt.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v, want an *APIError", err)
+			}
+			if ae.Status != 100 || ae.Message != tc.message || !strings.Contains(err.Error(), "status 100: "+tc.message) {
+				t.Fatalf("error %v, want status 100 %s", err, tc.message)
+			}
+			if n := f.calls.Load(); n != 1 {
+				t.Fatalf("a refused call was tried %d times", n)
+			}
+		})
+	}
+}
+
+// TestSecretsStayOutOfLogs: the secret, the salt and signatures never reach
+// a log line or an error, even when calls fail at the transport level.
+func TestSecretsStayOutOfLogs(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f.before = func(n int64) {
+		if n == 10 {
+			f.sb.SetFaults(sandbox.Faults{})
+		}
+	}
+	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
+		t.Fatal(err)
+	}
+	// A dead endpoint: transport errors carry the URL.
+	f.cfg.URL = "http://127.0.0.1:1/openapi"
+	ctx, cancel := context.WithCancel(context.Background())
+	f.before = nil
+	go func() {
+		<-f.logs.seen("127.0.0.1:1")
+		cancel()
+	}()
+	_, err := f.client(t).Search(ctx, method, lastThreeDays, 0, 50)
+	secret, salt := wdt.SplitSecret(f.sb.Config().AppSecret)
+	out := f.logs.String() + fmtErr(err)
+	for _, s := range []string{secret, salt, "sign="} {
+		if strings.Contains(out, s) {
+			t.Fatalf("%q leaked into the logs or error:\n%s", s, out)
+		}
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
