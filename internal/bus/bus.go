@@ -165,6 +165,9 @@ func CommittedOffsets(ctx context.Context, brokers []string, group, topic string
 	if err != nil {
 		return nil, fmt.Errorf("offset fetch %s/%s: %w", group, topic, err)
 	}
+	if errors.Is(res.Error, kafka.GroupIdNotFound) {
+		return map[int]int64{}, nil // the group has not committed yet
+	}
 	if res.Error != nil {
 		return nil, fmt.Errorf("offset fetch %s/%s: %w", group, topic, res.Error)
 	}
