@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // error text, or "" for success
+		ok   func(Config) bool
+	}{
+		{"producer from env", []string{"producer", "--flow", "wdt_refunds"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:9092, b:9092", "FERRY_WDT_URL": "http://x/openapi"}, "",
+			func(c Config) bool {
+				return len(c.Brokers) == 2 && c.Brokers[1] == "b:9092" && c.Flows[0] == "wdt_refunds" && c.WDT.URL == "http://x/openapi"
+			}},
+		{"flag beats env", []string{"processor", "--brokers", "c:9092"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:9092"}, "",
+			func(c Config) bool { return len(c.Brokers) == 1 && c.Brokers[0] == "c:9092" }},
+		{"up needs nothing", []string{"up", "--once", "--since", "72h"}, nil, "", func(c Config) bool { return c.Once && c.Since == "72h" }},
+		{"roles need brokers", []string{"processor"}, nil, "no brokers", nil},
+		{"sink needs a database", []string{"sink"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "no database", nil},
+		{"bad since", []string{"up", "--since", "last tuesday"}, nil, "--since", nil},
+		{"unknown command", []string{"run"}, nil, "unknown command", nil},
+		{"flag of another command", []string{"processor", "--once"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "not defined", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			flagOutput = io.Discard
+			cfg, err := parse(tc.args, env(tc.env))
+			if tc.want != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.ok(cfg) {
+				t.Fatalf("config %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestSince(t *testing.T) {
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"":                     now.Add(-72 * time.Hour),
+		"2h":                   now.Add(-2 * time.Hour),
+		"2024-01-01 08:00:00":  time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		"2024-01-01T00:00:00Z": time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		got, err := Config{Since: in}.since(now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("since %q = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
+
+// TestBadFlowRefusedAtStart: a service given a bad flow file stops before
+// it connects to anything, naming the file, the line and the cause.
+func TestBadFlowRefusedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile("../../flows/wdt_refunds.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(good), "rate: 1/s", "rate: often", 1)
+	path := filepath.Join(dir, "wdt_refunds.yaml")
+	if err := os.WriteFile(path, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Command: "producer", FlowDir: dir, Brokers: []string{"127.0.0.1:1"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = run(ctx, cfg, io.Discard, slog.New(slog.DiscardHandler))
+	line := strings.Count(string(good[:strings.Index(string(good), "rate: 1/s")]), "\n") + 1
+	if err == nil || !strings.Contains(err.Error(), path+": line "+strconv.Itoa(line)) || !strings.Contains(err.Error(), `"often" is not a rate`) {
+		t.Fatalf("error %v, want %s: line %d and the cause", err, path, line)
+	}
+}
