@@ -54,7 +54,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		return err
 	}
 	log.Info("ferry started", "command", cfg.Command, "flows", names(fs), "brokers", cfg.Brokers)
-	return clean(g.Wait())
+	if err := clean(g.Wait()); err != nil {
+		return err
+	}
+	log.Info("ferry stopped", "command", cfg.Command)
+	return nil
 }
 
 // clean turns the cancellation of a shutdown into success.

@@ -77,7 +77,12 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 			return err
 		}
 		log.Info("ferry up", "flows", names(fs))
-		return clean(bg.Wait())
+		if err := clean(bg.Wait()); err != nil {
+			return err
+		}
+		log.Info("ferry stopped")
+		p.stats.Summary(stdout, time.Since(started))
+		return nil
 	}
 
 	ctx, cancel := context.WithTimeout(bgctx, cfg.Timeout)
