@@ -1,0 +1,120 @@
+package sinks_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/mysqltest"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/schemas"
+	"github.com/ferry-data/ferry/sinks"
+	"github.com/ferry-data/ferry/sinks/mysql"
+)
+
+// TestRefusedRowsAreDeadLettered: in a batch holding a row MariaDB refuses
+// (a refund_no longer than its column) and a message that is not a
+// canonical record, both go to the dead-letter topic with the reason, the
+// other rows land, and the batch's offsets are committed.
+func TestRefusedRowsAreDeadLettered(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, _ := mysqltest.New(t)
+	shipped, err := flows.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow := shipped[0]
+	schema, err := schemas.Load("refund")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := mysql.New(db, schema, mysql.Config{Table: flow.Target.Table, Columns: flow.Target.Columns, Zone: flow.Target.Zone.Loc()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := target.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w := bus.NewWriter(brokers)
+	defer w.Close()
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: flow.CanonicalTopic()}); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []kafka.Message
+	for id, no := range []string{"TK1", strings.Repeat("长", 300), "TK3"} {
+		v, err := schema.Encode(map[string]any{"refund_id": int64(id + 1), "refund_no": no, "modified": time.UnixMilli(1709290000000)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, kafka.Message{Topic: flow.CanonicalTopic(), Key: []byte(fmt.Sprint(id + 1)), Value: v})
+	}
+	msgs = append(msgs, kafka.Message{Topic: flow.CanonicalTopic(), Key: []byte("4"), Value: []byte("not avro")})
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+
+	st := &stats.Flow{}
+	sink := &sinks.Sink{Flow: flow, Schema: schema, Brokers: brokers, Target: target, DeadLetters: w, Stats: st}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- sink.Run(sctx) }()
+	end := map[int]int64{0: int64(len(msgs))}
+	for {
+		ok, err := bus.CaughtUp(ctx, brokers, sinks.Group(flow), flow.CanonicalTopic(), end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("sink stopped: %v", err)
+		case <-time.After(10 * time.Millisecond): // polling the broker for the group's offsets
+		}
+	}
+	stop()
+	if err := <-done; err != context.Canceled {
+		t.Fatal(err)
+	}
+
+	var ids []int
+	rows, err := db.QueryContext(ctx, "SELECT refund_id FROM "+flow.Target.Table+" ORDER BY refund_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	if fmt.Sprint(ids) != "[1 3]" {
+		t.Fatalf("table holds %v, want [1 3]", ids)
+	}
+	var dead []string
+	if err := bus.ReadAll(ctx, brokers, flow.DeadLetterTopic(), func(m kafka.Message) {
+		dead = append(dead, string(m.Key)+": "+bus.Header(m, bus.HeaderError))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 2 || !strings.HasPrefix(dead[0], "4: decode refund") || !strings.Contains(dead[1], "Data too long for column 'refund_no'") {
+		t.Fatalf("dead letters %q", dead)
+	}
+	if st.Written.Load() != 2 || st.DeadLettered.Load() != 2 {
+		t.Fatalf("written %d, dead-lettered %d", st.Written.Load(), st.DeadLettered.Load())
+	}
+}
