@@ -62,26 +62,16 @@ func TestDedupeAndDeadLetters(t *testing.T) {
 	// run processes everything published so far with a fresh processor.
 	run := func() {
 		pctx, stop := context.WithCancel(ctx)
+		wctx, dead := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		p := &processors.Processor{Flow: flow, Schema: schema, Brokers: brokers, Writer: w, Stats: st}
-		go func() { done <- p.Run(pctx) }()
+		go func() { done <- p.Run(pctx); dead() }()
 		end, err := bus.EndOffsets(ctx, brokers, flow.Source.Topic)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
-			ok, err := bus.CaughtUp(ctx, brokers, processors.Group(flow), flow.Source.Topic, end)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok {
-				break
-			}
-			select {
-			case err := <-done:
-				t.Fatalf("processor stopped: %v", err)
-			case <-time.After(10 * time.Millisecond): // polling the broker for the group's offsets
-			}
+		if err := bus.WaitCaughtUp(wctx, brokers, processors.Group(flow), flow.Source.Topic, end); err != nil {
+			t.Fatalf("%v (processor: %v)", err, <-done)
 		}
 		stop()
 		if err := <-done; err != context.Canceled {

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/sandbox"
@@ -78,7 +79,7 @@ func newEnv(t *testing.T, sc sandbox.WDTConfig, since time.Duration) *env {
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	c := e.sb.Config()
 	client, err := wdt.New(wdt.Config{URL: srv.URL, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		Limit: rate.Inf, BackoffBase: time.Millisecond, BackoffMax: 2 * time.Millisecond, Now: e.clock.Now, Logger: log})
+		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Now: e.clock.Now, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/schemas"
@@ -38,10 +38,10 @@ type Sink struct {
 	BatchSize int
 	// Linger is how long a batch waits to fill; default 50ms.
 	Linger time.Duration
-	// BackoffBase and BackoffMax shape retry waits; defaults 200ms, 30s.
-	BackoffBase, BackoffMax time.Duration
-	Log                     *slog.Logger
-	Stats                   *stats.Flow
+	// Backoff shapes retry waits; default 200ms growing to 30s.
+	Backoff backoff.Policy
+	Log     *slog.Logger
+	Stats   *stats.Flow
 }
 
 // Group is the consumer group of a flow's sinks.
@@ -54,11 +54,8 @@ func (s *Sink) defaults() {
 	if s.Linger <= 0 {
 		s.Linger = 50 * time.Millisecond
 	}
-	if s.BackoffBase <= 0 {
-		s.BackoffBase = 200 * time.Millisecond
-	}
-	if s.BackoffMax <= 0 {
-		s.BackoffMax = 30 * time.Second
+	if s.Backoff.Base <= 0 {
+		s.Backoff.Base = 200 * time.Millisecond
 	}
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
@@ -153,18 +150,10 @@ func (s *Sink) write(ctx context.Context, recs []map[string]any) error {
 		if !transient(err) {
 			return &permanentError{err: err}
 		}
-		d := s.BackoffBase << min(attempt, 16)
-		if d > s.BackoffMax || d <= 0 {
-			d = s.BackoffMax
-		}
-		d = d/2 + rand.N(d/2+1)
+		d := s.Backoff.Delay(attempt)
 		s.Log.Warn("target write failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, d); err != nil {
+			return err
 		}
 	}
 }

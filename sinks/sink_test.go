@@ -70,22 +70,12 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	st := &stats.Flow{}
 	sink := &sinks.Sink{Flow: flow, Schema: schema, Brokers: brokers, Target: target, DeadLetters: w, Stats: st}
 	sctx, stop := context.WithCancel(ctx)
+	wctx, stopped := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- sink.Run(sctx) }()
+	go func() { done <- sink.Run(sctx); stopped() }()
 	end := map[int]int64{0: int64(len(msgs))}
-	for {
-		ok, err := bus.CaughtUp(ctx, brokers, sinks.Group(flow), flow.CanonicalTopic(), end)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("sink stopped: %v", err)
-		case <-time.After(10 * time.Millisecond): // polling the broker for the group's offsets
-		}
+	if err := bus.WaitCaughtUp(wctx, brokers, sinks.Group(flow), flow.CanonicalTopic(), end); err != nil {
+		t.Fatalf("%v (sink: %v)", err, <-done)
 	}
 	stop()
 	if err := <-done; err != context.Canceled {

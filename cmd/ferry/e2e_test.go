@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/internal/sandbox"
@@ -91,7 +92,7 @@ func newHarness(t *testing.T, sc sandbox.WDTConfig) *harness {
 	h.pipe = &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}, now: h.clock.Now,
 		wdtTune: func(c *wdt.Config) {
 			c.Limit = rate.Inf
-			c.BackoffBase, c.BackoffMax = time.Millisecond, 5*time.Millisecond
+			c.Backoff = backoff.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}
 			c.Timeout = 2 * time.Second
 		}}
 	t.Cleanup(h.pipe.close)

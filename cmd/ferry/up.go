@@ -131,24 +131,9 @@ func drained(ctx context.Context, brokers []string, f *flows.Flow) error {
 		if err != nil {
 			return err
 		}
-		tick := time.NewTicker(50 * time.Millisecond)
-		for {
-			ok, err := bus.CaughtUp(ctx, brokers, s.group, s.topic, end)
-			if err != nil {
-				tick.Stop()
-				return err
-			}
-			if ok {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				tick.Stop()
-				return fmt.Errorf("flow %s: waiting for %s to drain %s: %w", f.Name, s.group, s.topic, ctx.Err())
-			case <-tick.C:
-			}
+		if err := bus.WaitCaughtUp(ctx, brokers, s.group, s.topic, end); err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
-		tick.Stop()
 	}
 	return nil
 }

@@ -249,3 +249,24 @@ func DeadLetter(m kafka.Message, topic string, reason error) kafka.Message {
 	)
 	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: headers}
 }
+
+// WaitCaughtUp polls until a group has committed every record of a topic up
+// to the given end offsets, or ctx ends.
+func WaitCaughtUp(ctx context.Context, brokers []string, group, topic string, end map[int]int64) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ok, err := CaughtUp(ctx, brokers, group, topic, end)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to consume %s: %w", group, topic, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}

@@ -17,13 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/internal/backoff"
 )
 
 // ThrottleMessage is the message WDT answers, with status 100, when an
@@ -45,9 +46,8 @@ type Config struct {
 	Limit rate.Limit
 	// Timeout bounds one call; default 30s.
 	Timeout time.Duration
-	// BackoffBase and BackoffMax shape the retry waits; defaults 500ms
-	// and 30s.
-	BackoffBase, BackoffMax time.Duration
+	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
+	Backoff backoff.Policy
 	// Now is the clock the timestamp parameter comes from.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -88,12 +88,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.BackoffBase <= 0 {
-		cfg.BackoffBase = 500 * time.Millisecond
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = 30 * time.Second
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -150,26 +144,12 @@ func (c *Client) Search(ctx context.Context, method string, params map[string]st
 		if !errors.Is(err, errTransient) {
 			return Page{}, err
 		}
-		wait := c.backoff(attempt)
+		wait := c.cfg.Backoff.Delay(attempt)
 		c.log.Warn("wdt call failed, backing off", "method", method, "page_no", pageNo, "attempt", attempt+1, "wait", wait, "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Page{}, ctx.Err()
-		case <-t.C:
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return Page{}, err
 		}
 	}
-}
-
-// backoff is full-jitter exponential: a random wait up to base·2^attempt,
-// capped.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.cfg.BackoffBase << min(attempt, 16)
-	if d > c.cfg.BackoffMax || d <= 0 {
-		d = c.cfg.BackoffMax
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize int) (Page, error) {

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/wdt"
 )
@@ -47,7 +48,7 @@ func newFixture(t *testing.T, sc sandbox.WDTConfig) *fixture {
 	c := f.sb.Config()
 	f.cfg = wdt.Config{
 		URL: f.srv.URL + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		Limit: rate.Inf, BackoffBase: time.Millisecond, BackoffMax: 2 * time.Millisecond,
+		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
 	}
