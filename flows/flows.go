@@ -19,11 +19,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
 	"golang.org/x/time/rate"
 	"gopkg.in/yaml.v3"
 )
@@ -51,6 +53,7 @@ type Source struct {
 	Method     string         `yaml:"method"`
 	ID         string         `yaml:"id"`
 	Number     string         `yaml:"number"`
+	IDCheck    bool           `yaml:"idCheck"`
 	Pagination Pagination     `yaml:"pagination"`
 	Request    []RequestField `yaml:"request"`
 	Window     Window         `yaml:"window"`
@@ -66,15 +69,96 @@ type Pagination struct {
 	PageStart int `yaml:"pageStart"`
 }
 
-// RequestField is one business parameter of the vendor call.
+// RequestField is one parameter of a vendor call, as the seed writes it.
+// Value is a literal, a template ({{LAST_SYNC_TIME|datetime}}), a
+// `_function <expression>`, or in target blocks a `_mongoQuery` lookup;
+// an object field has Children instead.
 type RequestField struct {
-	Field  string `yaml:"field"`
-	Label  string `yaml:"label"`
-	Type   string `yaml:"type"`
-	Value  string `yaml:"value"`
-	Parser string `yaml:"parser"`
+	Field    string         `yaml:"field"`
+	Label    string         `yaml:"label"`
+	Type     string         `yaml:"type"`
+	Value    any            `yaml:"value"`
+	Parser   Parser         `yaml:"parser"`
+	Children []RequestField `yaml:"children"`
 
-	tmpl *Template
+	tmpl   *Template
+	fn     *Expr
+	lookup *Lookup
+}
+
+// Parser post-processes a value; the seed writes it as a name or as
+// {"name": …, "params": …}. StringToArray splits text at params (",").
+type Parser struct {
+	Name   string `yaml:"name"`
+	Params string `yaml:"params"`
+}
+
+// UnmarshalYAML accepts both forms.
+func (p *Parser) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		p.Name = n.Value
+		return nil
+	}
+	type plain Parser
+	return n.Decode((*plain)(p))
+}
+
+// compile prepares the field's value; record allows references to the
+// fields of the record a target writes.
+func (r *RequestField) compile(path string, record bool, zone *time.Location) error {
+	if r.Field == "" {
+		return bad(path+".field", "missing")
+	}
+	switch r.Parser.Name {
+	case "", "StringToArray":
+	default:
+		return bad(path+".parser", "unknown parser %q (known: StringToArray)", r.Parser.Name)
+	}
+	for i := range r.Children {
+		if err := r.Children[i].compile(fmt.Sprintf("%s.children[%d]", path, i), record, zone); err != nil {
+			return err
+		}
+	}
+	s, ok := r.Value.(string)
+	if !ok {
+		return nil
+	}
+	var err error
+	switch {
+	case strings.HasPrefix(s, "_function "):
+		r.fn, err = ParseExpr(strings.TrimPrefix(s, "_function "), record, zone)
+	case strings.HasPrefix(s, "_mongoQuery "):
+		if !record {
+			return bad(path+".value", "a lookup only works in a target block")
+		}
+		r.lookup, err = parseLookup(s)
+	case strings.Contains(s, "{"):
+		r.tmpl, err = parseTemplate(s, record)
+	}
+	if err != nil {
+		return bad(path+".value", "%v", err)
+	}
+	return nil
+}
+
+// usesWindow reports whether the field refers to the window's bounds.
+func (r *RequestField) usesWindow() bool {
+	if r.tmpl != nil {
+		for _, n := range r.tmpl.Names() {
+			if timeVars[n] {
+				return true
+			}
+		}
+	}
+	if s, ok := r.Value.(string); ok && r.fn != nil {
+		return strings.Contains(s, "LAST_SYNC_TIME") || strings.Contains(s, "CURRENT_TIME")
+	}
+	for i := range r.Children {
+		if r.Children[i].usesWindow() {
+			return true
+		}
+	}
+	return false
 }
 
 // Window bounds the incremental windows of a producer.
@@ -88,14 +172,25 @@ type Window struct {
 	Overlap Duration `yaml:"overlap"`
 }
 
-// Processor names the canonical entity raw records become.
+// Processor says what raw records become: the canonical entity, which
+// records to keep, and how fields are computed.
 type Processor struct {
 	Entity string `yaml:"entity"`
 	// Zone is the vendor's zone, for date-time strings without one.
 	Zone Zone `yaml:"zone"`
+	// Filter is an expression over the raw record; records for which it
+	// is false are dropped (and counted), not dead-lettered.
+	Filter string `yaml:"filter"`
+	// Map computes canonical fields from the raw record, one expression
+	// each; unmapped fields take the raw field of the same name.
+	Map map[string]string `yaml:"map"`
+
+	filter *vm.Program
+	fields map[string]*vm.Program
 }
 
-// Target is where canonical records land.
+// Target is where canonical records land: a MySQL table (kind mysql), a
+// target API (kind banniu), or only the canonical topic (kind topic).
 type Target struct {
 	Kind    string `yaml:"kind"`
 	Table   string `yaml:"table"`
@@ -103,6 +198,18 @@ type Target struct {
 	Zone    Zone   `yaml:"zone"`
 	Limit   int    `yaml:"limit"`
 	MainSQL string `yaml:"main_sql"`
+	// API, Method, Effect, IDCheck and Request are an API target's call,
+	// as the seed writes it.
+	API     string         `yaml:"api"`
+	Method  string         `yaml:"method"`
+	Effect  string         `yaml:"effect"`
+	IDCheck bool           `yaml:"idCheck"`
+	Request []RequestField `yaml:"request"`
+	// Rate is the target account's call budget.
+	Rate Rate `yaml:"rate"`
+	// GiveUp is how long a record the target cannot take yet is retried
+	// before it is dead-lettered; default 24h.
+	GiveUp Duration `yaml:"giveUp"`
 
 	// Columns are the columns main_sql names, in order.
 	Columns []string `yaml:"-"`
@@ -213,17 +320,19 @@ var (
 	mainSQLRE = regexp.MustCompile(`(?is)^\s*(?:REPLACE|INSERT)\s+INTO\s+` + "`?" + `([A-Za-z0-9_]+)` + "`?" + `\s*\(([^)]*)\)`)
 )
 
+// Vendors are the sources ferry has connectors for.
+var Vendors = []string{"jackyun", "jushuitan", "kingdee", "wdt"}
+
 func (f *Flow) validate() error {
 	if !nameRE.MatchString(f.Name) {
 		return bad("name", "%q must be lowercase letters, digits and _", f.Name)
 	}
 	s := &f.Source
-	switch s.Vendor {
-	case "wdt":
-	case "":
+	if s.Vendor == "" {
 		return bad("source.vendor", "missing")
-	default:
-		return bad("source.vendor", "unknown vendor %q (known: wdt)", s.Vendor)
+	}
+	if !slices.Contains(Vendors, s.Vendor) {
+		return bad("source.vendor", "unknown vendor %q (known: %s)", s.Vendor, strings.Join(Vendors, ", "))
 	}
 	if s.API == "" {
 		return bad("source.api", "missing")
@@ -237,23 +346,20 @@ func (f *Flow) validate() error {
 	if s.Pagination.PageStart != 0 && s.Pagination.PageStart != 1 {
 		return bad("source.pagination.pageStart", "must be 0 or 1")
 	}
+	zone := f.Processor.Zone.Loc()
+	windowed := s.Window.Max.D() > 0
 	for i := range s.Request {
 		r := &s.Request[i]
 		path := fmt.Sprintf("source.request[%d]", i)
-		if r.Field == "" {
-			return bad(path+".field", "missing")
+		if err := r.compile(path, false, zone); err != nil {
+			return err
 		}
-		t, err := ParseTemplate(r.Value)
-		if err != nil {
-			return bad(path+".value", "%v", err)
+		if r.usesWindow() && !windowed {
+			return bad(path+".value", "refers to the window, but the flow has no source.window (a full scan)")
 		}
-		r.tmpl = t
 	}
-	if s.Window.Max.D() <= 0 {
-		return bad("source.window.max", "must be positive")
-	}
-	if s.Window.Lag.D() < 0 || s.Window.Overlap.D() < 0 {
-		return bad("source.window", "lag and overlap must not be negative")
+	if s.Window.Max.D() < 0 || s.Window.Lag.D() < 0 || s.Window.Overlap.D() < 0 {
+		return bad("source.window", "max, lag and overlap must not be negative")
 	}
 	if !topicRE.MatchString(s.Topic) {
 		return bad("source.topic", "%q is not a Kafka topic name", s.Topic)
@@ -264,42 +370,66 @@ func (f *Flow) validate() error {
 	if f.Processor.Entity == "" {
 		return bad("processor.entity", "missing: the canonical schema records become")
 	}
+	if err := f.Processor.compile(); err != nil {
+		return err
+	}
 	t := &f.Target
 	switch t.Kind {
 	case "mysql":
-		m := mainSQLRE.FindStringSubmatch(t.MainSQL)
-		if m == nil {
-			return bad("target.main_sql", "want INSERT or REPLACE INTO table (columns …)")
+		return t.validateMySQL()
+	case "topic":
+	case "banniu":
+		if t.API == "" {
+			return bad("target.api", "missing")
 		}
-		if t.Table == "" {
-			t.Table = m[1]
-		} else if !strings.EqualFold(t.Table, m[1]) {
-			return bad("target.main_sql", "writes to %s, but target.table is %s", m[1], t.Table)
-		}
-		for _, c := range strings.Split(m[2], ",") {
-			c = strings.Trim(strings.TrimSpace(c), "`")
-			if c == "" {
-				return bad("target.main_sql", "empty column in the column list")
+		for i := range t.Request {
+			if err := t.Request[i].compile(fmt.Sprintf("target.request[%d]", i), true, t.Zone.Loc()); err != nil {
+				return err
 			}
-			t.Columns = append(t.Columns, c)
 		}
-		switch t.Mode {
-		case "":
-			t.Mode = "upsert"
-		case "upsert", "replace":
-		default:
-			return bad("target.mode", "%q: want upsert or replace", t.Mode)
+		if t.Rate.Limit <= 0 {
+			return bad("target.rate", "missing: the target's call budget, as 10/s")
 		}
-		if t.Limit == 0 {
-			t.Limit = 1000
-		}
-		if t.Limit < 0 {
-			return bad("target.limit", "must be positive")
+		if t.GiveUp.D() == 0 {
+			t.GiveUp = Duration(24 * time.Hour)
 		}
 	case "":
 		return bad("target.kind", "missing")
 	default:
-		return bad("target.kind", "unknown target %q (known: mysql)", t.Kind)
+		return bad("target.kind", "unknown target %q (known: mysql, topic, banniu)", t.Kind)
+	}
+	return nil
+}
+
+func (t *Target) validateMySQL() error {
+	m := mainSQLRE.FindStringSubmatch(t.MainSQL)
+	if m == nil {
+		return bad("target.main_sql", "want INSERT or REPLACE INTO table (columns …)")
+	}
+	if t.Table == "" {
+		t.Table = m[1]
+	} else if !strings.EqualFold(t.Table, m[1]) {
+		return bad("target.main_sql", "writes to %s, but target.table is %s", m[1], t.Table)
+	}
+	for _, c := range strings.Split(m[2], ",") {
+		c = strings.Trim(strings.TrimSpace(c), "`")
+		if c == "" {
+			return bad("target.main_sql", "empty column in the column list")
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	switch t.Mode {
+	case "":
+		t.Mode = "upsert"
+	case "upsert", "replace":
+	default:
+		return bad("target.mode", "%q: want upsert or replace", t.Mode)
+	}
+	if t.Limit == 0 {
+		t.Limit = 1000
+	}
+	if t.Limit < 0 {
+		return bad("target.limit", "must be positive")
 	}
 	return nil
 }

@@ -17,11 +17,37 @@ import (
 )
 
 // Source is what a vendor connector offers the engine: one page of a
-// window's search. Pages count from 0 whatever the vendor's base; every
-// page reports the number of records in the window.
+// search. Pages count from 0 whatever the vendor's base.
 type Source interface {
-	Page(ctx context.Context, from, to time.Time, page int) (total int, records []json.RawMessage, err error)
+	Page(ctx context.Context, w Window, page int) (Page, error)
 	PageSize() int
+}
+
+// Window is the span a search covers, both ends included on the vendor's
+// side. A zero window asks for everything (full-scan flows).
+type Window struct {
+	From, To time.Time
+}
+
+// Full reports whether the window is the full scan.
+func (w Window) Full() bool { return w.From.IsZero() && w.To.IsZero() }
+
+func (w Window) String() string {
+	if w.Full() {
+		return "full"
+	}
+	return span(w.From, w.To)
+}
+
+// Page is one page of a search.
+type Page struct {
+	// Total is the number of records the search matches, or -1 when the
+	// vendor does not count them.
+	Total int
+	// Records are the raw records, as the vendor sent them.
+	Records []json.RawMessage
+	// More tells, when Total is -1, that more pages follow.
+	More bool
 }
 
 // Producer polls one flow.
@@ -85,10 +111,17 @@ func (p *Producer) Run(ctx context.Context) error {
 }
 
 // Sync polls every window from the checkpoint up to now − lag, and
-// checkpoints each one after all its records were acknowledged.
+// checkpoints each one after all its records were acknowledged. A flow
+// without a window is scanned in full.
 func (p *Producer) Sync(ctx context.Context) error {
 	p.defaults()
 	w := p.Flow.Source.Window
+	if w.Max.D() == 0 {
+		if err := p.scan(ctx); err != nil {
+			return fmt.Errorf("flow %s: full scan: %w", p.Flow.Name, err)
+		}
+		return p.commit(ctx, p.Now())
+	}
 	end := p.Now().Add(-w.Lag.D()).Truncate(time.Second)
 	start := p.Since
 	if cp, ok := p.Checkpoints.Get(p.Flow.Name); ok {
@@ -102,49 +135,84 @@ func (p *Producer) Sync(ctx context.Context) error {
 		if to.After(end) {
 			to = end
 		}
-		if err := p.window(ctx, from, to); err != nil {
-			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, span(from, to), err)
+		win := Window{From: from, To: to}
+		if err := p.window(ctx, win); err != nil {
+			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, win, err)
 		}
-		if err := p.Checkpoints.Commit(ctx, p.Flow.Name, to); err != nil {
-			return fmt.Errorf("flow %s: %w", p.Flow.Name, err)
+		if err := p.commit(ctx, to); err != nil {
+			return err
 		}
-		p.Stats.Windows.Add(1)
 		from = to
 	}
 	return nil
 }
 
+func (p *Producer) commit(ctx context.Context, end time.Time) error {
+	if err := p.Checkpoints.Commit(ctx, p.Flow.Name, end); err != nil {
+		return fmt.Errorf("flow %s: %w", p.Flow.Name, err)
+	}
+	p.Stats.Windows.Add(1)
+	return nil
+}
+
+// scan walks every page of a full-scan flow forward, until the vendor has
+// no more.
+func (p *Producer) scan(ctx context.Context) error {
+	size := p.Source.PageSize()
+	for pg := 0; ; pg++ {
+		page, err := p.page(ctx, Window{}, pg)
+		if err != nil {
+			return err
+		}
+		if err := p.publish(ctx, Window{}, page.Records); err != nil {
+			return err
+		}
+		more := page.More
+		if page.Total >= 0 {
+			more = (pg+1)*size < page.Total
+		}
+		if !more || len(page.Records) == 0 {
+			return nil
+		}
+	}
+}
+
 // window walks one window, splitting it when it holds too many records.
-func (p *Producer) window(ctx context.Context, from, to time.Time) error {
-	total, first, err := p.page(ctx, from, to, 0)
+func (p *Producer) window(ctx context.Context, w Window) error {
+	first, err := p.page(ctx, w, 0)
 	if err != nil {
 		return err
 	}
-	if total > p.MaxWindowRecords && to.Sub(from) > time.Second {
-		mid := from.Add(to.Sub(from) / 2).Truncate(time.Second)
-		p.Log.Info("window split", "flow", p.Flow.Name, "window", span(from, to), "total", total, "max", p.MaxWindowRecords, "at", mid)
-		if err := p.window(ctx, from, mid); err != nil {
+	if first.Total < 0 {
+		return fmt.Errorf("the source does not count a window's records; windowed flows need the count")
+	}
+	total := first.Total
+	if total > p.MaxWindowRecords && w.To.Sub(w.From) > time.Second {
+		mid := w.From.Add(w.To.Sub(w.From) / 2).Truncate(time.Second)
+		p.Log.Info("window split", "flow", p.Flow.Name, "window", w, "total", total, "max", p.MaxWindowRecords, "at", mid)
+		if err := p.window(ctx, Window{From: w.From, To: mid}); err != nil {
 			return err
 		}
-		return p.window(ctx, mid, to)
+		return p.window(ctx, Window{From: mid, To: w.To})
 	}
 	size := p.Source.PageSize()
+	recs := first.Records
 	for walk := 1; ; walk++ {
 		pages := (total + size - 1) / size
-		if pages <= 1 {
-			return p.publish(ctx, from, to, first)
+		if pages <= 1 && recs != nil {
+			return p.publish(ctx, w, recs)
 		}
 		// Reverse walk, ending on page 0: see the package doc.
 		var last int
-		for pg := pages - 1; pg >= 0; pg-- {
-			t, recs, err := p.page(ctx, from, to, pg)
+		for pg := max(pages-1, 0); pg >= 0; pg-- {
+			page, err := p.page(ctx, w, pg)
 			if err != nil {
 				return err
 			}
-			if err := p.publish(ctx, from, to, recs); err != nil {
+			if err := p.publish(ctx, w, page.Records); err != nil {
 				return err
 			}
-			last = t
+			last = page.Total
 		}
 		if last <= total {
 			return nil
@@ -152,30 +220,30 @@ func (p *Producer) window(ctx context.Context, from, to time.Time) error {
 		if walk >= p.MaxRewalks {
 			return fmt.Errorf("window kept growing over %d walks (%d → %d records)", walk, total, last)
 		}
-		p.Log.Info("window grew while walked, walking again", "flow", p.Flow.Name, "window", span(from, to), "total", total, "now", last)
-		total, first = last, nil
+		p.Log.Info("window grew while walked, walking again", "flow", p.Flow.Name, "window", w, "total", total, "now", last)
+		total, recs = last, nil
 	}
 }
 
-func (p *Producer) page(ctx context.Context, from, to time.Time, pg int) (int, []json.RawMessage, error) {
-	total, recs, err := p.Source.Page(ctx, from, to, pg)
+func (p *Producer) page(ctx context.Context, w Window, pg int) (Page, error) {
+	page, err := p.Source.Page(ctx, w, pg)
 	if err != nil {
-		return 0, nil, err
+		return Page{}, err
 	}
 	p.Stats.Calls.Add(1)
-	p.Stats.Fetched.Add(int64(len(recs)))
-	return total, recs, nil
+	p.Stats.Fetched.Add(int64(len(page.Records)))
+	return page, nil
 }
 
 // publish writes records keyed by their id and returns once Kafka
 // acknowledged all of them.
-func (p *Producer) publish(ctx context.Context, from, to time.Time, recs []json.RawMessage) error {
+func (p *Producer) publish(ctx context.Context, w Window, recs []json.RawMessage) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	headers := []kafka.Header{
 		{Key: bus.HeaderFlow, Value: []byte(p.Flow.Name)},
-		{Key: bus.HeaderWindow, Value: []byte(span(from, to))},
+		{Key: bus.HeaderWindow, Value: []byte(w.String())},
 		{Key: bus.HeaderFetchedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
 	}
 	msgs := make([]kafka.Message, len(recs))

@@ -128,8 +128,8 @@ var errTransient = errors.New("transient")
 // Search calls method with the business params, asking for page pageNo
 // (0-based) of pageSize records and the total count. It retries throttling
 // and transient failures until ctx ends.
-func (c *Client) Search(ctx context.Context, method string, params map[string]string, pageNo, pageSize int) (Page, error) {
-	body, err := json.Marshal([]map[string]string{params})
+func (c *Client) Search(ctx context.Context, method string, params map[string]any, pageNo, pageSize int) (Page, error) {
+	body, err := json.Marshal([]map[string]any{params})
 	if err != nil {
 		return Page{}, err
 	}

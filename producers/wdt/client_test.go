@@ -63,8 +63,8 @@ func (f *fixture) client(t *testing.T) *wdt.Client {
 	return c
 }
 
-func window(from, to string) map[string]string {
-	return map[string]string{"modified_from": from, "modified_to": to}
+func window(from, to string) map[string]any {
+	return map[string]any{"modified_from": from, "modified_to": to}
 }
 
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
@@ -201,12 +201,12 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		tweak   func(*wdt.Config)
-		params  map[string]string
+		params  map[string]any
 		message string
 	}{
 		{"bad signature", func(c *wdt.Config) { c.AppSecret = "wrong:" + strings.Split(c.AppSecret, ":")[1] }, lastThreeDays, "签名错误"},
 		{"window over 30 days", nil, window("2024-01-01 00:00:00", "2024-03-01 00:00:00"), "请求时间最大跨度为30天"},
-		{"no window", nil, map[string]string{}, "参数中必须包含起止时间"},
+		{"no window", nil, map[string]any{}, "参数中必须包含起止时间"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, sandbox.WDTConfig{Seed: 4, Records: 5})

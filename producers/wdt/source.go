@@ -2,12 +2,11 @@ package wdt
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/producers"
 )
 
 // methods maps the Qimen names that seed schemes use to the direct API's
@@ -51,17 +50,23 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 // PageSize is the page size in use.
 func (s *Source) PageSize() int { return s.size }
 
-// Page fetches page pg (0-based) of the window [from, to].
-func (s *Source) Page(ctx context.Context, from, to time.Time, pg int) (int, []json.RawMessage, error) {
-	vars := flows.Vars{LastSync: from, Current: to, Zone: s.flow.Processor.Zone.Loc()}
-	params := make(map[string]string, len(s.flow.Source.Request))
+// Page fetches page pg (0-based) of the window.
+func (s *Source) Page(ctx context.Context, w producers.Window, pg int) (producers.Page, error) {
+	vars := flows.Vars{LastSync: w.From, Current: w.To, Zone: s.flow.Processor.Zone.Loc(), PageSize: s.size}
+	params := make(map[string]any, len(s.flow.Source.Request))
 	for i := range s.flow.Source.Request {
 		r := &s.flow.Source.Request[i]
-		params[r.Field] = r.Render(vars)
+		v, err := r.Eval(vars)
+		if err != nil {
+			return producers.Page{}, err
+		}
+		if v != nil {
+			params[r.Field] = v
+		}
 	}
 	page, err := s.client.Search(ctx, s.method, params, pg, s.size)
 	if err != nil {
-		return 0, nil, fmt.Errorf("page %d: %w", pg, err)
+		return producers.Page{}, fmt.Errorf("page %d: %w", pg, err)
 	}
-	return page.Total, page.Records, nil
+	return producers.Page{Total: page.Total, Records: page.Records}, nil
 }
