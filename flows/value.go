@@ -349,7 +349,7 @@ func (r *RequestField) Eval(v Vars) (any, error) {
 	default:
 		out = r.Value
 	}
-	if s, ok := out.(string); ok && s == "" {
+	if s, ok := out.(string); out == nil || ok && s == "" {
 		return nil, nil
 	}
 	if r.Parser.Name == "StringToArray" {
