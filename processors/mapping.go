@@ -6,35 +6,78 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/schemas"
 )
 
-// Map turns a raw vendor record into a plain canonical record of schema s:
-// each field takes the raw field of the same name, converted to the field's
-// kind. Date-time strings without a zone are read in zone. A record that
-// cannot be mapped yields an error naming the field and the value.
-func Map(s *schemas.Schema, raw []byte, zone *time.Location) (map[string]any, error) {
+// Map turns a raw vendor record into a plain canonical record of schema s,
+// as the flow's processor block says: records its filter rejects yield
+// keep == false; each field takes its mapped expression's value, or the raw
+// field of the same name, converted to the field's kind. Date-time text
+// without a zone is read in the processor's zone. A record that cannot be
+// mapped yields an error naming the field and the value.
+func Map(s *schemas.Schema, p *flows.Processor, raw []byte) (rec map[string]any, keep bool, err error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var in map[string]any
 	if err := dec.Decode(&in); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
+		return nil, false, fmt.Errorf("not a JSON object: %w", err)
 	}
+	var env map[string]any
+	if p.Filter != "" || len(p.Map) > 0 {
+		env = plain(in).(map[string]any)
+	}
+	if keep, err := p.Keep(env); err != nil || !keep {
+		return nil, false, err
+	}
+	zone := p.Zone.Loc()
 	out := make(map[string]any, len(s.Fields))
 	for _, f := range s.Fields {
-		v, err := convert(f, in[f.Name], zone)
+		v, mapped, err := p.Mapped(f.Name, env)
 		if err != nil {
-			return nil, fmt.Errorf("field %s: %w", f.Name, err)
+			return nil, false, err
+		}
+		if !mapped {
+			v = in[f.Name]
+		}
+		if v, err = convert(f, v, zone); err != nil {
+			return nil, false, fmt.Errorf("field %s: %w", f.Name, err)
 		}
 		if v == nil && !f.Nullable {
-			return nil, fmt.Errorf("field %s: missing", f.Name)
+			return nil, false, fmt.Errorf("field %s: missing", f.Name)
 		}
 		out[f.Name] = v
 	}
-	return out, nil
+	return out, true, nil
+}
+
+// plain turns json.Numbers into int64 or float64, for expressions.
+func plain(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plain(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return v
 }
 
 func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
@@ -65,20 +108,21 @@ func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
 		x, _ := r.Float64()
 		return x, nil
 	case schemas.Boolean:
-		switch b := v.(type) {
-		case bool:
+		if b, ok := v.(bool); ok {
 			return b, nil
-		case json.Number:
-			return b.String() != "0", nil
+		}
+		if n, ok := numberText(v); ok {
+			return n != "0", nil
 		}
 		return nil, fmt.Errorf("%v is not a boolean", v)
 	case schemas.String:
-		switch x := v.(type) {
-		case string:
+		if x, ok := v.(string); ok {
 			return x, nil
-		case json.Number:
-			return x.String(), nil
-		case bool:
+		}
+		if x, ok := numberText(v); ok {
+			return x, nil
+		}
+		if x, ok := v.(bool); ok {
 			return fmt.Sprint(x), nil
 		}
 		b, _ := json.Marshal(v)
@@ -91,18 +135,61 @@ func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
 		return round(r, f.Scale), nil
 	case schemas.Timestamp:
 		return timestamp(v, zone)
+	case schemas.Record:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%v is not an object", v)
+		}
+		out := make(map[string]any, len(f.Fields))
+		for _, sub := range f.Fields {
+			x, err := convert(sub, m[sub.Name], zone)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", sub.Name, err)
+			}
+			if x == nil && !sub.Nullable {
+				return nil, fmt.Errorf("%s: missing", sub.Name)
+			}
+			out[sub.Name] = x
+		}
+		return out, nil
+	case schemas.Array:
+		xs, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("%v is not an array", v)
+		}
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			c, err := convert(*f.Items, x, zone)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = c
+		}
+		return out, nil
 	}
 	return nil, fmt.Errorf("unsupported kind %v", f.Kind)
 }
 
-func integer(v any) (int64, error) {
-	var s string
+// numberText is the text of a number from JSON or from an expression.
+func numberText(v any) (string, bool) {
 	switch x := v.(type) {
 	case json.Number:
-		s = x.String()
+		return x.String(), true
 	case string:
-		s = strings.TrimSpace(x)
-	default:
+		return strings.TrimSpace(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}
+
+func integer(v any) (int64, error) {
+	s, ok := numberText(v)
+	if !ok {
 		return 0, fmt.Errorf("%v is not a number", v)
 	}
 	r, ok := new(big.Rat).SetString(s)
@@ -113,13 +200,8 @@ func integer(v any) (int64, error) {
 }
 
 func decimal(v any) (*big.Rat, error) {
-	var s string
-	switch x := v.(type) {
-	case json.Number:
-		s = x.String()
-	case string:
-		s = strings.TrimSpace(x)
-	default:
+	s, ok := numberText(v)
+	if !ok {
 		return nil, fmt.Errorf("%v is not a number", v)
 	}
 	r, ok := new(big.Rat).SetString(s)
@@ -149,10 +231,13 @@ var layouts = []string{time.DateTime, "2006-01-02 15:04:05.000", time.RFC3339Nan
 
 func timestamp(v any, zone *time.Location) (any, error) {
 	switch x := v.(type) {
-	case json.Number:
-		ms, err := x.Int64()
+	case time.Time:
+		return x.UTC(), nil
+	case json.Number, int, int64, float64:
+		n, _ := numberText(x)
+		ms, err := strconv.ParseInt(n, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("%s is not epoch milliseconds", x)
+			return nil, fmt.Errorf("%s is not epoch milliseconds", n)
 		}
 		return time.UnixMilli(ms).UTC(), nil
 	case string:

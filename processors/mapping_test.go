@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/schemas"
 )
@@ -27,9 +28,9 @@ func TestMapDocumentedRefund(t *testing.T) {
 		t.Fatal(err)
 	}
 	cst := time.FixedZone("CST", 8*3600)
-	rec, err := processors.Map(s, []byte(documented), cst)
-	if err != nil {
-		t.Fatal(err)
+	rec, keep, err := processors.Map(s, &flows.Processor{Entity: "refund", Zone: flows.Zone{Location: cst}}, []byte(documented))
+	if err != nil || !keep {
+		t.Fatal(keep, err)
 	}
 	checks := map[string]string{
 		"refund_id":             "1130899",
@@ -77,7 +78,7 @@ func TestMapRefusals(t *testing.T) {
 		{`{"refund_id":1,"modified":1,"type":99999999999}`, "field type: 99999999999 does not fit an int"},
 		{`not json`, "not a JSON object"},
 	} {
-		_, err := processors.Map(s, []byte(tc.raw), time.UTC)
+		_, _, err := processors.Map(s, &flows.Processor{Entity: "refund"}, []byte(tc.raw))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.raw, err, tc.want)
 		}

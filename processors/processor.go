@@ -101,12 +101,16 @@ func (p *Processor) load(ctx context.Context) error {
 // changes; it returns once all of them are acknowledged.
 func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
 	var out, changes []kafka.Message
-	var dups, dead int64
+	var dups, dead, filtered int64
 	for _, m := range batch {
 		key, value, v, err := p.canonical(m)
 		if err != nil {
 			out = append(out, p.deadLetter(m, err))
 			dead++
+			continue
+		}
+		if value == nil {
+			filtered++
 			continue
 		}
 		if old, ok := p.seen[key]; ok && (v.stamp < old.stamp || v == old) {
@@ -141,13 +145,16 @@ func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
 	}
 	p.Stats.Canonical.Add(int64(len(changes)))
 	p.Stats.Duplicates.Add(dups)
+	p.Stats.Filtered.Add(filtered)
 	p.Stats.DeadLettered.Add(dead)
 	return nil
 }
 
+// canonical maps a raw message; a nil value means the flow's filter
+// dropped it.
 func (p *Processor) canonical(m kafka.Message) (key string, value []byte, v version, err error) {
-	rec, err := Map(p.Schema, m.Value, p.Flow.Processor.Zone.Loc())
-	if err != nil {
+	rec, keep, err := Map(p.Schema, &p.Flow.Processor, m.Value)
+	if err != nil || !keep {
 		return "", nil, v, err
 	}
 	value, err = p.Schema.Encode(rec)
@@ -166,7 +173,11 @@ func (p *Processor) canonical(m kafka.Message) (key string, value []byte, v vers
 	}
 	h := fnv.New64a()
 	h.Write(value)
-	return key, value, version{stamp: rec[p.Schema.Version].(time.Time).UnixMilli(), hash: h.Sum64()}, nil
+	v.hash = h.Sum64()
+	if t, ok := rec[p.Schema.Version].(time.Time); ok {
+		v.stamp = t.UnixMilli()
+	}
+	return key, value, v, nil
 }
 
 func (p *Processor) deadLetter(m kafka.Message, reason error) kafka.Message {

@@ -14,8 +14,10 @@ package schemas
 import (
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
@@ -37,13 +39,15 @@ const (
 	String                // string
 	Decimal               // *big.Rat
 	Timestamp             // time.Time (Avro timestamp-millis)
+	Record                // map[string]any, with Fields
+	Array                 // []any, of Items
 )
 
 func (k Kind) String() string {
-	return [...]string{"long", "int", "double", "boolean", "string", "decimal", "timestamp"}[k]
+	return [...]string{"long", "int", "double", "boolean", "string", "decimal", "timestamp", "record", "array"}[k]
 }
 
-// Field is one column of a canonical record.
+// Field is one field of a canonical record.
 type Field struct {
 	Name      string
 	Kind      Kind
@@ -52,13 +56,20 @@ type Field struct {
 	Scale     int // decimals only
 	SQLType   string
 	Doc       string
+	// Fields are a nested record's fields; TypeName its full Avro name.
+	Fields   []Field
+	TypeName string
+	// Items is an array's element.
+	Items *Field
 }
 
 // Schema is a parsed canonical schema with its codec.
 type Schema struct {
-	Name    string
-	Key     string // primary key field
-	Version string // version field: a newer record has a greater or equal value
+	Name string
+	Key  string // primary key field
+	// Version is the version field: a newer record has a greater or equal
+	// value. Empty when the source keeps no modification stamp.
+	Version string
 	Fields  []Field
 	codec   *goavro.Codec
 }
@@ -95,18 +106,23 @@ type avscField struct {
 }
 
 type avscType struct {
-	Type        string `json:"type"`
-	LogicalType string `json:"logicalType"`
-	Precision   int    `json:"precision"`
-	Scale       int    `json:"scale"`
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Namespace   string          `json:"namespace"`
+	LogicalType string          `json:"logicalType"`
+	Precision   int             `json:"precision"`
+	Scale       int             `json:"scale"`
+	Fields      []avscField     `json:"fields"`
+	Items       json.RawMessage `json:"items"`
 }
 
 func parse(text []byte) (*Schema, error) {
 	var doc struct {
-		Name    string      `json:"name"`
-		Key     string      `json:"key"`
-		Version string      `json:"version"`
-		Fields  []avscField `json:"fields"`
+		Name      string      `json:"name"`
+		Namespace string      `json:"namespace"`
+		Key       string      `json:"key"`
+		Version   string      `json:"version"`
+		Fields    []avscField `json:"fields"`
 	}
 	if err := json.Unmarshal(text, &doc); err != nil {
 		return nil, err
@@ -116,49 +132,86 @@ func parse(text []byte) (*Schema, error) {
 		return nil, err
 	}
 	s := &Schema{Name: doc.Name, Key: doc.Key, Version: doc.Version, codec: codec}
-	for _, af := range doc.Fields {
-		f := Field{Name: af.Name, Doc: af.Doc, SQLType: af.SQLType}
-		typ := af.Type
-		var union []json.RawMessage
-		if json.Unmarshal(typ, &union) == nil {
-			if len(union) != 2 || string(union[0]) != `"null"` {
-				return nil, fmt.Errorf("field %s: only [\"null\", T] unions are canonical", af.Name)
-			}
-			f.Nullable, typ = true, union[1]
-		}
-		var t avscType
-		if json.Unmarshal(typ, &t.Type) != nil {
-			if err := json.Unmarshal(typ, &t); err != nil {
-				return nil, fmt.Errorf("field %s: %w", af.Name, err)
-			}
-		}
-		switch {
-		case t.LogicalType == "decimal" && t.Type == "bytes":
-			f.Kind, f.Precision, f.Scale = Decimal, t.Precision, t.Scale
-		case t.LogicalType == "timestamp-millis" && t.Type == "long":
-			f.Kind = Timestamp
-		case t.Type == "long":
-			f.Kind = Long
-		case t.Type == "int":
-			f.Kind = Int
-		case t.Type == "double":
-			f.Kind = Double
-		case t.Type == "boolean":
-			f.Kind = Boolean
-		case t.Type == "string":
-			f.Kind = String
-		default:
-			return nil, fmt.Errorf("field %s: type %s is not canonical", af.Name, typ)
-		}
-		s.Fields = append(s.Fields, f)
+	if s.Fields, err = parseFields(doc.Fields, doc.Namespace); err != nil {
+		return nil, err
 	}
-	if s.Field(s.Key) == nil {
-		return nil, fmt.Errorf("key %q is not a field", s.Key)
+	if k := s.Field(s.Key); k == nil || k.Nullable || (k.Kind != Long && k.Kind != Int && k.Kind != String) {
+		return nil, fmt.Errorf("key %q must be a required long, int or string field", s.Key)
 	}
-	if v := s.Field(s.Version); v == nil || v.Kind != Timestamp || v.Nullable {
+	if v := s.Field(s.Version); s.Version != "" && (v == nil || v.Kind != Timestamp || v.Nullable) {
 		return nil, fmt.Errorf("version %q must be a required timestamp field", s.Version)
 	}
 	return s, nil
+}
+
+func parseFields(afs []avscField, namespace string) ([]Field, error) {
+	var out []Field
+	for _, af := range afs {
+		f, err := parseType(af.Type, namespace)
+		if err != nil {
+			return nil, fmt.Errorf("field %s: %w", af.Name, err)
+		}
+		f.Name, f.Doc, f.SQLType = af.Name, af.Doc, af.SQLType
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// parseType reads an Avro type: a name, a ["null", T] union, or an object.
+func parseType(typ json.RawMessage, namespace string) (Field, error) {
+	var f Field
+	var union []json.RawMessage
+	if json.Unmarshal(typ, &union) == nil {
+		if len(union) != 2 || string(union[0]) != `"null"` {
+			return f, errors.New(`only ["null", T] unions are canonical`)
+		}
+		f, err := parseType(union[1], namespace)
+		f.Nullable = true
+		return f, err
+	}
+	var t avscType
+	if json.Unmarshal(typ, &t.Type) != nil {
+		if err := json.Unmarshal(typ, &t); err != nil {
+			return f, err
+		}
+	}
+	switch {
+	case t.LogicalType == "decimal" && t.Type == "bytes":
+		f.Kind, f.Precision, f.Scale = Decimal, t.Precision, t.Scale
+	case t.LogicalType == "timestamp-millis" && t.Type == "long":
+		f.Kind = Timestamp
+	case t.Type == "long":
+		f.Kind = Long
+	case t.Type == "int":
+		f.Kind = Int
+	case t.Type == "double":
+		f.Kind = Double
+	case t.Type == "boolean":
+		f.Kind = Boolean
+	case t.Type == "string":
+		f.Kind = String
+	case t.Type == "record":
+		if t.Namespace != "" {
+			namespace = t.Namespace
+		}
+		fields, err := parseFields(t.Fields, namespace)
+		if err != nil {
+			return f, err
+		}
+		f.Kind, f.Fields, f.TypeName = Record, fields, t.Name
+		if namespace != "" && !strings.Contains(t.Name, ".") {
+			f.TypeName = namespace + "." + t.Name
+		}
+	case t.Type == "array":
+		items, err := parseType(t.Items, namespace)
+		if err != nil {
+			return f, fmt.Errorf("items: %w", err)
+		}
+		f.Kind, f.Items = Array, &items
+	default:
+		return f, fmt.Errorf("type %s is not canonical", typ)
+	}
+	return f, nil
 }
 
 // Field returns the named field, or nil.
@@ -174,26 +227,68 @@ func (s *Schema) Field(name string) *Field {
 // Encode renders a plain record (field name → value of the field's Kind, or
 // nil) as an Avro single-object encoded message.
 func (s *Schema) Encode(rec map[string]any) ([]byte, error) {
-	native := make(map[string]any, len(s.Fields))
-	for _, f := range s.Fields {
-		v := rec[f.Name]
-		if v == nil {
-			if !f.Nullable {
-				return nil, fmt.Errorf("%s.%s is required", s.Name, f.Name)
-			}
-			native[f.Name] = nil
-			continue
-		}
-		if f.Nullable {
-			v = goavro.Union(f.avroName(), v)
-		}
-		native[f.Name] = v
+	native, err := toNative(s.Fields, rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
 	}
 	b, err := s.codec.SingleFromNative(nil, native)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
 	}
 	return b, nil
+}
+
+func toNative(fields []Field, rec map[string]any) (map[string]any, error) {
+	native := make(map[string]any, len(fields))
+	for _, f := range fields {
+		v, err := f.toNative(rec[f.Name])
+		if err != nil {
+			return nil, err
+		}
+		native[f.Name] = v
+	}
+	return native, nil
+}
+
+func (f Field) toNative(v any) (any, error) {
+	if v == nil {
+		if !f.Nullable {
+			return nil, fmt.Errorf("%s is required", f.Name)
+		}
+		return nil, nil
+	}
+	switch f.Kind {
+	case Record:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s is %T, want a record", f.Name, v)
+		}
+		sub, err := toNative(f.Fields, m)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%w", f.Name, err)
+		}
+		v = sub
+	case Array:
+		xs, ok := v.([]any)
+		if !ok {
+			return nil, fmt.Errorf("%s is %T, want an array", f.Name, v)
+		}
+		out := make([]any, len(xs))
+		for i, x := range xs {
+			item := *f.Items
+			item.Name = fmt.Sprintf("%s[%d]", f.Name, i)
+			n, err := item.toNative(x)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		v = out
+	}
+	if f.Nullable {
+		v = goavro.Union(f.avroName(), v)
+	}
+	return v, nil
 }
 
 // Decode parses a single-object encoded message into a plain record.
@@ -206,17 +301,37 @@ func (s *Schema) Decode(b []byte) (map[string]any, error) {
 	if !ok {
 		return nil, fmt.Errorf("decode %s: not a record", s.Name)
 	}
-	for _, f := range s.Fields {
-		if u, ok := m[f.Name].(map[string]any); ok && f.Nullable {
-			for _, v := range u {
-				m[f.Name] = v
-			}
-		}
-		if t, ok := m[f.Name].(time.Time); ok {
-			m[f.Name] = t.UTC()
+	fromNative(s.Fields, m)
+	return m, nil
+}
+
+func fromNative(fields []Field, m map[string]any) {
+	for _, f := range fields {
+		m[f.Name] = f.fromNative(m[f.Name])
+	}
+}
+
+func (f Field) fromNative(v any) any {
+	if u, ok := v.(map[string]any); ok && f.Nullable {
+		for _, x := range u {
+			v = x
 		}
 	}
-	return m, nil
+	switch x := v.(type) {
+	case time.Time:
+		return x.UTC()
+	case map[string]any:
+		if f.Kind == Record {
+			fromNative(f.Fields, x)
+		}
+	case []any:
+		if f.Kind == Array {
+			for i := range x {
+				x[i] = f.Items.fromNative(x[i])
+			}
+		}
+	}
+	return v
 }
 
 // avroName is the union branch name goavro expects for the field's type.
@@ -226,6 +341,8 @@ func (f Field) avroName() string {
 		return "bytes.decimal"
 	case Timestamp:
 		return "long.timestamp-millis"
+	case Record:
+		return f.TypeName
 	}
 	return f.Kind.String()
 }

@@ -19,6 +19,7 @@ type Flow struct {
 	Windows      atomic.Int64 // windows completed and checkpointed
 	Calls        atomic.Int64 // vendor calls that returned a page
 	Duplicates   atomic.Int64 // records the processor dropped as already seen
+	Filtered     atomic.Int64 // records the flow's filter dropped
 	Canonical    atomic.Int64 // canonical records published
 	Written      atomic.Int64 // rows written by the sink
 	DeadLettered atomic.Int64 // records sent to the dead-letter topic

@@ -91,7 +91,7 @@ func New(db *sql.DB, s *schemas.Schema, cfg Config) (*Writer, error) {
 	if w.key < 0 {
 		return nil, fmt.Errorf("mysql sink %s: columns lack the key %q", cfg.Table, s.Key)
 	}
-	if w.ver < 0 {
+	if w.ver < 0 && s.Version != "" {
 		return nil, fmt.Errorf("mysql sink %s: columns lack the version %q", cfg.Table, s.Version)
 	}
 	if w.zone == nil {
@@ -117,14 +117,22 @@ func New(db *sql.DB, s *schemas.Schema, cfg Config) (*Writer, error) {
 	w.prefix = verb + quote(cfg.Table) + " (" + strings.Join(names, ", ") + ") VALUES "
 	w.row = "(" + strings.Join(marks, ", ") + ")"
 	if !cfg.Replace {
-		v := names[w.ver]
 		var sets []string
-		for i, c := range names {
-			if i != w.key && i != w.ver {
-				sets = append(sets, fmt.Sprintf("%s = IF(VALUES(%s) >= %s, VALUES(%s), %s)", c, v, v, c, c))
+		if w.ver < 0 { // the source keeps no version: the latest write wins
+			for i, c := range names {
+				if i != w.key {
+					sets = append(sets, fmt.Sprintf("%s = VALUES(%s)", c, c))
+				}
 			}
+		} else {
+			v := names[w.ver]
+			for i, c := range names {
+				if i != w.key && i != w.ver {
+					sets = append(sets, fmt.Sprintf("%s = IF(VALUES(%s) >= %s, VALUES(%s), %s)", c, v, v, c, c))
+				}
+			}
+			sets = append(sets, fmt.Sprintf("%s = GREATEST(%s, VALUES(%s))", v, v, v))
 		}
-		sets = append(sets, fmt.Sprintf("%s = GREATEST(%s, VALUES(%s))", v, v, v))
 		w.suffix = " ON DUPLICATE KEY UPDATE " + strings.Join(sets, ", ")
 	}
 	w.full = w.statement(w.batchRows)
@@ -252,7 +260,7 @@ func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
 // the newest version, the later one of equal versions, at the place of the
 // key's first record.
 func (w *Writer) newest(recs []map[string]any) ([]int, error) {
-	kf, vf := w.cols[w.key], w.cols[w.ver]
+	kf := w.cols[w.key]
 	keep := make([]int, 0, len(recs))
 	vers := make([]time.Time, 0, len(recs))
 	at := make(map[any]int, len(recs)) // key value → index into keep
@@ -264,9 +272,13 @@ func (w *Writer) newest(recs []map[string]any) ([]int, error) {
 		if k == nil {
 			return nil, fmt.Errorf("record %d: key %s is null", i, kf.Name)
 		}
-		v, ok := r[vf.Name].(time.Time)
-		if !ok {
-			return nil, fmt.Errorf("record %d: version %s is %T, want time.Time", i, vf.Name, r[vf.Name])
+		var v time.Time // without a version column, the later record wins
+		if w.ver >= 0 {
+			vf := w.cols[w.ver]
+			var ok bool
+			if v, ok = r[vf.Name].(time.Time); !ok {
+				return nil, fmt.Errorf("record %d: version %s is %T, want time.Time", i, vf.Name, r[vf.Name])
+			}
 		}
 		j, dup := at[k]
 		switch {
