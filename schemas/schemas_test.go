@@ -55,3 +55,63 @@ func TestEncodeRejectsMissingKey(t *testing.T) {
 		t.Fatal("encoded a refund without refund_id")
 	}
 }
+
+func TestEverySchemaLoads(t *testing.T) {
+	names := schemas.Names()
+	for _, want := range []string{"customer", "order", "refund", "shop", "trade_status"} {
+		s, err := schemas.Load(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Field(s.Key) == nil {
+			t.Fatalf("%s: no key", want)
+		}
+		for _, f := range s.Fields {
+			if f.Doc == "" {
+				t.Errorf("%s.%s has no doc", want, f.Name)
+			}
+		}
+	}
+	if len(names) != 5 {
+		t.Fatalf("schemas %v", names)
+	}
+}
+
+func TestNestedRoundTrip(t *testing.T) {
+	s, err := schemas.Load("order")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{
+		"id": "3001", "name": "张三", "date": "20231001", "amount": schemas.Rat("150.75"),
+		"items_detail": []any{
+			map[string]any{"product_id": "A001", "qty": int32(2), "unit_price": schemas.Rat("50.25")},
+			map[string]any{"product_id": "B002", "qty": int32(1), "unit_price": schemas.Rat("50.25")},
+		},
+		"modified": time.Date(2023, 10, 1, 4, 0, 0, 0, time.UTC),
+	}
+	b, err := s.Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := out["items_detail"].([]any)
+	if len(items) != 2 || items[1].(map[string]any)["product_id"] != "B002" || out["name"] != "张三" || out["so_id"] != nil {
+		t.Fatalf("decoded %v", out)
+	}
+	c, _ := schemas.Load("customer")
+	b, err = c.Encode(map[string]any{"id": "1789", "modify_time": time.Unix(0, 0), "location": map[string]any{"province": "福建省", "city": "厦门市"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cout, err := c.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := cout["location"].(map[string]any); loc["province"] != "福建省" || loc["district"] != nil {
+		t.Fatalf("location %v", loc)
+	}
+}
