@@ -48,9 +48,12 @@ type Flow struct {
 
 // Source is the vendor API a producer polls.
 type Source struct {
-	Vendor     string         `yaml:"vendor"`
-	API        string         `yaml:"api"`
-	Method     string         `yaml:"method"`
+	Vendor string `yaml:"vendor"`
+	API    string `yaml:"api"`
+	Effect string `yaml:"effect"`
+	Method string `yaml:"method"`
+	// NameField is the seed's "name": the field that names a record.
+	NameField  string         `yaml:"name"`
 	ID         string         `yaml:"id"`
 	Number     string         `yaml:"number"`
 	IDCheck    bool           `yaml:"idCheck"`
@@ -76,6 +79,7 @@ type Pagination struct {
 type RequestField struct {
 	Field    string         `yaml:"field"`
 	Label    string         `yaml:"label"`
+	Describe string         `yaml:"describe"`
 	Type     string         `yaml:"type"`
 	Value    any            `yaml:"value"`
 	Parser   Parser         `yaml:"parser"`
@@ -253,6 +257,20 @@ func Shipped() ([]*Flow, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// Named returns the shipped flow of that name.
+func Named(name string) (*Flow, error) {
+	all, err := Shipped()
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range all {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return nil, fmt.Errorf("flow: no shipped flow %q", name)
 }
 
 // LoadDir reads every *.yaml flow file in dir.

@@ -36,11 +36,10 @@ func TestDedupeAndDeadLetters(t *testing.T) {
 	brokers := cluster.ListenAddrs()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	shipped, err := flows.Shipped()
+	flow, err := flows.Named("wdt_refunds")
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow := shipped[0]
 	schema, err := schemas.Load(flow.Processor.Entity)
 	if err != nil {
 		t.Fatal(err)

@@ -71,11 +71,10 @@ func newEnv(t *testing.T, sc sandbox.WDTConfig, since time.Duration) *env {
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(srv.Close)
 
-	shipped, err := flows.Shipped()
+	flow, err := flows.Named("wdt_refunds")
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow := shipped[0]
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	c := e.sb.Config()
 	client, err := wdt.New(wdt.Config{URL: srv.URL, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,

@@ -33,11 +33,10 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, _ := mysqltest.New(t)
-	shipped, err := flows.Shipped()
+	flow, err := flows.Named("wdt_refunds")
 	if err != nil {
 		t.Fatal(err)
 	}
-	flow := shipped[0]
 	schema, err := schemas.Load("refund")
 	if err != nil {
 		t.Fatal(err)
