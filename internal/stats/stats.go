@@ -21,7 +21,8 @@ type Flow struct {
 	Duplicates   atomic.Int64 // records the processor dropped as already seen
 	Filtered     atomic.Int64 // records the flow's filter dropped
 	Canonical    atomic.Int64 // canonical records published
-	Written      atomic.Int64 // rows written by the sink
+	Written      atomic.Int64 // rows or records written by the sink
+	Deferred     atomic.Int64 // records parked because the target cannot take them yet
 	DeadLettered atomic.Int64 // records sent to the dead-letter topic
 }
 
