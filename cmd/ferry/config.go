@@ -37,30 +37,85 @@ type Config struct {
 	Listen string
 	// Seed seeds the sandbox's data.
 	Seed int64
-	// WDT is the 旺店通 account (FERRY_WDT_*); up serves the sandbox when
-	// its URL is empty.
-	WDT WDTAccount
+	// The vendor accounts (FERRY_<VENDOR>_*); up serves a vendor's
+	// sandbox when its URL is empty.
+	WDT     WDTAccount
+	JST     JSTAccount
+	Jackyun JackyunAccount
+	Kingdee KingdeeAccount
+	Banniu  BanniuAccount
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
 }
 
-// WDTAccount is one 旺店通 account.
+// WDTAccount is one 旺店通 account; AppSecret is "secret:salt".
 type WDTAccount struct {
 	URL, SID, AppKey, AppSecret string
 }
 
-// Env lists every environment variable ferry reads.
-var Env = []string{
-	"FERRY_KAFKA_BROKERS",
-	"FERRY_MYSQL_DSN",
-	"FERRY_SINCE",
-	"FERRY_LOG_LEVEL",
-	"FERRY_WDT_URL",
-	"FERRY_WDT_SID",
-	"FERRY_WDT_APP_KEY",
-	"FERRY_WDT_APP_SECRET",
+// JSTAccount is one 聚水潭 merchant; without an access token ferry asks
+// for one.
+type JSTAccount struct {
+	URL, AppKey, AppSecret, AccessToken, RefreshToken string
 }
+
+// JackyunAccount is one 吉客云 application.
+type JackyunAccount struct {
+	URL, AppKey, Secret string
+}
+
+// KingdeeAccount is one 金蝶云星辰 connector client and the instance it
+// was authorised for.
+type KingdeeAccount struct {
+	URL, ClientID, ClientSecret, OuterInstanceID string
+}
+
+// BanniuAccount is one 班牛 application.
+type BanniuAccount struct {
+	URL, AppKey, AppSecret, AccessToken string
+}
+
+// accountEnv binds each account setting to its environment variable.
+func (c *Config) accountEnv() []struct {
+	name string
+	dst  *string
+} {
+	return []struct {
+		name string
+		dst  *string
+	}{
+		{"FERRY_WDT_URL", &c.WDT.URL},
+		{"FERRY_WDT_SID", &c.WDT.SID},
+		{"FERRY_WDT_APP_KEY", &c.WDT.AppKey},
+		{"FERRY_WDT_APP_SECRET", &c.WDT.AppSecret},
+		{"FERRY_JST_URL", &c.JST.URL},
+		{"FERRY_JST_APP_KEY", &c.JST.AppKey},
+		{"FERRY_JST_APP_SECRET", &c.JST.AppSecret},
+		{"FERRY_JST_ACCESS_TOKEN", &c.JST.AccessToken},
+		{"FERRY_JST_REFRESH_TOKEN", &c.JST.RefreshToken},
+		{"FERRY_JACKYUN_URL", &c.Jackyun.URL},
+		{"FERRY_JACKYUN_APP_KEY", &c.Jackyun.AppKey},
+		{"FERRY_JACKYUN_SECRET", &c.Jackyun.Secret},
+		{"FERRY_KINGDEE_URL", &c.Kingdee.URL},
+		{"FERRY_KINGDEE_CLIENT_ID", &c.Kingdee.ClientID},
+		{"FERRY_KINGDEE_CLIENT_SECRET", &c.Kingdee.ClientSecret},
+		{"FERRY_KINGDEE_OUTER_INSTANCE_ID", &c.Kingdee.OuterInstanceID},
+		{"FERRY_BANNIU_URL", &c.Banniu.URL},
+		{"FERRY_BANNIU_APP_KEY", &c.Banniu.AppKey},
+		{"FERRY_BANNIU_APP_SECRET", &c.Banniu.AppSecret},
+		{"FERRY_BANNIU_ACCESS_TOKEN", &c.Banniu.AccessToken},
+	}
+}
+
+// Env lists every environment variable ferry reads.
+var Env = func() []string {
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL"}
+	for _, b := range (&Config{}).accountEnv() {
+		out = append(out, b.name)
+	}
+	return out
+}()
 
 // Commands lists ferry's commands.
 var Commands = []string{"producer", "processor", "sink", "up", "sandbox"}
@@ -103,11 +158,8 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	cfg.MySQLDSN = getenv("FERRY_MYSQL_DSN")
 	cfg.Since = getenv("FERRY_SINCE")
 	level := getenv("FERRY_LOG_LEVEL")
-	cfg.WDT = WDTAccount{
-		URL:       getenv("FERRY_WDT_URL"),
-		SID:       getenv("FERRY_WDT_SID"),
-		AppKey:    getenv("FERRY_WDT_APP_KEY"),
-		AppSecret: getenv("FERRY_WDT_APP_SECRET"),
+	for _, b := range cfg.accountEnv() {
+		*b.dst = getenv(b.name)
 	}
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (FERRY_LOG_LEVEL)")
 	if roles {
