@@ -1,0 +1,848 @@
+// # Jushuitan (聚水潭)
+//
+// JST imitates 聚水潭's open platform, new "openapi" protocol, as described
+// in shared/vendors.md §1, for two queries and the two token calls of a
+// self-built app:
+//
+//   - POST /open/orders/out/simple/query (销售出库查询) and POST
+//     /open/shops/query (店铺查询); POST /openWeb/auth/getInitToken and
+//     /openWeb/auth/refreshToken. Any other path answers HTTP 404.
+//   - Every call is an application/x-www-form-urlencoded body. Business
+//     calls carry app_key, access_token, timestamp (Unix seconds, within
+//     10 minutes of the sandbox clock), charset, version=2, biz (a JSON
+//     object as text) and sign; token calls carry app_key, timestamp,
+//     grant_type, charset, code (getInitToken) or refresh_token and
+//     scope=all (refreshToken), and sign.
+//   - sign is lowercase hex MD5 of app_secret + sorted k+v of every form
+//     field but sign and the empty ones (producers/jushuitan.Sign).
+//   - Answers are HTTP 200 {"code":0,"msg":"执行成功","data":{…}} or
+//     {"code":N,"msg":"…","data":null}: 10 无效签名, 100 for an unknown or
+//     expired access_token, 140 for a stale timestamp, 199 over 5 calls in
+//     a clock second, 200 over 100 calls in a clock minute.
+//   - Orders: page_index from 1, page_size default 30 and at most 50;
+//     data holds page_size, page_index, data_count, page_count, has_next
+//     and datas. modified_begin/modified_end (yyyy-MM-dd HH:mm:ss, Beijing
+//     time, both ends included, to the second) go together and span at
+//     most 7 days; a range, so_ids or o_ids is required. status, shop_id,
+//     so_ids and o_ids (arrays or comma lists, at most 50) filter too. Rows
+//     are ordered by modified, then o_id; ts is a rowversion that grows
+//     with every change.
+//   - Shops: page_size default and cap 100, ordered by shop_id; data holds
+//     page_index, page_size, has_next and datas, no counts.
+//   - Tokens: getInitToken issues a new pair, expiring after TokenTTL;
+//     refreshToken replaces a pair (the old access and refresh tokens stop
+//     working at once). ExpireTokens expires every access token.
+//
+// What changes, and when, follows only the configured clock (JSTConfig.Now)
+// and seed, as for WDT: on every call the sandbox first applies the
+// clock-driven changes due since the previous call (one in 40 renames a
+// shop or renews its authorisation; the rest move orders along), stamped at
+// random instants in between. MutationsPerCall changes orders the caller
+// has already paged past, and VisibilityLag keeps each order change hidden
+// for a while after its stamp.
+//
+// Stand-ins for Jushuitan (not vendor facts): code 130 for every refused
+// parameter (window over 7 days: 时间间隔不能超过七天; page_size over the cap;
+// no range; bad dates or statuses; version or charset missing) and its
+// texts; code 10 for an unknown app_key; code 100 (with its own text) for an
+// unknown refresh_token; data:null on errors; page_index below 1 read as 1;
+// refresh revoking the old pair; the refresh token not expiring; how faults
+// look (as for WDT); and all the data: ids and their bases, shop sites,
+// names, groups, carriers, addresses, amounts, which fields a change
+// touches and how statuses move (WaitConfirm → Confirmed, OuterConfirming,
+// Cancelled or Delete; OuterConfirming → Confirmed). The legacy gateway,
+// start_ts paging and date_type are not imitated.
+package sandbox
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-data/ferry/producers/jushuitan"
+)
+
+// Texts of the vendor's answers (vendors.md §1.5; J JstErrorCode).
+const (
+	jstOKMessage           = "执行成功"
+	jstBadSignMessage      = "验证失败！无效签名"
+	jstBadTokenMessage     = "验证失败！无效的access_token或access_token已过期"
+	jstBadTimeMessage      = "验证失败！无效的timestamp"
+	jstPerSecondMessage    = "调用频次超过限制!请稍后再试"
+	jstPerMinuteMessage    = "调用频次超过限制"
+	jstWindowMessage       = "时间间隔不能超过七天"
+	jstMaxTimestampSkew    = 10 * time.Minute
+	jstDefaultOrdersPage   = 30
+	jstMaxIDs              = 50
+	jstShopChangeOneIn     = 40
+	jstTokenBytes          = 16
+	jstTokenDefaultTTL     = 30 * 24 * time.Hour
+	jstDefaultMaxWindow    = 7 * 24 * time.Hour
+	jstDefaultPerSecond    = 5
+	jstDefaultPerMinute    = 100
+	jstFormContentType     = "application/x-www-form-urlencoded"
+	jstResponseContentType = "application/json;charset=utf-8"
+)
+
+// JSTConfig configures a Jushuitan sandbox. The zero value is a usable
+// sandbox: 30 shops, 500 orders changed over the last 72 hours, nothing
+// changing, the vendor's quotas.
+type JSTConfig struct {
+	// AppKey and AppSecret are the application's credentials. Defaults:
+	// "ferry-jst-app", "ferry-jst-secret".
+	AppKey, AppSecret string
+	// AccessToken and RefreshToken are a pair issued at start, valid for
+	// TokenTTL. Defaults: "ferry-jst-token", "ferry-jst-refresh".
+	AccessToken, RefreshToken string
+	// Seed seeds every random choice (math/rand/v2 PCG).
+	Seed int64
+	// Orders is how many orders exist at start (default 500).
+	Orders int
+	// Shops is how many shops exist (default 30).
+	Shops int
+	// Since is where the start orders' modified stamps begin; they spread
+	// over [Since, Now()). Default Now()-72h.
+	Since time.Time
+	// Now is the sandbox's clock (default time.Now). Everything that moves
+	// (changes, visibility, quotas, token expiry, timestamp checks, Date
+	// headers) follows it; only Faults.SlowDelay is wall time.
+	Now func() time.Time
+	// MutationsPerSecond is how many changes happen per second of clock
+	// time; one in 40 renames a shop or renews its authorisation, the rest
+	// change an order.
+	MutationsPerSecond float64
+	// CreationsPerSecond is how many new orders appear per second of clock
+	// time.
+	CreationsPerSecond float64
+	// MutationsPerCall is how many orders an orders query changes before it
+	// answers, chosen among those the caller has already passed: matches at
+	// positions before the page's offset. Page 1 changes nothing.
+	MutationsPerCall int
+	// VisibilityLag bounds how long an order change stays invisible to
+	// queries: each shows after a random delay in [0, VisibilityLag] after
+	// its modified stamp. Until then queries see the previous version.
+	VisibilityLag time.Duration
+	// PerSecond and PerMinute are the quotas per clock second (code 199)
+	// and clock minute (code 200); defaults 5 and 100, negative means
+	// unlimited. Every call counts, the throttled ones too. With a clock
+	// that does not move, a spent quota stays spent.
+	PerSecond, PerMinute int
+	// TokenTTL is how long an access token lives (default 30 days).
+	TokenTTL time.Duration
+	// MaxOrdersPageSize and MaxShopsPageSize are the page_size caps
+	// (defaults 50 and 100); larger pages are refused with code 130.
+	MaxOrdersPageSize, MaxShopsPageSize int
+	// MaxWindow is the longest modified_begin..modified_end span accepted
+	// (default 7 days).
+	MaxWindow time.Duration
+	// Faults are the injected failures; SetFaults changes them later. A
+	// throttle from Faults.ThrottleRate is code 199 or 200, even odds.
+	Faults
+}
+
+func (c JSTConfig) withDefaults() JSTConfig {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.AppKey, "ferry-jst-app")
+	def(&c.AppSecret, "ferry-jst-secret")
+	def(&c.AccessToken, "ferry-jst-token")
+	def(&c.RefreshToken, "ferry-jst-refresh")
+	if c.Orders <= 0 {
+		c.Orders = 500
+	}
+	if c.Shops <= 0 {
+		c.Shops = 30
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Since.IsZero() {
+		c.Since = c.Now().Add(-72 * time.Hour)
+	}
+	if c.PerSecond == 0 {
+		c.PerSecond = jstDefaultPerSecond
+	}
+	if c.PerMinute == 0 {
+		c.PerMinute = jstDefaultPerMinute
+	}
+	if c.TokenTTL <= 0 {
+		c.TokenTTL = jstTokenDefaultTTL
+	}
+	if c.MaxOrdersPageSize <= 0 {
+		c.MaxOrdersPageSize = jushuitan.MaxOrdersPageSize
+	}
+	if c.MaxShopsPageSize <= 0 {
+		c.MaxShopsPageSize = jushuitan.MaxShopsPageSize
+	}
+	if c.MaxWindow <= 0 {
+		c.MaxWindow = jstDefaultMaxWindow
+	}
+	c.Faults = c.Faults.withDefaults()
+	return c
+}
+
+// JSTStats counts what a Jushuitan sandbox did. Every call is counted in
+// Calls and in exactly one of Served, Throttled, Failed and Rejected.
+type JSTStats struct {
+	Calls     int // requests received, token calls included
+	Served    int // answered with code 0
+	Throttled int // answered with code 199 or 200 (quota or ThrottleRate)
+	Failed    int // injected failures (502, 504, truncated body)
+	Rejected  int // refused: any other code, or an unknown path
+	Inits     int // tokens issued by getInitToken
+	Refreshes int // tokens issued by refreshToken
+	Mutations int // orders changed and shops renamed, by any cause
+	Creations int // orders created after the start
+}
+
+// JSTToken is an issued token pair.
+type JSTToken struct {
+	AccessToken, RefreshToken string
+	// Expires is when the access token stops working.
+	Expires time.Time
+}
+
+// JST is an in-process stand-in for 聚水潭's open platform. It is an
+// http.Handler and safe for concurrent use.
+type JST struct {
+	mu     sync.Mutex
+	cfg    JSTConfig
+	rng    *rand.Rand
+	store  *jstStore
+	tokens []*JSTToken // live pairs, oldest first
+	faults Faults
+	frozen bool
+	stats  JSTStats
+
+	last           time.Time // clock time clock-driven changes were applied up to
+	mutDue, newDue float64   // fractional changes carried to the next tick
+
+	second, minute           time.Time // the clock second and minute counted
+	secondCalls, minuteCalls int
+}
+
+// NewJST builds a sandbox with cfg's defaults filled in, its shops and
+// start orders generated and its start token pair issued.
+func NewJST(cfg JSTConfig) *JST {
+	cfg = cfg.withDefaults()
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x15e7_05a7))
+	now := cfg.Now()
+	s := &JST{
+		cfg:    cfg,
+		rng:    rng,
+		store:  newJSTStore(rng, cfg.VisibilityLag),
+		faults: cfg.Faults,
+		last:   now,
+	}
+	s.store.seedShops(cfg.Shops, now)
+	s.store.seedOrders(cfg.Orders, cfg.Since, now)
+	s.tokens = []*JSTToken{{AccessToken: cfg.AccessToken, RefreshToken: cfg.RefreshToken, Expires: now.Add(cfg.TokenTTL)}}
+	return s
+}
+
+// Config returns the configuration in force, defaults filled in, so callers
+// learn the credentials.
+func (s *JST) Config() JSTConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.Faults = s.faults
+	return c
+}
+
+// SetFaults replaces the injected failures from now on.
+func (s *JST) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.withDefaults()
+}
+
+// Freeze stops every unprompted change: clock-driven changes and creations
+// and per-call mutations. Mutate still works; faults, quotas and token
+// expiry stay as configured.
+func (s *JST) Freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	s.frozen = true
+}
+
+// Mutate changes n distinct random orders (all of them if n is larger),
+// stamped with the clock's now.
+func (s *JST) Mutate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	orders := s.store.orders
+	for _, i := range s.rng.Perm(len(orders))[:max(min(n, len(orders)), 0)] {
+		s.modify(orders[i], now)
+	}
+}
+
+// Tokens returns the live token pairs, oldest first, expired ones
+// included.
+func (s *JST) Tokens() []JSTToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]JSTToken, len(s.tokens))
+	for i, t := range s.tokens {
+		out[i] = *t
+	}
+	return out
+}
+
+// ExpireTokens makes every access token expire now; refresh tokens keep
+// working.
+func (s *JST) ExpireTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	for _, t := range s.tokens {
+		t.Expires = now
+	}
+}
+
+// TruthOrders returns every order's latest version, visible to queries or
+// not, as the API would render it, sorted by o_id. Values are what
+// json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
+// changes due by now are applied first.
+func (s *JST) TruthOrders() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	all := make([]*jstOrder, len(s.store.orders))
+	for i, e := range s.store.orders {
+		all[i] = e.cur
+	}
+	b, err := json.Marshal(all)
+	s.mu.Unlock()
+	return jstDecode(b, err)
+}
+
+// TruthShops returns every shop as the API would render it, sorted by
+// shop_id. Clock-driven changes due by now are applied first.
+func (s *JST) TruthShops() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	b, err := json.Marshal(s.store.shops)
+	s.mu.Unlock()
+	return jstDecode(b, err)
+}
+
+func jstDecode(b []byte, err error) []map[string]any {
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal jst records: %v", err)) // plain data: cannot happen
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal jst records: %v", err))
+	}
+	return out
+}
+
+// Stats returns the counters so far.
+func (s *JST) Stats() JSTStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP answers one call (vendors.md §1.2–1.6).
+func (s *JST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
+	if err == nil && len(body) > maxRequestBodySize {
+		err = errors.New("body too large")
+	}
+	form := url.Values{}
+	if err == nil && strings.HasPrefix(r.Header.Get("Content-Type"), jstFormContentType) {
+		form, err = url.ParseQuery(string(body))
+	}
+	rep := s.handle(r.Method, r.URL.Path, form, err)
+	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
+		return // the caller has gone
+	}
+	h := w.Header()
+	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
+	h.Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.code)
+	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+}
+
+// handle decides the answer to one call.
+func (s *JST) handle(method, path string, form url.Values, formErr error) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	s.stats.Calls++
+
+	if code, msg, over := s.overQuota(now); over {
+		s.stats.Throttled++
+		return jstJSON(now, jstEnvelope{Code: code, Msg: msg})
+	}
+	if s.chance(s.faults.ThrottleRate) {
+		s.stats.Throttled++
+		if s.rng.IntN(2) == 0 {
+			return jstJSON(now, jstEnvelope{Code: jushuitan.CodeThrottledSecond, Msg: jstPerSecondMessage})
+		}
+		return jstJSON(now, jstEnvelope{Code: jushuitan.CodeThrottledMinute, Msg: jstPerMinuteMessage})
+	}
+	if s.chance(s.faults.FailRate) {
+		s.stats.Failed++
+		switch failure(s.rng.IntN(int(failureKinds))) {
+		case failBadGateway:
+			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
+		case failGatewayTimeout:
+			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
+		default: // failTruncated: the answer the call would have had, cut, and without effect
+			rep := s.answer(method, path, form, formErr, now, false).reply
+			rep.body = rep.body[:len(rep.body)/2]
+			return rep
+		}
+	}
+	out := s.answer(method, path, form, formErr, now, true)
+	if out.rejected {
+		s.stats.Rejected++
+	} else {
+		s.stats.Served++
+	}
+	return out.reply
+}
+
+// answer validates the call and answers it. Without commit the call has no
+// effect: no per-call mutations, no token issued or revoked.
+func (s *JST) answer(method, path string, form url.Values, formErr error, now time.Time, commit bool) outcome {
+	var data any
+	var err error
+	switch path {
+	case jushuitan.OrdersPath, jushuitan.ShopsPath:
+		data, err = s.query(method, path, form, formErr, now, commit)
+	case jushuitan.InitTokenPath, jushuitan.RefreshTokenPath:
+		data, err = s.auth(method, path, form, formErr, now, commit)
+	default:
+		return outcome{reply: reply{code: http.StatusNotFound, contentType: "text/plain; charset=utf-8", body: []byte("404 page not found\n"), date: now}, rejected: true}
+	}
+	var rej *jstRejection
+	if errors.As(err, &rej) {
+		return outcome{reply: jstJSON(now, jstEnvelope{Code: rej.code, Msg: rej.msg}), rejected: true}
+	}
+	return outcome{reply: jstJSON(now, jstEnvelope{Code: jushuitan.CodeOK, Msg: jstOKMessage, Data: data})}
+}
+
+// jstRejection is a refused call: the vendor's code and message.
+type jstRejection struct {
+	code int
+	msg  string
+}
+
+func (r *jstRejection) Error() string { return fmt.Sprintf("code %d: %s", r.code, r.msg) }
+
+func jstReject(code int, format string, args ...any) error {
+	return &jstRejection{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// verify checks what every call carries: the method, the form, app_key,
+// timestamp, charset (and version for business calls) and the signature.
+func (s *JST) verify(method string, form url.Values, formErr error, now time.Time, business bool) error {
+	switch {
+	case method != http.MethodPost:
+		return jstReject(jushuitan.CodeInvalid, "请求方式错误，仅支持POST")
+	case formErr != nil:
+		return jstReject(jushuitan.CodeInvalid, "请求参数解析失败")
+	case form.Get("app_key") != s.cfg.AppKey:
+		return jstReject(jushuitan.CodeBadSign, "验证失败！无效的app_key")
+	}
+	ts, err := strconv.ParseInt(form.Get("timestamp"), 10, 64)
+	if err != nil || now.Sub(time.Unix(ts, 0)).Abs() > jstMaxTimestampSkew {
+		return jstReject(jushuitan.CodeBadTimestamp, jstBadTimeMessage)
+	}
+	if form.Get("charset") == "" {
+		return jstReject(jushuitan.CodeInvalid, "charset不能为空")
+	}
+	if business && form.Get("version") != "2" {
+		return jstReject(jushuitan.CodeInvalid, "version参数错误，应为2")
+	}
+	params := make(map[string]string, len(form))
+	for k := range form {
+		params[k] = form.Get(k)
+	}
+	if form.Get("sign") != jushuitan.Sign(params, s.cfg.AppSecret) {
+		return jstReject(jushuitan.CodeBadSign, jstBadSignMessage)
+	}
+	return nil
+}
+
+// token returns the live pair whose access token is t, if it has not
+// expired.
+func (s *JST) token(t string, now time.Time) *JSTToken {
+	for _, p := range s.tokens {
+		if p.AccessToken == t && now.Before(p.Expires) {
+			return p
+		}
+	}
+	return nil
+}
+
+// jstTokenData is a token call's data.
+type jstTokenData struct {
+	AccessToken  string `json:"access_token"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+// auth answers getInitToken and refreshToken.
+func (s *JST) auth(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
+	if err := s.verify(method, form, formErr, now, false); err != nil {
+		return nil, err
+	}
+	old := -1 // the pair a refresh replaces
+	if path == jushuitan.InitTokenPath {
+		if form.Get("grant_type") != "authorization_code" {
+			return nil, jstReject(jushuitan.CodeInvalid, "grant_type无效，应为authorization_code")
+		}
+		if len(form.Get("code")) != 6 {
+			return nil, jstReject(jushuitan.CodeInvalid, "code应为6位随机字符")
+		}
+	} else {
+		if form.Get("grant_type") != "refresh_token" {
+			return nil, jstReject(jushuitan.CodeInvalid, "grant_type无效，应为refresh_token")
+		}
+		if form.Get("scope") != "all" {
+			return nil, jstReject(jushuitan.CodeInvalid, "scope无效，应为all")
+		}
+		old = slices.IndexFunc(s.tokens, func(p *JSTToken) bool { return p.RefreshToken == form.Get("refresh_token") })
+		if form.Get("refresh_token") == "" || old < 0 {
+			return nil, jstReject(jushuitan.CodeBadToken, "验证失败！无效的refresh_token")
+		}
+	}
+	p := &JSTToken{AccessToken: s.newToken(), RefreshToken: s.newToken(), Expires: now.Add(s.cfg.TokenTTL)}
+	if commit {
+		if old >= 0 {
+			s.tokens = slices.Delete(s.tokens, old, old+1)
+			s.stats.Refreshes++
+		} else {
+			s.stats.Inits++
+		}
+		s.tokens = append(s.tokens, p)
+	}
+	return jstTokenData{AccessToken: p.AccessToken, ExpiresIn: int64(s.cfg.TokenTTL / time.Second), RefreshToken: p.RefreshToken, Scope: "all"}, nil
+}
+
+func (s *JST) newToken() string {
+	b := make([]byte, jstTokenBytes)
+	for i := range b {
+		b[i] = byte(s.rng.UintN(256))
+	}
+	return hex.EncodeToString(b)
+}
+
+// jstQuery is a validated query.
+type jstQuery struct {
+	pageIndex, pageSize int
+
+	window   bool // modified_begin/modified_end given
+	from, to time.Time
+	status   string          // "": any
+	soIDs    map[string]bool // nil: any
+	oIDs     map[int64]bool  // nil: any
+	shopID   int64           // 0: any
+}
+
+func (q jstQuery) matches(o *jstOrder) bool {
+	if q.window && (o.at.Before(q.from) || o.at.After(q.to)) {
+		return false
+	}
+	if q.status != "" && o.Status != q.status {
+		return false
+	}
+	if q.soIDs != nil && !q.soIDs[o.SoID] {
+		return false
+	}
+	if q.oIDs != nil && !q.oIDs[o.OID] {
+		return false
+	}
+	return q.shopID == 0 || o.ShopID == q.shopID
+}
+
+// jstOrdersData is the orders query's data.
+type jstOrdersData struct {
+	PageSize  int         `json:"page_size"`
+	PageIndex int         `json:"page_index"`
+	DataCount int         `json:"data_count"`
+	PageCount int         `json:"page_count"`
+	HasNext   bool        `json:"has_next"`
+	Datas     []*jstOrder `json:"datas"`
+}
+
+// jstShopsData is the shops query's data: no counts.
+type jstShopsData struct {
+	PageIndex int        `json:"page_index"`
+	PageSize  int        `json:"page_size"`
+	HasNext   bool       `json:"has_next"`
+	Datas     []*jstShop `json:"datas"`
+}
+
+// query answers the two business queries.
+func (s *JST) query(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
+	if err := s.verify(method, form, formErr, now, true); err != nil {
+		return nil, err
+	}
+	if s.token(form.Get("access_token"), now) == nil {
+		return nil, jstReject(jushuitan.CodeBadToken, jstBadTokenMessage)
+	}
+	var biz map[string]any
+	if err := json.Unmarshal([]byte(form.Get("biz")), &biz); err != nil || biz == nil {
+		return nil, jstReject(jushuitan.CodeInvalid, "biz参数格式错误，应为JSON对象")
+	}
+	if path == jushuitan.ShopsPath {
+		q, err := jstPaging(biz, s.cfg.MaxShopsPageSize, s.cfg.MaxShopsPageSize)
+		if err != nil {
+			return nil, err
+		}
+		shops := s.store.shops
+		off := min((q.pageIndex-1)*q.pageSize, len(shops))
+		end := min(off+q.pageSize, len(shops))
+		return jstShopsData{PageIndex: q.pageIndex, PageSize: q.pageSize, HasNext: end < len(shops), Datas: slices.Clone(shops[off:end])}, nil
+	}
+
+	q, err := jstPaging(biz, jstDefaultOrdersPage, s.cfg.MaxOrdersPageSize)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.parseFilters(&q, biz); err != nil {
+		return nil, err
+	}
+	if commit && !s.frozen && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(q, now)
+	}
+	matches := s.search(q, now)
+	n := len(matches)
+	pages := (n + q.pageSize - 1) / q.pageSize
+	data := jstOrdersData{PageSize: q.pageSize, PageIndex: q.pageIndex, DataCount: n, PageCount: pages, HasNext: q.pageIndex < pages, Datas: []*jstOrder{}}
+	if off := (q.pageIndex - 1) * q.pageSize; off < n {
+		for _, e := range matches[off:min(off+q.pageSize, n)] {
+			data.Datas = append(data.Datas, e.shown)
+		}
+	}
+	return data, nil
+}
+
+// jstPaging reads page_index (from 1; below 1 is read as 1) and page_size.
+func jstPaging(biz map[string]any, def, limit int) (jstQuery, error) {
+	q := jstQuery{pageIndex: 1, pageSize: def}
+	if v, ok := biz["page_index"]; ok && v != nil {
+		n, err := strconv.Atoi(stringParam(v))
+		if err != nil {
+			return q, jstReject(jushuitan.CodeInvalid, "page_index参数错误")
+		}
+		q.pageIndex = max(n, 1)
+	}
+	if v, ok := biz["page_size"]; ok && v != nil {
+		n, err := strconv.Atoi(stringParam(v))
+		if err != nil || n <= 0 {
+			return q, jstReject(jushuitan.CodeInvalid, "page_size参数错误")
+		}
+		if n > limit {
+			return q, jstReject(jushuitan.CodeInvalid, "page_size不能超过%d", limit)
+		}
+		q.pageSize = n
+	}
+	return q, nil
+}
+
+// parseFilters reads the orders query's filters.
+func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
+	if v := stringParam(biz["status"]); v != "" {
+		if !slices.Contains(jstStatuses, v) {
+			return jstReject(jushuitan.CodeInvalid, "status参数错误: %s", v)
+		}
+		q.status = v
+	}
+	if v := stringParam(biz["shop_id"]); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return jstReject(jushuitan.CodeInvalid, "shop_id参数错误: %s", v)
+		}
+		q.shopID = n
+	}
+	if ids := listParam(biz["so_ids"]); len(ids) > 0 {
+		if len(ids) > jstMaxIDs {
+			return jstReject(jushuitan.CodeInvalid, "so_ids不能超过%d个", jstMaxIDs)
+		}
+		q.soIDs = map[string]bool{}
+		for _, id := range ids {
+			q.soIDs[id] = true
+		}
+	}
+	if ids := listParam(biz["o_ids"]); len(ids) > 0 {
+		if len(ids) > jstMaxIDs {
+			return jstReject(jushuitan.CodeInvalid, "o_ids不能超过%d个", jstMaxIDs)
+		}
+		q.oIDs = map[int64]bool{}
+		for _, id := range ids {
+			n, err := strconv.ParseInt(id, 10, 64)
+			if err != nil {
+				return jstReject(jushuitan.CodeInvalid, "o_ids参数错误: %s", id)
+			}
+			q.oIDs[n] = true
+		}
+	}
+
+	begin, end := stringParam(biz["modified_begin"]), stringParam(biz["modified_end"])
+	if begin == "" && end == "" {
+		if q.soIDs == nil && q.oIDs == nil {
+			return jstReject(jushuitan.CodeInvalid, "修改时间、线上单号和内部单号不能同时为空")
+		}
+		return nil
+	}
+	if begin == "" || end == "" {
+		return jstReject(jushuitan.CodeInvalid, "修改开始时间和结束时间必须同时存在")
+	}
+	from, err1 := time.ParseInLocation(dateTimeLayout, begin, cst)
+	to, err2 := time.ParseInLocation(dateTimeLayout, end, cst)
+	switch {
+	case err1 != nil || err2 != nil:
+		return jstReject(jushuitan.CodeInvalid, "时间格式错误，应为yyyy-MM-dd HH:mm:ss")
+	case from.After(to):
+		return jstReject(jushuitan.CodeInvalid, "开始时间不能大于结束时间")
+	case to.Sub(from) > s.cfg.MaxWindow:
+		if s.cfg.MaxWindow == jstDefaultMaxWindow {
+			return jstReject(jushuitan.CodeInvalid, jstWindowMessage)
+		}
+		return jstReject(jushuitan.CodeInvalid, "时间间隔不能超过%s", spanText(s.cfg.MaxWindow))
+	}
+	q.window, q.from, q.to = true, from, to
+	return nil
+}
+
+// mutatePassed changes up to MutationsPerCall orders the caller has paged
+// past: the classic "record moves to the end while you page" trap.
+func (s *JST) mutatePassed(q jstQuery, now time.Time) {
+	matches := s.search(q, now)
+	passed := min((q.pageIndex-1)*q.pageSize, len(matches))
+	for _, i := range s.rng.Perm(passed)[:min(s.cfg.MutationsPerCall, passed)] {
+		s.modify(matches[i], now)
+	}
+}
+
+// search returns the visible orders matching q, in the API's order:
+// modified ascending, then o_id.
+func (s *JST) search(q jstQuery, now time.Time) []*jstOrderEntry {
+	var out []*jstOrderEntry
+	for _, e := range s.store.orders {
+		if o := e.visible(now); o != nil && q.matches(o) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *jstOrderEntry) int {
+		if c := a.shown.at.Compare(b.shown.at); c != 0 {
+			return c
+		}
+		return compareInt(a.shown.OID, b.shown.OID)
+	})
+	return out
+}
+
+func (s *JST) modify(e *jstOrderEntry, at time.Time) {
+	s.store.modify(e, at)
+	s.stats.Mutations++
+}
+
+// tick applies the clock-driven changes due between the last tick and now,
+// stamped at random instants in that interval, so that what happens depends
+// only on the clock and the seed.
+func (s *JST) tick(now time.Time) {
+	span := now.Sub(s.last)
+	if span <= 0 {
+		return
+	}
+	if s.frozen {
+		s.last = now
+		return
+	}
+	secs := span.Seconds()
+	s.mutDue += secs * s.cfg.MutationsPerSecond
+	s.newDue += secs * s.cfg.CreationsPerSecond
+	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
+	s.mutDue -= mutations
+	s.newDue -= creations
+
+	type event struct {
+		at     time.Time
+		create bool
+	}
+	events := make([]event, 0, int(mutations+creations))
+	for i := range int(mutations + creations) {
+		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
+		events = append(events, event{at: at, create: i >= int(mutations)})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		switch {
+		case ev.create:
+			s.store.create(ev.at)
+			s.stats.Creations++
+		case s.rng.IntN(jstShopChangeOneIn) == 0:
+			s.store.changeShop(pick(s.rng, s.store.shops), ev.at)
+			s.stats.Mutations++
+		default:
+			s.modify(pick(s.rng, s.store.orders), ev.at)
+		}
+	}
+	s.last = now
+}
+
+// overQuota counts the call against its clock second and minute and
+// reports the throttle answer when either quota is spent.
+func (s *JST) overQuota(now time.Time) (code int, msg string, over bool) {
+	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
+		s.second, s.secondCalls = sec, 0
+	}
+	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
+		s.minute, s.minuteCalls = m, 0
+	}
+	s.secondCalls++
+	s.minuteCalls++
+	switch {
+	case s.cfg.PerSecond > 0 && s.secondCalls > s.cfg.PerSecond:
+		return jushuitan.CodeThrottledSecond, jstPerSecondMessage, true
+	case s.cfg.PerMinute > 0 && s.minuteCalls > s.cfg.PerMinute:
+		return jushuitan.CodeThrottledMinute, jstPerMinuteMessage, true
+	}
+	return 0, "", false
+}
+
+func (s *JST) chance(p float64) bool {
+	return p > 0 && s.rng.Float64() < p
+}
+
+// jstEnvelope is the open platform's response wrapper; data is null on
+// errors.
+type jstEnvelope struct {
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+	Data any    `json:"data"`
+}
+
+func jstJSON(now time.Time, env jstEnvelope) reply {
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal jst envelope: %v", err)) // plain data: cannot happen
+	}
+	return reply{code: http.StatusOK, contentType: jstResponseContentType, body: b, date: now}
+}

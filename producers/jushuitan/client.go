@@ -1,0 +1,423 @@
+// Package jushuitan speaks 聚水潭 (Jushuitan)'s open platform, the new
+// "openapi" protocol of vendors.md §1: every call a signed form POST
+// (app_key, access_token, timestamp, charset, version=2, biz as a JSON
+// string, sign), pages counted from 1, answers {"code","msg","data"}.
+//
+// The client keeps the account's access token: it gets one with
+// getInitToken when it has none, refreshes it when less than
+// Config.RefreshMargin remains, and refreshes it when a call answers code
+// 100, then calls once more.
+//
+// It classifies every answer: code 0 is success; codes 199 and 200
+// (HTTP 200) are throttling; HTTP 5xx and 429, timeouts, broken
+// connections and truncated or unreadable bodies are transient; all of
+// those are retried with jittered exponential backoff until the context
+// ends, so a page is never skipped. Any other code is a vendor error
+// (*APIError), returned at once with the vendor's code and message. Calls
+// stay within the account's rate limit. The app secret, the tokens and
+// signatures never reach a log or an error.
+package jushuitan
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/internal/backoff"
+)
+
+// Paths of the calls ferry makes (vendors.md §1.1).
+const (
+	OrdersPath       = "/open/orders/out/simple/query"
+	ShopsPath        = "/open/shops/query"
+	InitTokenPath    = "/openWeb/auth/getInitToken"
+	RefreshTokenPath = "/openWeb/auth/refreshToken"
+)
+
+// Codes the vendor answers (vendors.md §1.5). CodeInvalid is a stand-in:
+// the vendor's code for a refused window or parameter is not known.
+const (
+	CodeOK               = 0
+	CodeBadSign          = 10  // 无效签名
+	CodeBadToken         = 100 // 无效的access_token或access_token已过期
+	CodeIPDenied         = 110 // IP 不在白名单
+	CodeInvalid          = 130 // [S] window or parameter refused, as 时间间隔不能超过七天
+	CodeBadTimestamp     = 140 // 无效的timestamp
+	CodeRefreshForbidden = 150 // 服务商应用禁止刷新access_token
+	CodeNoPermission     = 190 // 无API权限
+	CodeThrottledSecond  = 199 // more than 5 calls a second
+	CodeThrottledMinute  = 200 // more than 100 calls a minute
+)
+
+// DefaultLimit is the account's budget: 100 calls a minute (the tighter of
+// the vendor's two quotas, vendors.md §1.6).
+const DefaultLimit = rate.Limit(100.0 / 60)
+
+// Config holds a Jushuitan account and how to call it.
+type Config struct {
+	// URL is the base, as https://openapi.jushuitan.com.
+	URL string
+	// AppKey and AppSecret are the application's credentials.
+	AppKey, AppSecret string
+	// AccessToken and RefreshToken are optional: without an access token
+	// the client refreshes one with RefreshToken, or else gets one with
+	// getInitToken (self-built apps).
+	AccessToken, RefreshToken string
+	// TokenExpires is when AccessToken expires, if known; the client
+	// learns it from expires_in for the tokens it gets itself.
+	TokenExpires time.Time
+	// RefreshMargin is how long before its expiry the token is refreshed;
+	// default 24h (as the vendor's Java SDK does).
+	RefreshMargin time.Duration
+	// Limit is the account's call budget (burst 1); default DefaultLimit.
+	Limit rate.Limit
+	// Timeout bounds one call; default 30s.
+	Timeout time.Duration
+	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
+	Backoff backoff.Policy
+	// Now is the clock the timestamp parameter and token expiry follow;
+	// default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// refreshRetry is how long the client waits before trying again a
+// refresh the vendor refused while the token still works.
+const refreshRetry = time.Hour
+
+// Client calls one Jushuitan account. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	http    *resty.Client
+	limiter *rate.Limiter
+	log     *slog.Logger
+
+	mu            sync.Mutex // guards the token state; held while it is renewed
+	access        string
+	refresh       string
+	expires       time.Time // zero: unknown
+	nextRefreshAt time.Time // no early refresh before this (after a refusal)
+}
+
+// APIError is an answer with a non-zero code that is not throttling.
+type APIError struct {
+	Path    string
+	Code    int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("jushuitan %s: code %d: %s", e.Path, e.Code, e.Message)
+}
+
+// New returns a client for the account.
+func New(cfg Config) (*Client, error) {
+	if cfg.URL == "" || cfg.AppKey == "" || cfg.AppSecret == "" {
+		return nil, errors.New("jushuitan: URL, AppKey and AppSecret are required")
+	}
+	if _, err := url.Parse(cfg.URL); err != nil {
+		return nil, fmt.Errorf("jushuitan: URL: %w", err)
+	}
+	cfg.URL = strings.TrimRight(cfg.URL, "/")
+	if cfg.RefreshMargin <= 0 {
+		cfg.RefreshMargin = 24 * time.Hour
+	}
+	if cfg.Limit <= 0 {
+		cfg.Limit = DefaultLimit
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		cfg:     cfg,
+		http:    resty.New().SetTimeout(cfg.Timeout),
+		limiter: rate.NewLimiter(cfg.Limit, 1),
+		log:     cfg.Logger.With("vendor", "jushuitan", "app_key", cfg.AppKey),
+		access:  cfg.AccessToken,
+		refresh: cfg.RefreshToken,
+		expires: cfg.TokenExpires,
+	}, nil
+}
+
+// Page is one page of a query.
+type Page struct {
+	// Total is data_count, or -1 when the answer has none (shops).
+	Total int
+	// Records are data.datas, as the vendor sent them.
+	Records []json.RawMessage
+	// More is data.has_next.
+	More bool
+}
+
+// Query calls a paged query with the business params (biz), which carry
+// page_index and page_size, and returns the page.
+func (c *Client) Query(ctx context.Context, path string, biz map[string]any) (Page, error) {
+	text := "{}"
+	if len(biz) > 0 {
+		b, err := json.Marshal(biz)
+		if err != nil {
+			return Page{}, fmt.Errorf("jushuitan %s: biz: %w", path, err)
+		}
+		text = string(b)
+	}
+	raw, err := c.Call(ctx, path, text)
+	if err != nil {
+		return Page{}, err
+	}
+	var data struct {
+		DataCount *int              `json:"data_count"`
+		HasNext   bool              `json:"has_next"`
+		Datas     []json.RawMessage `json:"datas"`
+	}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &data); err != nil {
+			return Page{}, fmt.Errorf("jushuitan %s: data: %w", path, err)
+		}
+	}
+	page := Page{Total: -1, Records: data.Datas, More: data.HasNext}
+	if data.DataCount != nil {
+		page.Total = *data.DataCount
+	}
+	return page, nil
+}
+
+// Call posts a business call with biz, the JSON text of its params, and
+// returns the answer's data. Throttling and transient failures are retried
+// until ctx ends; an access token the vendor refuses (code 100) is renewed
+// and the call made once more.
+func (c *Client) Call(ctx context.Context, path, biz string) (json.RawMessage, error) {
+	token, err := c.token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.do(ctx, path, c.bizForm(token, biz))
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != CodeBadToken {
+		return data, err
+	}
+	c.log.Info("jushuitan refused the access_token; renewing it and calling again", "path", path, "code", ae.Code, "msg", ae.Message)
+	if token, err = c.renew(ctx, token); err != nil {
+		return nil, err
+	}
+	return c.do(ctx, path, c.bizForm(token, biz))
+}
+
+// bizForm returns a builder of the signed business form.
+func (c *Client) bizForm(token, biz string) func() url.Values {
+	return func() url.Values {
+		return c.signed(map[string]string{
+			"app_key":      c.cfg.AppKey,
+			"access_token": token,
+			"timestamp":    Timestamp(c.cfg.Now()),
+			"charset":      "utf-8",
+			"version":      "2",
+			"biz":          biz,
+		})
+	}
+}
+
+func (c *Client) signed(p map[string]string) url.Values {
+	form := make(url.Values, len(p)+1)
+	for k, v := range p {
+		form.Set(k, v)
+	}
+	form.Set("sign", Sign(p, c.cfg.AppSecret))
+	return form
+}
+
+// token returns the access token to call with, getting one first when the
+// client has none and refreshing it when it is about to expire.
+func (c *Client) token(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.access == "" {
+		if err := c.renewLocked(ctx); err != nil {
+			return "", err
+		}
+		return c.access, nil
+	}
+	now := c.cfg.Now()
+	if c.refresh == "" || c.expires.IsZero() || c.expires.Sub(now) >= c.cfg.RefreshMargin || now.Before(c.nextRefreshAt) {
+		return c.access, nil
+	}
+	err := c.renewLocked(ctx)
+	var ae *APIError
+	switch {
+	case err == nil:
+	case errors.As(err, &ae) && now.Before(c.expires):
+		// The token still works: use it, and try again later.
+		c.nextRefreshAt = now.Add(refreshRetry)
+		c.log.Warn("jushuitan refused to refresh the access_token; using it until it expires",
+			"code", ae.Code, "msg", ae.Message, "expires", c.expires, "retry_after", refreshRetry)
+	default:
+		return "", err
+	}
+	return c.access, nil
+}
+
+// renew replaces the access token stale, unless another call already did.
+func (c *Client) renew(ctx context.Context, stale string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.access != stale {
+		return c.access, nil
+	}
+	if err := c.renewLocked(ctx); err != nil {
+		return "", err
+	}
+	return c.access, nil
+}
+
+// renewLocked gets a new token pair: by refreshToken when the client holds
+// a refresh token, else by getInitToken. c.mu is held.
+func (c *Client) renewLocked(ctx context.Context) error {
+	path, form := InitTokenPath, func() url.Values {
+		return c.signed(map[string]string{
+			"app_key":    c.cfg.AppKey,
+			"timestamp":  Timestamp(c.cfg.Now()),
+			"grant_type": "authorization_code",
+			"charset":    "utf-8",
+			"code":       rand.Text()[:6],
+		})
+	}
+	if refresh := c.refresh; refresh != "" {
+		path, form = RefreshTokenPath, func() url.Values {
+			return c.signed(map[string]string{
+				"app_key":       c.cfg.AppKey,
+				"timestamp":     Timestamp(c.cfg.Now()),
+				"grant_type":    "refresh_token",
+				"charset":       "utf-8",
+				"refresh_token": refresh,
+				"scope":         "all",
+			})
+		}
+	}
+	raw, err := c.do(ctx, path, form)
+	if err != nil {
+		return fmt.Errorf("renew the access_token: %w", err)
+	}
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		ExpiresIn    int64  `json:"expires_in"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	if err := json.Unmarshal(raw, &tok); err != nil || tok.AccessToken == "" {
+		return fmt.Errorf("jushuitan %s: answer without an access_token", path)
+	}
+	c.access = tok.AccessToken
+	if tok.RefreshToken != "" {
+		c.refresh = tok.RefreshToken
+	}
+	c.expires = time.Time{}
+	if tok.ExpiresIn > 0 {
+		c.expires = c.cfg.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	c.nextRefreshAt = time.Time{}
+	c.log.Info("jushuitan access_token renewed", "path", path, "expires", c.expires)
+	return nil
+}
+
+// errTransient marks failures worth retrying.
+var errTransient = errors.New("transient")
+
+// throttled is a throttle answer (code 199 or 200); it is transient.
+type throttled struct {
+	code int
+	msg  string
+}
+
+func (t *throttled) Error() string        { return fmt.Sprintf("throttled: code %d: %s", t.code, t.msg) }
+func (t *throttled) Is(target error) bool { return target == errTransient }
+
+// do posts the form that form builds (afresh for each attempt, so the
+// timestamp stays current) to path and returns the answer's data,
+// retrying throttling and transient failures until ctx ends.
+func (c *Client) do(ctx context.Context, path string, form func() url.Values) (json.RawMessage, error) {
+	for attempt := 0; ; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return nil, err
+		}
+		data, err := c.post(ctx, path, form())
+		if err == nil || !errors.Is(err, errTransient) {
+			return data, err
+		}
+		wait := c.cfg.Backoff.Delay(attempt)
+		attrs := []any{"path", path, "attempt", attempt + 1, "wait", wait, "err", err}
+		var th *throttled
+		if errors.As(err, &th) {
+			attrs = append(attrs, "code", th.code, "msg", th.msg)
+		}
+		c.log.Warn("jushuitan call failed, backing off", attrs...)
+		if serr := backoff.Sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("jushuitan %s: %w (last failure: %v)", path, serr, err)
+		}
+	}
+}
+
+type envelope struct {
+	Code int             `json:"code"`
+	Msg  string          `json:"msg"`
+	Data json.RawMessage `json:"data"`
+}
+
+// post makes one call and classifies its answer.
+func (c *Client) post(ctx context.Context, path string, form url.Values) (json.RawMessage, error) {
+	resp, err := c.http.R().
+		SetContext(ctx).
+		SetHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8").
+		SetBody(form.Encode()).
+		Post(c.cfg.URL + path)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %v", errTransient, redact(err))
+	}
+	if code := resp.StatusCode(); code >= 500 || code == 429 {
+		return nil, fmt.Errorf("%w: HTTP %d", errTransient, code)
+	} else if code != 200 {
+		return nil, fmt.Errorf("jushuitan %s: HTTP %d", path, code)
+	}
+	var env envelope
+	if err := json.Unmarshal(resp.Body(), &env); err != nil {
+		return nil, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
+	}
+	switch env.Code {
+	case CodeOK:
+		return env.Data, nil
+	case CodeThrottledSecond, CodeThrottledMinute:
+		return nil, &throttled{code: env.Code, msg: env.Msg}
+	}
+	return nil, &APIError{Path: path, Code: env.Code, Message: env.Msg}
+}
+
+// redact keeps only the scheme, host and path of a transport error's URL.
+// ferry sends its secrets in the body, but a base URL may carry a query.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, perr := url.Parse(ue.URL)
+		if perr == nil {
+			u.RawQuery, u.User, u.Fragment = "", nil, ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+		return ue.Err
+	}
+	return err
+}
