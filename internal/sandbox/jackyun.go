@@ -1,0 +1,854 @@
+// # Jackyun (吉客云)
+//
+// Jackyun imitates 吉客云's own open gateway (not the Qimen route) for one
+// method, jackyun.tradenotsensitiveinfos.list.get, as described in
+// shared/vendors.md §2:
+//
+//   - POST, application/x-www-form-urlencoded, on any path (the gateway's is
+//     /open/openapi/do). Form fields method, appkey, version (v1.0, or the
+//     1.0 some callers send), contenttype=json, timestamp (yyyy-MM-dd
+//     HH:mm:ss, Beijing time, within 10 minutes of the sandbox clock),
+//     bizcontent (the business params as a JSON object) and sign.
+//   - sign is lowercase hex MD5 of lower(secret + sorted k+v of every form
+//     field but sign, contextid and token + secret), checked with the
+//     connector's own jackyun.Sign.
+//   - Paging: pageIndex from 0, pageSize default 50 and at most
+//     MaxPageSize (1000); hasTotal=1 adds result.data.totalResults to every
+//     page that asks (the vendor documents it for the first call).
+//   - Filters, all optional: the time pairs startModified/endModified
+//     (gmtModified), startConsignTime/endConsignTime (consignTime; a trade not
+//     yet shipped has none and never matches), startCreated/endCreated
+//     (gmtCreate), both ends included, to the second, each pair whole and no
+//     longer than MaxWindow (7 days); tradeNo and sourceTradeNos (comma
+//     lists), tradeStatus and tradeType (a value or a comma list), isDelete,
+//     and fields (a comma list of the fields to return; goodsDetail.goodsNo
+//     keeps one field of each goods line). Other keys are ignored, as a
+//     lenient gateway does; startAuditTime/endAuditTime are refused, since
+//     the sandbox's trades carry no audit time.
+//   - Order: by the time field filtered on (the first of modified,
+//     consignTime, created given), then tradeId; with no time filter, by
+//     tradeId.
+//   - Answers are HTTP 200 {"code":200,"msg":"","subCode":"","result":
+//     {"data":{"trades":[…],"totalResults":N},"contextId":"…"}}, or the
+//     same wrapper with another code, a message and "result":null.
+//     StringData sends result.data as a JSON string holding the object;
+//     PascalCase sends every key under result in PascalCase (Data, Trades,
+//     TradeId, GoodsDetail…): both are quirks seen in the wild.
+//   - Trades carry the fields of §2.4: tradeId (a numeric string), tradeNo
+//     (JY + yyyyMMdd + a per-day sequence), tradeStatus, tradeType,
+//     shop, warehouse, sourceTradeNo = onlineTradeNo (platform prefix + digits,
+//     unique), billDate, consignTime (null until shipped), gmtCreate,
+//     gmtModified, isDelete, amounts, memos, logisticName, mainPostid,
+//     customerName and goodsDetail lines.
+//
+// What changes, and when, follows only the configured clock
+// (JackyunConfig.Now) and seed: on every call the sandbox first applies the
+// clock-driven modifications and creations due since the previous call,
+// stamped at random instants in between. A modification moves a trade one
+// step along 1010 → 2000 → 3000 → 4000 → 5000 → 6000 → 9090 (4000 prints the
+// waybill, 6000 sets consignTime), edits a memo, or now and then voids an
+// unprinted trade (isDelete=1). MutationsPerCall changes trades the caller
+// has already paged past, in the order of the time field it filters on, so
+// that they move to the end of that order and a forward walk skips a
+// record: by gmtModified, a plain modification; by consignTime, a
+// re-consignment (consignTime = now); by gmtCreate, a re-import
+// (gmtCreate = now). VisibilityLag keeps each change hidden for a while
+// after its stamp. Truth gives the latest version of every trade, in
+// camelCase whatever the quirks, for comparing with what a consumer
+// collected.
+//
+// Stand-ins ([S] in vendors.md, or not covered there):
+//
+//   - every code but 200, with its subCode and message: 429 GW.RATE_LIMIT
+//     (throttled, the quota PerSecond 10 and PerMinute 600 per appkey on the
+//     sandbox clock), 401 GW.SIGN_ERROR 签名错误, 401 GW.APPKEY_INVALID,
+//     401 GW.TIMESTAMP_INVALID, 400 GW.METHOD_NOT_FOUND,
+//     400 GW.MISSING_PARAMETER, 400 GW.PARAM_INVALID and the business
+//     rejections 400 BIZ.PARAM_INVALID and 400 BIZ.TIME_RANGE_EXCEEDED (a
+//     pair longer than 7 days), and the order the checks run in;
+//   - the 7-day window, the 10-minute timestamp tolerance, totalResults and
+//     contextId (scrollId is not served);
+//   - every status code but 6000 and 9090 and the path between them,
+//     re-consignment and re-import, tradeType values other than 92;
+//   - the data: shops, warehouses, goods, amounts, memos, names, id bases;
+//   - how faults look: nginx-style 502 and 504 pages, and a 200 whose JSON is
+//     cut in half.
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ferry-data/ferry/producers/jackyun"
+)
+
+const (
+	jkyDefaultPageSize = 50
+	jkyMaxSkew         = 10 * time.Minute
+	jkyMaxBody         = 1 << 20
+)
+
+// Jackyun's answer codes: 200 is the vendor's; the rest are stand-ins.
+const (
+	jkyCodeOK        = 200
+	jkyCodeBad       = 400
+	jkyCodeAuth      = 401
+	jkyCodeThrottled = 429
+)
+
+// jkyThrottleMessage is the throttle envelope's message (a stand-in).
+const jkyThrottleMessage = "接口调用频率超限,请稍后再试"
+
+// JackyunConfig configures a Jackyun sandbox. The zero value is a usable
+// sandbox: 500 trades changed over the last 72 hours, nothing changing, the
+// stand-in quota of 10 calls a second and 600 a minute.
+type JackyunConfig struct {
+	// AppKey and Secret are the credentials calls must carry. Defaults:
+	// "ferry-jky-app", "ferry-jky-secret".
+	AppKey, Secret string
+	// Seed seeds every random choice (math/rand/v2 PCG).
+	Seed int64
+	// Trades is how many trades exist at start (default 500).
+	Trades int
+	// Since is where the start trades' gmtModified stamps begin; they spread
+	// over [Since, Now()). Default Now()-72h.
+	Since time.Time
+	// Now is the sandbox's clock (default time.Now). Everything that moves
+	// (changes, visibility, quotas, timestamp checks, Date headers) follows
+	// it; only Faults.SlowDelay is wall time.
+	Now func() time.Time
+	// MutationsPerSecond is how many existing trades are modified per
+	// second of clock time.
+	MutationsPerSecond float64
+	// CreationsPerSecond is how many new trades appear per second of clock
+	// time.
+	CreationsPerSecond float64
+	// MutationsPerCall is how many trades a page call changes before it
+	// answers, chosen among those the caller has already passed: matches at
+	// positions before the page's offset, in the order of the time field
+	// searched. Each moves to the end of that order (see the package doc).
+	// Page 0 changes nothing.
+	MutationsPerCall int
+	// VisibilityLag bounds how long a change stays invisible to queries: each
+	// create or modify shows after a random delay in [0, VisibilityLag]
+	// after its stamp. Until then queries see the previous version.
+	VisibilityLag time.Duration
+	// PerSecond and PerMinute are the per-appkey quotas on the clock's
+	// seconds and minutes (defaults 10 and 600; negative means unlimited).
+	// Calls over them get the 429 envelope.
+	PerSecond, PerMinute int
+	// MaxPageSize is the largest pageSize accepted (default 1000).
+	MaxPageSize int
+	// MaxWindow is the longest span of any time-filter pair (default 7
+	// days).
+	MaxWindow time.Duration
+	// StringData sends result.data as a JSON string holding the object.
+	StringData bool
+	// PascalCase sends every key under result in PascalCase.
+	PascalCase bool
+	// Faults are the injected failures; SetFaults changes them later.
+	Faults
+}
+
+func (c JackyunConfig) withDefaults() JackyunConfig {
+	if c.AppKey == "" {
+		c.AppKey = "ferry-jky-app"
+	}
+	if c.Secret == "" {
+		c.Secret = "ferry-jky-secret"
+	}
+	if c.Trades <= 0 {
+		c.Trades = 500
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Since.IsZero() {
+		c.Since = c.Now().Add(-72 * time.Hour)
+	}
+	if c.PerSecond == 0 {
+		c.PerSecond = 10
+	}
+	if c.PerMinute == 0 {
+		c.PerMinute = 600
+	}
+	if c.MaxPageSize <= 0 {
+		c.MaxPageSize = jackyun.MaxPageSize
+	}
+	if c.MaxWindow <= 0 {
+		c.MaxWindow = jackyun.MaxWindow
+	}
+	c.Faults = c.Faults.withDefaults()
+	return c
+}
+
+// JackyunStats counts what a Jackyun sandbox did. Every call is counted in
+// Calls and in exactly one of Served, Throttled, Failed and Rejected.
+type JackyunStats struct {
+	Calls     int // requests received
+	Served    int // answered with code 200
+	Throttled int // answered with the 429 envelope (quota or ThrottleRate)
+	Failed    int // injected failures (502, 504, truncated body)
+	Rejected  int // other codes: validation and authentication errors
+	Mutations int // trades changed, by any cause
+	Creations int // trades created after the start
+}
+
+// Jackyun is an in-process stand-in for 吉客云's open gateway serving
+// jackyun.tradenotsensitiveinfos.list.get. It is an http.Handler and safe
+// for concurrent use.
+type Jackyun struct {
+	mu     sync.Mutex
+	cfg    JackyunConfig
+	rng    *rand.Rand
+	store  *jkyStore
+	faults Faults
+	frozen bool
+	stats  JackyunStats
+
+	last           time.Time // clock time clock-driven changes were applied up to
+	mutDue, newDue float64   // fractional changes carried to the next tick
+
+	second, minute           time.Time // the clock second and minute the counts are for
+	secondCalls, minuteCalls int
+}
+
+// NewJackyun builds a sandbox with cfg's defaults filled in and its start
+// trades generated.
+func NewJackyun(cfg JackyunConfig) *Jackyun {
+	cfg = cfg.withDefaults()
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1ac_4b7))
+	now := cfg.Now()
+	s := &Jackyun{
+		cfg:    cfg,
+		rng:    rng,
+		store:  newJkyStore(rng, cfg.VisibilityLag),
+		faults: cfg.Faults,
+		last:   now,
+	}
+	s.store.seed(cfg.Trades, cfg.Since, now)
+	return s
+}
+
+// Config returns the configuration in force, defaults filled in, so callers
+// learn the credentials.
+func (s *Jackyun) Config() JackyunConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.Faults = s.faults
+	return c
+}
+
+// SetFaults replaces the injected failures from now on.
+func (s *Jackyun) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.withDefaults()
+}
+
+// Freeze stops every unprompted change: clock-driven mutations and
+// creations and per-call mutations. Mutate still works; faults and
+// throttling stay as configured.
+func (s *Jackyun) Freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	s.frozen = true
+}
+
+// Mutate modifies n distinct random trades (all of them if n is larger),
+// stamped with the clock's now.
+func (s *Jackyun) Mutate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	n = min(n, len(s.store.entries))
+	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
+		s.store.modify(s.store.entries[i], now)
+		s.stats.Mutations++
+	}
+}
+
+// Truth returns every trade's latest version, visible to queries or not,
+// as the API renders it in camelCase, sorted by tradeId. Values are what
+// json.Unmarshal gives for any (float64 numbers, nil for a null
+// consignTime). Clock-driven changes due by now are applied first.
+func (s *Jackyun) Truth() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	all := make([]*jkyTrade, len(s.store.entries))
+	for i, e := range s.store.entries {
+		all[i] = e.cur
+	}
+	b, err := json.Marshal(all)
+	s.mu.Unlock()
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal trades: %v", err)) // plain data: cannot happen
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal trades: %v", err))
+	}
+	return out
+}
+
+// Stats returns the counters so far.
+func (s *Jackyun) Stats() JackyunStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP answers one call of the gateway (vendors.md §2.2–2.5) on any
+// path.
+func (s *Jackyun) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, jkyMaxBody+1))
+	if err == nil && len(body) > jkyMaxBody {
+		err = errors.New("body too large")
+	}
+	var form url.Values
+	if err == nil {
+		form, err = url.ParseQuery(string(body))
+	}
+	if err == nil && r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		err = errors.New("not a form")
+	}
+	rep := s.handle(r.Method, form, err)
+	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
+		return // the caller has gone
+	}
+	h := w.Header()
+	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
+	h.Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.code)
+	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+}
+
+// handle decides the answer to one call.
+func (s *Jackyun) handle(method string, form url.Values, formErr error) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	s.stats.Calls++
+
+	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
+		s.stats.Throttled++
+		return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jackyun.SubCodeThrottled})
+	}
+	if s.chance(s.faults.FailRate) {
+		s.stats.Failed++
+		switch failure(s.rng.IntN(int(failureKinds))) {
+		case failBadGateway:
+			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
+		case failGatewayTimeout:
+			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
+		default: // failTruncated: the answer the call would have had, cut
+			rep, _ := s.answer(method, form, formErr, now, false)
+			rep.body = rep.body[:len(rep.body)/2]
+			return rep
+		}
+	}
+	rep, ok := s.answer(method, form, formErr, now, !s.frozen)
+	if ok {
+		s.stats.Served++
+	} else {
+		s.stats.Rejected++
+	}
+	return rep
+}
+
+// answer validates the call and, if it is good, pages the trades; with
+// mutate, the call first changes trades it has already passed. It reports
+// whether the call was served.
+func (s *Jackyun) answer(method string, form url.Values, formErr error, now time.Time, mutate bool) (reply, bool) {
+	req, err := s.parse(method, form, formErr, now)
+	if err != nil {
+		var rej *jkyRejection
+		if !errors.As(err, &rej) {
+			rej = &jkyRejection{code: jkyCodeBad, subCode: "GW.PARAM_INVALID", msg: err.Error()}
+		}
+		return jkyReply(now, jkyEnvelope{Code: rej.code, Msg: rej.msg, SubCode: rej.subCode}), false
+	}
+	if mutate && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(req, now)
+	}
+	matches := s.search(req, now)
+	trades := []*jkyTrade{}
+	if off := req.pageIndex * req.pageSize; off < len(matches) {
+		for _, e := range matches[off:min(off+req.pageSize, len(matches))] {
+			trades = append(trades, e.shown)
+		}
+	}
+	return jkyReply(now, jkyEnvelope{Code: jkyCodeOK, Result: s.result(req, trades, len(matches))}), true
+}
+
+// result builds the envelope's result, quirks included.
+func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
+	var list any = trades
+	if req.fields != nil || s.cfg.PascalCase {
+		list = jkyProject(trades, req.fields)
+	}
+	data := map[string]any{"trades": list}
+	if req.hasTotal {
+		data["totalResults"] = total
+	}
+	res := map[string]any{
+		"data":      data,
+		"contextId": fmt.Sprintf("%016x", uint64(s.stats.Calls)*0x9e3779b97f4a7c15^uint64(s.cfg.Seed)),
+	}
+	if s.cfg.PascalCase {
+		res = jkyPascal(res).(map[string]any)
+	}
+	if s.cfg.StringData {
+		key := "data"
+		if s.cfg.PascalCase {
+			key = "Data"
+		}
+		b, err := json.Marshal(res[key])
+		if err != nil {
+			panic(fmt.Sprintf("sandbox: marshal data: %v", err)) // plain data: cannot happen
+		}
+		res[key] = string(b)
+	}
+	return res
+}
+
+// jkyProject renders trades as generic maps, keeping only the listed
+// fields when fields is not nil; "goodsDetail.x" keeps field x of each
+// goods line.
+func jkyProject(trades []*jkyTrade, fields []string) []any {
+	b, err := json.Marshal(trades)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal trades: %v", err)) // plain data: cannot happen
+	}
+	var all []map[string]any
+	if err := json.Unmarshal(b, &all); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal trades: %v", err))
+	}
+	out := make([]any, len(all))
+	for i, t := range all {
+		out[i] = t
+	}
+	if fields == nil {
+		return out
+	}
+	top, sub := map[string]bool{}, map[string]map[string]bool{}
+	for _, f := range fields {
+		head, rest, dotted := strings.Cut(f, ".")
+		if !dotted {
+			top[head] = true
+			continue
+		}
+		if sub[head] == nil {
+			sub[head] = map[string]bool{}
+		}
+		sub[head][rest] = true
+	}
+	for i, t := range all {
+		kept := map[string]any{}
+		for k, v := range t {
+			switch {
+			case top[k]:
+				kept[k] = v
+			case sub[k] != nil:
+				kept[k] = jkyKeep(v, sub[k])
+			}
+		}
+		out[i] = kept
+	}
+	return out
+}
+
+// jkyKeep keeps the listed keys of each object of a list.
+func jkyKeep(v any, keys map[string]bool) any {
+	xs, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		m, ok := x.(map[string]any)
+		if !ok {
+			out[i] = x
+			continue
+		}
+		kept := map[string]any{}
+		for k := range keys {
+			if e, ok := m[k]; ok {
+				kept[k] = e
+			}
+		}
+		out[i] = kept
+	}
+	return out
+}
+
+// jkyPascal returns v with the first letter of every key, at any depth, in
+// upper case.
+func jkyPascal(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, n := utf8.DecodeRuneInString(k)
+			out[string(unicode.ToUpper(r))+k[n:]] = jkyPascal(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = jkyPascal(e)
+		}
+		return out
+	}
+	return v
+}
+
+// mutatePassed changes up to MutationsPerCall trades the caller has paged
+// past, so that each moves to the end of the order searched: the classic
+// "record moves while you page" trap, whichever time field is used.
+func (s *Jackyun) mutatePassed(req jkyRequest, now time.Time) {
+	matches := s.search(req, now)
+	passed := min(req.pageIndex*req.pageSize, len(matches))
+	n := min(s.cfg.MutationsPerCall, passed)
+	for _, i := range s.rng.Perm(passed)[:n] {
+		e := matches[i]
+		switch req.order {
+		case jkyByConsign:
+			s.store.reconsign(e, now)
+		case jkyByCreated:
+			s.store.recreate(e, now)
+		default:
+			s.store.modify(e, now)
+		}
+		s.stats.Mutations++
+	}
+}
+
+// search returns the visible trades matching req, in the API's order: the
+// searched time field ascending, then tradeId.
+func (s *Jackyun) search(req jkyRequest, now time.Time) []*jkyEntry {
+	var out []*jkyEntry
+	for _, e := range s.store.entries {
+		t := e.visible(now)
+		if t == nil || !req.matches(t) {
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *jkyEntry) int {
+		at, _ := a.shown.at(req.order)
+		bt, _ := b.shown.at(req.order)
+		if c := at.Compare(bt); c != 0 {
+			return c
+		}
+		return compareInt(a.shown.id, b.shown.id)
+	})
+	return out
+}
+
+// tick applies the clock-driven changes due between the last tick and now,
+// stamped at random instants in that interval, so that what happens depends
+// only on the clock and the seed.
+func (s *Jackyun) tick(now time.Time) {
+	span := now.Sub(s.last)
+	if span <= 0 {
+		return
+	}
+	if s.frozen {
+		s.last = now
+		return
+	}
+	secs := span.Seconds()
+	s.mutDue += secs * s.cfg.MutationsPerSecond
+	s.newDue += secs * s.cfg.CreationsPerSecond
+	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
+	s.mutDue -= mutations
+	s.newDue -= creations
+
+	type event struct {
+		at     time.Time
+		create bool
+	}
+	events := make([]event, 0, int(mutations+creations))
+	for i := range int(mutations + creations) {
+		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
+		events = append(events, event{at: at, create: i >= int(mutations)})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.create {
+			s.store.create(ev.at)
+			s.stats.Creations++
+			continue
+		}
+		s.store.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
+		s.stats.Mutations++
+	}
+	s.last = now
+}
+
+// overQuota counts the call against its clock second and minute and
+// reports whether either quota is spent.
+func (s *Jackyun) overQuota(now time.Time) bool {
+	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
+		s.second, s.secondCalls = sec, 0
+	}
+	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
+		s.minute, s.minuteCalls = m, 0
+	}
+	s.secondCalls++
+	s.minuteCalls++
+	return s.cfg.PerSecond > 0 && s.secondCalls > s.cfg.PerSecond ||
+		s.cfg.PerMinute > 0 && s.minuteCalls > s.cfg.PerMinute
+}
+
+func (s *Jackyun) chance(p float64) bool {
+	return p > 0 && s.rng.Float64() < p
+}
+
+// jkyRange is one time-filter pair, in unix seconds, both ends included.
+type jkyRange struct {
+	field    jkyField
+	from, to int64
+}
+
+// jkyRequest is a validated search call.
+type jkyRequest struct {
+	pageIndex, pageSize int
+	hasTotal            bool
+	ranges              []jkyRange
+	order               jkyField
+	statuses, types     map[int]bool    // nil: any
+	tradeNos, sourceNos map[string]bool // nil: any
+	isDelete            int             // -1: any
+	fields              []string        // nil: every field
+}
+
+func (req jkyRequest) matches(t *jkyTrade) bool {
+	for _, r := range req.ranges {
+		at, ok := t.at(r.field)
+		if !ok || at.Unix() < r.from || at.Unix() > r.to {
+			return false
+		}
+	}
+	switch {
+	case req.statuses != nil && !req.statuses[t.TradeStatus],
+		req.types != nil && !req.types[t.TradeType],
+		req.tradeNos != nil && !req.tradeNos[t.TradeNo],
+		req.sourceNos != nil && !req.sourceNos[t.SourceTradeNo],
+		req.isDelete >= 0 && t.IsDelete != req.isDelete:
+		return false
+	}
+	return true
+}
+
+// jkyRejection is an answer with a code other than 200.
+type jkyRejection struct {
+	code    int
+	subCode string
+	msg     string
+}
+
+func (r *jkyRejection) Error() string { return r.msg }
+
+func jkyReject(code int, subCode, format string, args ...any) error {
+	return &jkyRejection{code: code, subCode: subCode, msg: fmt.Sprintf(format, args...)}
+}
+
+func jkyBadParam(format string, args ...any) error {
+	return jkyReject(jkyCodeBad, "BIZ.PARAM_INVALID", format, args...)
+}
+
+// jkyRequired are the form fields every call must carry.
+var jkyRequired = []string{"method", "appkey", "version", "contenttype", "timestamp", "bizcontent", "sign"}
+
+// parse validates a call (transport, system params, signature, paging,
+// business params) and returns the search it asks for.
+func (s *Jackyun) parse(method string, form url.Values, formErr error, now time.Time) (jkyRequest, error) {
+	req := jkyRequest{isDelete: -1}
+	if method != http.MethodPost {
+		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "仅支持POST请求")
+	}
+	if formErr != nil {
+		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "请求体应为application/x-www-form-urlencoded表单")
+	}
+	for _, k := range jkyRequired {
+		if form.Get(k) == "" {
+			return req, jkyReject(jkyCodeBad, "GW.MISSING_PARAMETER", "缺少必要参数: %s", k)
+		}
+	}
+	switch {
+	case form.Get("appkey") != s.cfg.AppKey:
+		return req, jkyReject(jkyCodeAuth, "GW.APPKEY_INVALID", "appkey无效")
+	case form.Get("method") != jackyun.TradeSearch:
+		return req, jkyReject(jkyCodeBad, "GW.METHOD_NOT_FOUND", "接口不存在: %s", form.Get("method"))
+	case form.Get("version") != jackyun.Version && form.Get("version") != "1.0":
+		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "version无效，应为v1.0")
+	case form.Get("contenttype") != "json":
+		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "contenttype无效，应为json")
+	}
+	ts, err := time.ParseInLocation(jackyun.TimeLayout, form.Get("timestamp"), cst)
+	if err != nil || now.Sub(ts).Abs() > jkyMaxSkew {
+		return req, jkyReject(jkyCodeAuth, "GW.TIMESTAMP_INVALID", "timestamp无效，与服务器时间相差不能超过10分钟")
+	}
+	params := make(map[string]string, len(form))
+	for k := range form {
+		params[k] = form.Get(k)
+	}
+	if form.Get("sign") != jackyun.Sign(params, s.cfg.Secret) {
+		return req, jkyReject(jkyCodeAuth, "GW.SIGN_ERROR", "签名错误")
+	}
+	var biz map[string]any
+	if err := json.Unmarshal([]byte(form.Get("bizcontent")), &biz); err != nil || biz == nil {
+		return req, jkyBadParam("bizcontent格式错误，应为JSON对象")
+	}
+	return req, s.parseBiz(&req, biz)
+}
+
+// jkyPairs are the time-filter pairs, in the precedence that picks the
+// order of the answer.
+var jkyPairs = []struct {
+	from, to string
+	field    jkyField
+}{
+	{"startModified", "endModified", jkyByModified},
+	{"startConsignTime", "endConsignTime", jkyByConsign},
+	{"startCreated", "endCreated", jkyByCreated},
+}
+
+// parseBiz reads the business params.
+func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
+	req.pageSize = jkyDefaultPageSize
+	if v := stringParam(biz["pageSize"]); v != "" {
+		n, err := strconv.Atoi(v)
+		switch {
+		case err != nil || n <= 0:
+			return jkyBadParam("pageSize参数错误: %s", v)
+		case n > s.cfg.MaxPageSize:
+			return jkyBadParam("pageSize不能超过%d", s.cfg.MaxPageSize)
+		}
+		req.pageSize = n
+	}
+	if v := stringParam(biz["pageIndex"]); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return jkyBadParam("pageIndex参数错误: %s", v)
+		}
+		req.pageIndex = n
+	}
+	switch v := biz["hasTotal"].(type) {
+	case bool:
+		req.hasTotal = v
+	default:
+		req.hasTotal = stringParam(v) == "1"
+	}
+
+	if stringParam(biz["startAuditTime"]) != "" || stringParam(biz["endAuditTime"]) != "" {
+		return jkyBadParam("沙箱不支持按审核时间查询(startAuditTime/endAuditTime)")
+	}
+	for _, p := range jkyPairs {
+		from, to := stringParam(biz[p.from]), stringParam(biz[p.to])
+		if from == "" && to == "" {
+			continue
+		}
+		if from == "" || to == "" {
+			return jkyBadParam("%s和%s必须同时传入", p.from, p.to)
+		}
+		f, err1 := time.ParseInLocation(jackyun.TimeLayout, from, cst)
+		t, err2 := time.ParseInLocation(jackyun.TimeLayout, to, cst)
+		switch {
+		case err1 != nil || err2 != nil:
+			return jkyBadParam("%s/%s时间格式错误，应为yyyy-MM-dd HH:mm:ss", p.from, p.to)
+		case f.After(t):
+			return jkyBadParam("%s不能晚于%s", p.from, p.to)
+		case t.Sub(f) > s.cfg.MaxWindow:
+			return jkyReject(jkyCodeBad, "BIZ.TIME_RANGE_EXCEEDED", "%s至%s的时间跨度不能超过%s", p.from, p.to, spanText(s.cfg.MaxWindow))
+		}
+		if req.ranges == nil {
+			req.order = p.field
+		}
+		req.ranges = append(req.ranges, jkyRange{field: p.field, from: f.Unix(), to: t.Unix()})
+	}
+
+	var err error
+	if req.statuses, err = jkyInts(biz["tradeStatus"], "tradeStatus"); err != nil {
+		return err
+	}
+	if req.types, err = jkyInts(biz["tradeType"], "tradeType"); err != nil {
+		return err
+	}
+	req.tradeNos = jkyStrings(biz["tradeNo"])
+	req.sourceNos = jkyStrings(biz["sourceTradeNos"])
+	if v := stringParam(biz["isDelete"]); v != "" {
+		if v != "0" && v != "1" {
+			return jkyBadParam("isDelete参数错误: %s", v)
+		}
+		req.isDelete = int(v[0] - '0')
+	}
+	req.fields = listParam(biz["fields"])
+	return nil
+}
+
+// jkyInts reads a number, a comma list or an array of them; nil when
+// absent.
+func jkyInts(v any, name string) (map[int]bool, error) {
+	items := listParam(v)
+	if len(items) == 0 {
+		return nil, nil
+	}
+	out := make(map[int]bool, len(items))
+	for _, f := range items {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, jkyBadParam("%s参数错误: %s", name, f)
+		}
+		out[n] = true
+	}
+	return out, nil
+}
+
+// jkyStrings reads a comma list or an array; nil when absent.
+func jkyStrings(v any) map[string]bool {
+	items := listParam(v)
+	if len(items) == 0 {
+		return nil
+	}
+	out := make(map[string]bool, len(items))
+	for _, f := range items {
+		out[f] = true
+	}
+	return out
+}
+
+// jkyEnvelope is the gateway's answer wrapper.
+type jkyEnvelope struct {
+	Code    int    `json:"code"`
+	Msg     string `json:"msg"`
+	SubCode string `json:"subCode"`
+	Result  any    `json:"result"`
+}
+
+func jkyReply(now time.Time, env jkyEnvelope) reply {
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
+	}
+	return reply{code: http.StatusOK, contentType: "application/json;charset=UTF-8", body: b, date: now}
+}

@@ -1,0 +1,495 @@
+package jackyun_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/producers/jackyun"
+)
+
+const method = jackyun.TradeSearch
+
+var start = time.Date(2024, 3, 1, 12, 0, 0, 0, jackyun.Shanghai)
+
+type fixture struct {
+	sb    *sandbox.Jackyun
+	clock *sandbox.Clock
+	srv   *httptest.Server
+	calls atomic.Int64
+	logs  *logWatch
+	cfg   jackyun.Config
+	// before runs before the sandbox answers call n (1-based).
+	before func(n int64)
+}
+
+// newFixture serves a sandbox whose quotas are off unless sc sets them:
+// the clock stands still between calls.
+func newFixture(t *testing.T, sc sandbox.JackyunConfig) *fixture {
+	t.Helper()
+	clock := sandbox.NewClock(start)
+	sc.Now = clock.Now
+	if sc.PerSecond == 0 {
+		sc.PerSecond = -1
+	}
+	if sc.PerMinute == 0 {
+		sc.PerMinute = -1
+	}
+	f := &fixture{sb: sandbox.NewJackyun(sc), clock: clock, logs: &logWatch{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := f.calls.Add(1)
+		if f.before != nil {
+			f.before(n)
+		}
+		f.sb.ServeHTTP(w, r)
+	}))
+	t.Cleanup(f.srv.Close)
+	c := f.sb.Config()
+	f.cfg = jackyun.Config{
+		URL: f.srv.URL + "/open/openapi/do", AppKey: c.AppKey, Secret: c.Secret,
+		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
+		Timeout: time.Second, Now: clock.Now,
+		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+	}
+	return f
+}
+
+func (f *fixture) client(t *testing.T) *jackyun.Client {
+	t.Helper()
+	c, err := jackyun.New(f.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func window(from, to string) map[string]any {
+	return map[string]any{"startModified": from, "endModified": to}
+}
+
+var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
+
+func TestSearchPages(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 1, Trades: 120})
+	c := f.client(t)
+	seen := map[string]bool{}
+	for pg := range 3 {
+		p, err := c.Search(context.Background(), method, lastThreeDays, pg, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != 120 {
+			t.Fatalf("total %d, want 120", p.Total)
+		}
+		for _, r := range p.Records {
+			seen[string(producers.RecordID(r, "tradeId"))] = true
+		}
+	}
+	if len(seen) != 120 {
+		t.Fatalf("three pages held %d distinct trades, want 120", len(seen))
+	}
+}
+
+// TestRetriesUntilTheVendorAnswers: throttling (code 429 GW.RATE_LIMIT,
+// HTTP 200), 502, slow 504 and truncated bodies are retried; the call then
+// succeeds.
+func TestRetriesUntilTheVendorAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		faults sandbox.Faults
+		stat   func(sandbox.JackyunStats) int
+		logged []string
+	}{
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.JackyunStats) int { return s.Throttled },
+			[]string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.JackyunStats) int { return s.Failed },
+			[]string{"transient"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30, Faults: tc.faults})
+			f.before = func(n int64) {
+				if n == 7 {
+					f.sb.SetFaults(sandbox.Faults{})
+				}
+			}
+			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 30 || len(p.Records) != 30 {
+				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
+			}
+			if got := tc.stat(f.sb.Stats()); got != 6 {
+				t.Fatalf("%d faults before the answer, want 6", got)
+			}
+			for _, want := range tc.logged {
+				if !strings.Contains(f.logs.String(), want) {
+					t.Fatalf("log does not name the failure %q:\n%s", want, f.logs)
+				}
+			}
+		})
+	}
+}
+
+// TestEveryFailureKindIsRetried: enough failures to see 502, slow 504 and a
+// truncated body, each retried.
+func TestEveryFailureKindIsRetried(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 3, Trades: 10, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+	f.before = func(n int64) {
+		if n == 25 {
+			f.sb.SetFaults(sandbox.Faults{})
+		}
+	}
+	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
+		t.Fatal(err)
+	}
+	logs := f.logs.String()
+	for _, want := range []string{"http_status=502", "http_status=504", "unreadable body"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("no retry logged for %q", want)
+		}
+	}
+}
+
+// TestQuotaThrottleIsRetried: the sandbox's per-second quota answers 429
+// until the clock moves on.
+func TestQuotaThrottleIsRetried(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 4, Trades: 10, PerSecond: 2})
+	f.before = func(n int64) {
+		if n == 5 {
+			f.clock.Advance(time.Second)
+		}
+	}
+	c := f.client(t)
+	for range 3 {
+		if _, err := c.Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := f.sb.Stats(); s.Throttled != 2 || s.Served != 3 {
+		t.Fatalf("stats = %+v, want 2 throttled and 3 served", s)
+	}
+}
+
+// TestTimeoutIsRetried: a call that outlives the client's timeout is
+// retried.
+func TestTimeoutIsRetried(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 5, Trades: 10})
+	release := make(chan struct{})
+	f.before = func(n int64) {
+		if n == 1 {
+			<-release // hang the first call until the client gave up on it
+		}
+	}
+	f.cfg.Timeout = 50 * time.Millisecond
+	go func() {
+		<-f.logs.seen("backing off")
+		close(release)
+	}()
+	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Total != 10 || f.calls.Load() < 2 {
+		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	}
+}
+
+// TestVendorErrorsAreNamed: a refusal is not retried and reaches the
+// caller with the vendor's code, subCode and message.
+func TestVendorErrorsAreNamed(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		tweak         func(*jackyun.Config)
+		params        map[string]any
+		code          int
+		subCode, text string
+	}{
+		{"bad signature", func(c *jackyun.Config) { c.Secret = "wrong" }, lastThreeDays, 401, "GW.SIGN_ERROR", "签名错误"},
+		{"stale clock", func(c *jackyun.Config) { c.Now = func() time.Time { return start.Add(-time.Hour) } }, lastThreeDays, 401, "GW.TIMESTAMP_INVALID", "timestamp无效"},
+		{"window over 7 days", nil, window("2024-02-01 00:00:00", "2024-03-01 00:00:00"), 400, "BIZ.TIME_RANGE_EXCEEDED", "时间跨度不能超过7天"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, sandbox.JackyunConfig{Seed: 6, Trades: 5})
+			if tc.tweak != nil {
+				tc.tweak(&f.cfg)
+			}
+			_, err := f.client(t).Search(context.Background(), method, tc.params, 0, 50)
+			var ae *jackyun.APIError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v, want an *APIError", err)
+			}
+			if ae.Code != tc.code || ae.SubCode != tc.subCode || !strings.Contains(ae.Message, tc.text) ||
+				!strings.Contains(err.Error(), "code "+strconv.Itoa(tc.code)+" ("+tc.subCode+")") {
+				t.Fatalf("error %v, want code %d %s %s", err, tc.code, tc.subCode, tc.text)
+			}
+			if n := f.calls.Load(); n != 1 {
+				t.Fatalf("a refused call was tried %d times", n)
+			}
+		})
+	}
+}
+
+var signRE = regexp.MustCompile(`[0-9a-f]{32}`)
+
+// TestSecretsStayOutOfLogs: the secret and signatures never reach a log
+// line or an error, even when calls fail at the transport level.
+func TestSecretsStayOutOfLogs(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 7, Trades: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f.before = func(n int64) {
+		if n == 10 {
+			f.sb.SetFaults(sandbox.Faults{})
+		}
+	}
+	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
+		t.Fatal(err)
+	}
+	// A refused call: its error names the vendor's code, nothing more.
+	f.cfg.Secret = "another-secret"
+	_, refused := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+	// A dead endpoint: transport errors carry the URL.
+	f.cfg.URL = "http://127.0.0.1:1/open/openapi/do"
+	ctx, cancel := context.WithCancel(context.Background())
+	f.before = nil
+	go func() {
+		<-f.logs.seen("127.0.0.1:1")
+		cancel()
+	}()
+	_, err := f.client(t).Search(ctx, method, lastThreeDays, 0, 50)
+	out := f.logs.String() + fmtErr(err) + fmtErr(refused)
+	for _, s := range []string{f.sb.Config().Secret, "another-secret", "sign=", "bizcontent"} {
+		if strings.Contains(out, s) {
+			t.Fatalf("%q leaked into the logs or errors:\n%s", s, out)
+		}
+	}
+	if m := signRE.FindString(out); m != "" {
+		t.Fatalf("a signature-like %s leaked:\n%s", m, out)
+	}
+}
+
+// TestQuirks: result.data as a JSON string and PascalCase keys read the
+// same as the plain answer; records come out in camelCase.
+func TestQuirks(t *testing.T) {
+	get := func(sc sandbox.JackyunConfig) jackyun.Page {
+		f := newFixture(t, sc)
+		p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	want := get(sandbox.JackyunConfig{Seed: 8, Trades: 20})
+	for _, sc := range []sandbox.JackyunConfig{
+		{Seed: 8, Trades: 20, StringData: true},
+		{Seed: 8, Trades: 20, PascalCase: true},
+		{Seed: 8, Trades: 20, StringData: true, PascalCase: true},
+	} {
+		got := get(sc)
+		if got.Total != 20 || len(got.Records) != 20 {
+			t.Fatalf("%+v: %d of %d records", sc, len(got.Records), got.Total)
+		}
+		for i := range got.Records {
+			var a, b any
+			if json.Unmarshal(got.Records[i], &a) != nil || json.Unmarshal(want.Records[i], &b) != nil {
+				t.Fatal("records do not decode")
+			}
+			if !equalJSON(a, b) {
+				t.Fatalf("string=%v pascal=%v: record %d\n%s\nwant\n%s", sc.StringData, sc.PascalCase, i, got.Records[i], want.Records[i])
+			}
+		}
+	}
+}
+
+func equalJSON(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// seedFlow is the seed scheme's source block (shared/seeds/002): consign
+// times a day behind the window, tradeType 92, hasTotal 1 and empty fields.
+const seedFlow = `
+name: jackyun_trades
+source:
+  vendor: jackyun
+  api: jackyun.tradenotsensitiveinfos.list.get
+  method: POST
+  id: tradeId
+  number: tradeNo
+  pagination:
+    pageSize: %d
+    pageStart: 1
+  request:
+    - {field: pageSize, type: string, value: "100"}
+    - {field: pageIndex, type: string, value: "0"}
+    - {field: hasTotal, type: string, value: "1"}
+    - {field: startCreated, type: string, value: ""}
+    - {field: endCreated, type: string, value: ""}
+    - field: startConsignTime
+      type: string
+      value: "_function from_unixtime(({LAST_SYNC_TIME}-86400),'%%Y-%%m-%%d %%H:%%i:%%s')"
+    - field: endConsignTime
+      type: string
+      value: "_function from_unixtime(({CURRENT_TIME}-86400),'%%Y-%%m-%%d %%H:%%i:%%s')"
+    - {field: tradeStatus, type: string, value: ""}
+    - {field: tradeType, type: string, value: "92"}
+    - {field: sourceTradeNos, type: string, value: ""}
+    - {field: fields, type: string, value: ""}
+  window: {max: %s, lag: 2m, overlap: 5m}
+  topic: raw.jackyun.trades
+  rate: 5/s
+processor:
+  entity: trade
+  zone: Asia/Shanghai
+target:
+  kind: topic
+`
+
+func parseFlow(t *testing.T, pageSize int, windowMax string) *flows.Flow {
+	t.Helper()
+	fl, err := flows.Parse("jackyun_trades.yaml", []byte(fmt.Sprintf(seedFlow, pageSize, windowMax)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fl
+}
+
+// TestSourcePagesTheSeedFlow: the seed's request fields reach the vendor
+// through Eval, the connector sets the paging, and the vendor's rules
+// (pageIndex from 0, pageSize up to 1000) win over the seed's, said once.
+func TestSourcePagesTheSeedFlow(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 9, Trades: 400})
+	var logBuf logWatch
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	src, err := jackyun.NewSource(f.client(t), parseFlow(t, 2000, "168h"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.PageSize() != 1000 {
+		t.Fatalf("page size %d, want the vendor's 1000", src.PageSize())
+	}
+	w := producers.Window{From: start.Add(-5 * 24 * time.Hour), To: start.Add(24 * time.Hour)}
+	from, to := w.From.Add(-24*time.Hour), w.To.Add(-24*time.Hour)
+	want := 0
+	for _, r := range f.sb.Truth() {
+		c, ok := r["consignTime"].(string)
+		if ok && r["tradeType"] == 92.0 && c >= jackyun.Timestamp(from) && c <= jackyun.Timestamp(to) {
+			want++
+		}
+	}
+	p, err := src.Page(context.Background(), w, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want == 0 || p.Total != want || len(p.Records) != want {
+		t.Fatalf("page 0: %d records of %d, want %d", len(p.Records), p.Total, want)
+	}
+	p1, err := src.Page(context.Background(), w, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Total != want || len(p1.Records) != 0 {
+		t.Fatalf("page 1: %d records of %d, want none of %d", len(p1.Records), p1.Total, want)
+	}
+	logs := logBuf.String()
+	for _, s := range []string{"pageIndex from 0", "larger pages than Jackyun serves", "field=pageSize", "field=pageIndex", "field=hasTotal"} {
+		if strings.Count(logs, s) != 1 {
+			t.Errorf("%q logged %d times, want once:\n%s", s, strings.Count(logs, s), logs)
+		}
+	}
+
+	// Small pages: the connector asks for page pg of 50.
+	small, err := jackyun.NewSource(f.client(t), parseFlow(t, 50, "168h"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for pg := 0; pg*50 < want; pg++ {
+		p, err := small.Page(context.Background(), w, pg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			seen[string(producers.RecordID(r, "tradeId"))] = true
+		}
+	}
+	if len(seen) != want {
+		t.Fatalf("pages of 50 held %d distinct trades, want %d", len(seen), want)
+	}
+}
+
+func TestSourceRefusesWindowsOverAWeek(t *testing.T) {
+	f := newFixture(t, sandbox.JackyunConfig{Seed: 10, Trades: 1})
+	_, err := jackyun.NewSource(f.client(t), parseFlow(t, 100, "169h"), nil)
+	if err == nil || !strings.Contains(err.Error(), "window.max") {
+		t.Fatalf("error %v, want the window refused", err)
+	}
+}
+
+// logWatch is a log sink that tells when a line containing some text
+// was written.
+type logWatch struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	waits map[string]chan struct{}
+}
+
+func (w *logWatch) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(b)
+	for text, ch := range w.waits {
+		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
+			close(ch)
+			delete(w.waits, text)
+		}
+	}
+	return len(b), nil
+}
+
+func (w *logWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// seen is closed once the log holds text.
+func (w *logWatch) seen(text string) <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ch := make(chan struct{})
+	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
+		close(ch)
+		return ch
+	}
+	if w.waits == nil {
+		w.waits = map[string]chan struct{}{}
+	}
+	w.waits[text] = ch
+	return ch
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
