@@ -1,0 +1,762 @@
+// # Kingdee (金蝶云星辰 V2, JDY)
+//
+// Kingdee imitates 金蝶云星辰 V2's open API for the customer list, as
+// described in shared/vendors.md §4, on its three paths:
+//
+//   - POST /jdyconnector/app_management/push_app_authorize?outerInstanceId=…
+//     (step 1) answers {"code":200,"msg":"success","data":[{"appKey",
+//     "appSecret","domain","groupName","status":1,…}]}: code/msg, not
+//     errcode/description, as the vendor does. The appSecret rotates every
+//     KingdeeConfig.SecretTTL (24 h) of sandbox clock.
+//   - GET /jdyconnector/app_management/kingdee_auth_token?app_key=…&app_signature=…
+//     (step 2), app_signature being base64(hex(HMAC-SHA256(appSecret,
+//     appKey))), answers data["app-token"] (and access_token). A token is
+//     good for 24 h and only while the secret it was made with is current;
+//     a stale secret or token answers errcode 1030002006 授权密钥校验失败.
+//     The endpoint takes TokenCallsPerMinute (2) calls a clock minute.
+//   - GET /jdy/v2/bd/customer with app-token and X-GW-Router-Addr (the
+//     domain of step 1) pages the customers whose modify_time lies in
+//     [modify_start_time, modify_end_time] (epoch ms, both ends included,
+//     each optional; no window limit), ordered by modify_time then id.
+//     page counts from 1; page_size defaults to 10, and sizes over 100 are
+//     cut to 100 rows while total_page is still computed on the size asked
+//     for, the vendor's silent data-loss trap. The answer is
+//     {"errcode":0,"description":"success","data":{"count","total_page",
+//     "page","page_size","rows"}}; count is the string "0" when nothing
+//     matches, as one vendor answer shows.
+//
+// Every call must carry the client headers of §4.2: X-Api-ClientID,
+// X-Api-Auth-Version 2.0, X-Api-TimeStamp (ms, within 5 minutes of the
+// sandbox clock), X-Api-Nonce, X-Api-SignHeaders and X-Api-Signature, checked
+// with the connector's own producers/kingdee.Sign over the method, the path
+// and the decoded query. Calls over PerMinute (500) business calls a clock
+// minute, and Faults.ThrottleRate of all calls, get HTTP 200 with the
+// errcode-429 envelope.
+//
+// Customers look like the vendor's rows (id, number KH…, Chinese company
+// names, enable, group, modify_time and create_time in Beijing time,
+// invoice, tax and bank fields, region, salesman, remark, an empty
+// custom_field) plus a contact {person, phone, email} and an address
+// {province, city, district, detail} object. Changes follow the clock and
+// the seed as in WDT: MutationsPerSecond and CreationsPerSecond are applied
+// at each call for the clock time passed, MutationsPerCall modifies
+// customers a forward walker has already paged past, and VisibilityLag
+// hides each change for a while after its stamp.
+//
+// Stand-ins (vendors.md tags them [S] or does not cover them): the throttle
+// code 429 and its text; every other errcode and text but 1030002006
+// (1030001001–1030001005 for the client headers, 1030002005 for a missing
+// app-token, 1030002007 for a wrong router address, 1030003001 for an
+// unknown outerInstanceId, 2000001001 for bad params); the nonce replay
+// check; push_app_authorize having no quota, and kingdee_auth_token's quota
+// standing apart from the business calls'; secrets rotating on a fixed
+// schedule from the sandbox's start; the token's "expires" field; HTTP 404/405 for unknown paths and
+// methods; page and page_size inside data (page_size echoes the size asked
+// for); count as a string when 0; the contact and address objects; the
+// data itself (names, regions, banks, groups, remarks, how changes move),
+// returned in clear although the vendor encrypts some fields (bank_account,
+// invoice_phone, contact data) for apps without 敏感数据解密; the app key and
+// secrets, derived from the seed; the domain https://tf.jdy.com.
+package sandbox
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ferry-data/ferry/producers/kingdee"
+)
+
+const (
+	kdDefaultPageSize = 10
+	kdMaxPageSize     = 100
+	kdMaxSkew         = 5 * time.Minute
+	kdTokenTTL        = 24 * time.Hour
+	kdDomain          = "https://tf.jdy.com"
+)
+
+// Kingdee's answer codes; kdCodeAuthKey is the vendor's, the others are
+// stand-ins.
+const (
+	kdCodeOK          = 0
+	kdCodeThrottle    = kingdee.CodeThrottle
+	kdCodeClientID    = 1030001001
+	kdCodeTimestamp   = 1030001002
+	kdCodeSignature   = 1030001003
+	kdCodeNonce       = 1030001004
+	kdCodeHeaders     = 1030001005
+	kdCodeNoToken     = 1030002005
+	kdCodeAuthKey     = kingdee.CodeAuthKey
+	kdCodeRouter      = 1030002007
+	kdCodeInstance    = 1030003001
+	kdCodeParam       = 2000001001
+	kdThrottleText    = "请求过于频繁，请稍后再试"
+	kdAuthKeyText     = "授权密钥校验失败"
+	kdAuthorizeOKCode = 200
+)
+
+// KingdeeConfig configures a Kingdee sandbox. The zero value is a usable
+// sandbox: 300 customers changed over the last 30 days, nothing changing.
+type KingdeeConfig struct {
+	// ClientID, ClientSecret and OuterInstanceID are the credentials calls
+	// must carry. Defaults: "ferry-kd-client", "ferry-kd-secret",
+	// "ferry-kd-instance".
+	ClientID, ClientSecret, OuterInstanceID string
+	// Seed seeds every random choice (math/rand/v2 PCG), the app key and
+	// the app secrets.
+	Seed int64
+	// Customers is how many customers exist at start (default 300).
+	Customers int
+	// Since is where the start customers' modify stamps begin; they spread
+	// over [Since, Now()). Default Now()-30 days.
+	Since time.Time
+	// Now is the sandbox's clock (default time.Now). Everything that moves
+	// (changes, visibility, quotas, secrets, tokens, timestamp checks, Date
+	// headers) follows it; only Faults.SlowDelay is wall time.
+	Now func() time.Time
+	// MutationsPerSecond is how many existing customers are modified per
+	// second of clock time.
+	MutationsPerSecond float64
+	// CreationsPerSecond is how many new customers appear per second of
+	// clock time.
+	CreationsPerSecond float64
+	// MutationsPerCall is how many customers a page call modifies before it
+	// answers, chosen among those the caller has already passed: matches
+	// at positions before the page's offset. Page 1 modifies nothing.
+	MutationsPerCall int
+	// VisibilityLag bounds how long a change stays invisible to queries:
+	// each create or modify shows after a random delay in [0,
+	// VisibilityLag] after its stamp. Until then queries see the previous
+	// version.
+	VisibilityLag time.Duration
+	// SecretTTL is how long an appSecret lasts before it rotates, counted
+	// from the sandbox's start (default 24h).
+	SecretTTL time.Duration
+	// TokenCallsPerMinute is kingdee_auth_token's quota per clock minute
+	// (default 2; negative means unlimited).
+	TokenCallsPerMinute int
+	// PerMinute is the business calls' quota per clock minute (default
+	// 500; negative means unlimited).
+	PerMinute int
+	// Faults are the injected failures; SetFaults changes them later.
+	Faults
+}
+
+func (c KingdeeConfig) withDefaults() KingdeeConfig {
+	if c.ClientID == "" {
+		c.ClientID = "ferry-kd-client"
+	}
+	if c.ClientSecret == "" {
+		c.ClientSecret = "ferry-kd-secret"
+	}
+	if c.OuterInstanceID == "" {
+		c.OuterInstanceID = "ferry-kd-instance"
+	}
+	if c.Customers <= 0 {
+		c.Customers = 300
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Since.IsZero() {
+		c.Since = c.Now().Add(-30 * 24 * time.Hour)
+	}
+	if c.SecretTTL <= 0 {
+		c.SecretTTL = 24 * time.Hour
+	}
+	if c.TokenCallsPerMinute == 0 {
+		c.TokenCallsPerMinute = 2
+	}
+	if c.PerMinute == 0 {
+		c.PerMinute = 500
+	}
+	c.Faults = c.Faults.withDefaults()
+	return c
+}
+
+// KingdeeStats counts what a Kingdee sandbox did. Every call is counted in
+// Calls and in exactly one of Served, Throttled, Failed and Rejected.
+type KingdeeStats struct {
+	Calls     int // requests received
+	Served    int // answered with success
+	Throttled int // answered with the errcode-429 envelope (quota or ThrottleRate)
+	Failed    int // injected failures (502, 504, truncated body)
+	Rejected  int // refused: bad headers, signature, token, params, path
+	Auths     int // push_app_authorize calls served (step 1)
+	Tokens    int // app-tokens issued (step 2)
+	Rotations int // how many times the appSecret has rotated so far
+	Mutations int // customers modified, by any cause
+	Creations int // customers created after the start
+}
+
+// Kingdee is an in-process stand-in for 金蝶云星辰 V2's open API serving
+// the authorisation and the customer list. It is an http.Handler and safe
+// for concurrent use.
+type Kingdee struct {
+	mu     sync.Mutex
+	cfg    KingdeeConfig
+	rng    *rand.Rand
+	store  *kdStore
+	faults Faults
+	frozen bool
+	stats  KingdeeStats
+
+	born   time.Time                // clock time the secrets rotate from
+	appKey string                   // the authorised app's key
+	tokens map[string]kdToken       // issued app-tokens
+	nonces map[string]time.Time     // nonces seen within the timestamp skew
+	last   time.Time                // clock time changes were applied up to
+	mutDue float64                  // fractional mutations carried over
+	newDue float64                  // fractional creations carried over
+	quota  map[kdEndpoint]*kdMinute // per-endpoint minute counters
+}
+
+// kdToken is an issued app-token: when, and with which secret generation.
+type kdToken struct {
+	issued time.Time
+	gen    int
+}
+
+// kdMinute counts calls in one clock minute.
+type kdMinute struct {
+	minute time.Time
+	calls  int
+}
+
+// kdEndpoint is one of the paths the sandbox serves.
+type kdEndpoint int
+
+const (
+	kdEPUnknown kdEndpoint = iota
+	kdEPAuthorize
+	kdEPToken
+	kdEPCustomers
+)
+
+func kdEndpointOf(path string) (kdEndpoint, string) {
+	switch path {
+	case kingdee.AuthorizePath:
+		return kdEPAuthorize, http.MethodPost
+	case kingdee.TokenPath:
+		return kdEPToken, http.MethodGet
+	case kingdee.CustomerPath:
+		return kdEPCustomers, http.MethodGet
+	}
+	return kdEPUnknown, ""
+}
+
+// NewKingdee builds a sandbox with cfg's defaults filled in and its start
+// customers generated.
+func NewKingdee(cfg KingdeeConfig) *Kingdee {
+	cfg = cfg.withDefaults()
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b_d1d7))
+	now := cfg.Now()
+	s := &Kingdee{
+		cfg:    cfg,
+		rng:    rng,
+		store:  newKDStore(rng, cfg.VisibilityLag),
+		faults: cfg.Faults,
+		born:   now,
+		tokens: map[string]kdToken{},
+		nonces: map[string]time.Time{},
+		last:   now,
+		quota:  map[kdEndpoint]*kdMinute{},
+	}
+	s.store.seed(cfg.Customers, cfg.Since, now)
+	s.appKey = kdDerive(cfg.Seed, "app-key")[:9]
+	return s
+}
+
+// kdDerive is a deterministic hex string from the seed and a label.
+func kdDerive(seed int64, label string) string {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("ferry-kingdee/%d/%s", seed, label)))
+	return hex.EncodeToString(sum[:])
+}
+
+// Config returns the configuration in force, defaults filled in, so callers
+// learn the credentials.
+func (s *Kingdee) Config() KingdeeConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.Faults = s.faults
+	return c
+}
+
+// SetFaults replaces the injected failures from now on.
+func (s *Kingdee) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.withDefaults()
+}
+
+// Freeze stops every unprompted change: clock-driven mutations and
+// creations and per-call mutations. Mutate still works; faults, quotas and
+// secret rotation stay as configured.
+func (s *Kingdee) Freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	s.frozen = true
+}
+
+// Mutate modifies n distinct random customers (all of them if n is
+// larger), stamped with the clock's now.
+func (s *Kingdee) Mutate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	n = min(n, len(s.store.entries))
+	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
+		s.modify(s.store.entries[i], now)
+	}
+}
+
+// Truth returns every customer's latest version, visible to queries or
+// not, as the API would render it, sorted by id. Values are what
+// json.Unmarshal gives for any. Clock-driven changes due by now are
+// applied first.
+func (s *Kingdee) Truth() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	all := make([]*kdCustomer, len(s.store.entries))
+	for i, e := range s.store.entries {
+		all[i] = e.cur
+	}
+	b, err := json.Marshal(all)
+	s.mu.Unlock()
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal customers: %v", err)) // plain data: cannot happen
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal customers: %v", err))
+	}
+	return out
+}
+
+// Stats returns the counters so far.
+func (s *Kingdee) Stats() KingdeeStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// ServeHTTP answers one call (vendors.md §4.1–4.5).
+func (s *Kingdee) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxRequestBodySize)) // bodies carry nothing here
+	rep := s.handle(r.Method, r.URL.Path, r.URL.RawQuery, r.Header)
+	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
+		return // the caller has gone
+	}
+	h := w.Header()
+	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
+	h.Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.code)
+	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+}
+
+// kdOutcome is a call's answer and whether it was refused.
+type kdOutcome struct {
+	reply
+	rejected bool
+}
+
+// handle decides the answer to one call.
+func (s *Kingdee) handle(method, path, rawQuery string, h http.Header) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	s.stats.Calls++
+
+	ep, want := kdEndpointOf(path)
+	switch {
+	case ep == kdEPUnknown:
+		s.stats.Rejected++
+		return kdReply(now, http.StatusNotFound, kdEPUnknown, 404, "接口不存在: "+path, nil)
+	case method != want:
+		s.stats.Rejected++
+		return kdReply(now, http.StatusMethodNotAllowed, ep, 405, "请求方式错误，仅支持"+want, nil)
+	}
+	if s.overQuota(ep, now) || s.chance(s.faults.ThrottleRate) {
+		s.stats.Throttled++
+		return kdReply(now, http.StatusOK, ep, kdCodeThrottle, kdThrottleText, nil)
+	}
+	if s.chance(s.faults.FailRate) {
+		s.stats.Failed++
+		switch failure(s.rng.IntN(int(failureKinds))) {
+		case failBadGateway:
+			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
+		case failGatewayTimeout:
+			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
+		default: // failTruncated: the answer the call would have had, cut
+			rep := s.answer(ep, method, path, rawQuery, h, now, false).reply
+			rep.body = rep.body[:len(rep.body)/2]
+			return rep
+		}
+	}
+	out := s.answer(ep, method, path, rawQuery, h, now, true)
+	if out.rejected {
+		s.stats.Rejected++
+	} else {
+		s.stats.Served++
+	}
+	return out.reply
+}
+
+// kdRejection is a refused call: the code and text the client gets.
+type kdRejection struct {
+	code int
+	text string
+}
+
+func kdReject(code int, format string, args ...any) *kdRejection {
+	return &kdRejection{code: code, text: fmt.Sprintf(format, args...)}
+}
+
+// answer validates the call and serves it. Only a live call changes
+// anything (nonces, tokens, counters, per-call mutations): a truncated
+// answer is computed without live.
+func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.Header, now time.Time, live bool) kdOutcome {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return kdRefuse(now, ep, kdReject(kdCodeParam, "参数格式错误"))
+	}
+	if rej := s.checkClient(method, path, q, h, now, live); rej != nil {
+		return kdRefuse(now, ep, rej)
+	}
+	switch ep {
+	case kdEPAuthorize:
+		return s.authorize(q, now, live)
+	case kdEPToken:
+		return s.token(q, now, live)
+	}
+	return s.customers(q, h, now, live)
+}
+
+func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) kdOutcome {
+	return kdOutcome{reply: kdReply(now, http.StatusOK, ep, rej.code, rej.text, nil), rejected: true}
+}
+
+// checkClient checks the client headers every call carries (§4.2).
+func (s *Kingdee) checkClient(method, path string, q url.Values, h http.Header, now time.Time, live bool) *kdRejection {
+	switch {
+	case h.Get(kingdee.HeaderClientID) != s.cfg.ClientID:
+		return kdReject(kdCodeClientID, "X-Api-ClientID无效")
+	case h.Get(kingdee.HeaderAuthVersion) != kingdee.AuthVersion:
+		return kdReject(kdCodeHeaders, "X-Api-Auth-Version无效，应为%s", kingdee.AuthVersion)
+	case h.Get(kingdee.HeaderSignHeaders) != kingdee.SignHeaders:
+		return kdReject(kdCodeHeaders, "X-Api-SignHeaders无效，应为%s", kingdee.SignHeaders)
+	}
+	ms, err := strconv.ParseInt(h.Get(kingdee.HeaderTimestamp), 10, 64)
+	if err != nil || now.Sub(time.UnixMilli(ms)).Abs() > kdMaxSkew {
+		return kdReject(kdCodeTimestamp, "X-Api-TimeStamp无效或已过期，有效期为5分钟")
+	}
+	nonce := h.Get(kingdee.HeaderNonce)
+	if n, err := strconv.ParseInt(nonce, 10, 64); err != nil || n <= 0 {
+		return kdReject(kdCodeHeaders, "X-Api-Nonce无效，应为正整数")
+	}
+	params := make(map[string]string, len(q))
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	sts := kingdee.StringToSign(method, path, params, nonce, h.Get(kingdee.HeaderTimestamp))
+	if h.Get(kingdee.HeaderSignature) != kingdee.Sign(s.cfg.ClientSecret, sts) {
+		return kdReject(kdCodeSignature, "X-Api-Signature签名校验失败")
+	}
+	for n, at := range s.nonces {
+		if now.Sub(at) > kdMaxSkew {
+			delete(s.nonces, n)
+		}
+	}
+	if _, seen := s.nonces[nonce]; seen {
+		return kdReject(kdCodeNonce, "X-Api-Nonce重复，请勿重放请求")
+	}
+	if live {
+		s.nonces[nonce] = now
+	}
+	return nil
+}
+
+// gen is the appSecret generation in force at now.
+func (s *Kingdee) gen(now time.Time) int {
+	if now.Before(s.born) {
+		return 0
+	}
+	return int(now.Sub(s.born) / s.cfg.SecretTTL)
+}
+
+func (s *Kingdee) appSecret(gen int) string {
+	return kdDerive(s.cfg.Seed, fmt.Sprintf("app-secret/%d", gen))[:32]
+}
+
+// authorize is step 1.
+func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) kdOutcome {
+	if q.Get("outerInstanceId") != s.cfg.OuterInstanceID {
+		return kdRefuse(now, kdEPAuthorize, kdReject(kdCodeInstance, "outerInstanceId无效或未授权"))
+	}
+	if live {
+		s.stats.Auths++
+	}
+	app := map[string]any{
+		"appKey":    s.appKey,
+		"appSecret": s.appSecret(s.gen(now)),
+		"domain":    kdDomain,
+		"groupName": "ferry沙箱账套",
+		"accountId": kdDerive(s.cfg.Seed, "account")[:19],
+		"status":    1,
+	}
+	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPAuthorize, kdAuthorizeOKCode, "success", []any{app})}
+}
+
+// token is step 2.
+func (s *Kingdee) token(q url.Values, now time.Time, live bool) kdOutcome {
+	gen := s.gen(now)
+	if q.Get("app_key") != s.appKey || q.Get("app_signature") != kingdee.AppSignature(s.appSecret(gen), s.appKey) {
+		return kdRefuse(now, kdEPToken, kdReject(kdCodeAuthKey, kdAuthKeyText))
+	}
+	tok := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
+	if live {
+		s.tokens[tok] = kdToken{issued: now, gen: gen}
+		s.stats.Tokens++
+	}
+	data := map[string]any{
+		"access_token": tok,
+		"app-token":    tok,
+		"expires":      now.Add(kdTokenTTL).UnixMilli(),
+	}
+	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPToken, kdCodeOK, "success", data)}
+}
+
+// kdPage is the customer list's data.
+type kdPage struct {
+	Count     any           `json:"count"`
+	TotalPage int           `json:"total_page"`
+	Page      int           `json:"page"`
+	PageSize  int           `json:"page_size"`
+	Rows      []*kdCustomer `json:"rows"`
+}
+
+// kdQuery is a validated customer-list call.
+type kdQuery struct {
+	from, to int64 // modify_time bounds in ms; -1: open
+	page     int   // 1-based
+	size     int   // as asked
+	rows     int   // rows a page holds: size cut to the maximum
+}
+
+func (k kdQuery) matches(c *kdCustomer) bool {
+	ms := c.modified.UnixMilli()
+	return (k.from < 0 || ms >= k.from) && (k.to < 0 || ms <= k.to)
+}
+
+// customers is the business call.
+func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live bool) kdOutcome {
+	tok := h.Get(kingdee.HeaderAppToken)
+	if tok == "" {
+		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeNoToken, "缺少app-token"))
+	}
+	t, ok := s.tokens[tok]
+	if !ok || t.gen != s.gen(now) || now.Sub(t.issued) >= kdTokenTTL {
+		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeAuthKey, kdAuthKeyText))
+	}
+	if h.Get(kingdee.HeaderRouter) != kdDomain {
+		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeRouter, "X-GW-Router-Addr无效"))
+	}
+	req, rej := kdParse(q)
+	if rej != nil {
+		return kdRefuse(now, kdEPCustomers, rej)
+	}
+	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(req, now)
+	}
+	matches := s.search(req, now)
+	data := kdPage{Count: len(matches), Page: req.page, PageSize: req.size, Rows: []*kdCustomer{}}
+	if len(matches) == 0 {
+		data.Count = "0"
+	}
+	data.TotalPage = (len(matches) + req.size - 1) / req.size // on the size asked: the trap
+	if off := (req.page - 1) * req.rows; off < len(matches) {
+		for _, e := range matches[off:min(off+req.rows, len(matches))] {
+			data.Rows = append(data.Rows, e.shown)
+		}
+	}
+	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}
+}
+
+// kdParse reads the list call's params.
+func kdParse(q url.Values) (kdQuery, *kdRejection) {
+	k := kdQuery{from: -1, to: -1, page: 1, size: kdDefaultPageSize}
+	for _, p := range []struct {
+		name string
+		dst  *int64
+	}{{"modify_start_time", &k.from}, {"modify_end_time", &k.to}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return k, kdReject(kdCodeParam, "参数错误: %s应为毫秒时间戳", p.name)
+			}
+			*p.dst = n
+		}
+	}
+	if k.from >= 0 && k.to >= 0 && k.from > k.to {
+		return k, kdReject(kdCodeParam, "参数错误: modify_start_time不能大于modify_end_time")
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &k.page}, {"page_size", &k.size}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return k, kdReject(kdCodeParam, "参数错误: %s应为正整数", p.name)
+			}
+			*p.dst = n
+		}
+	}
+	k.rows = min(k.size, kdMaxPageSize)
+	return k, nil
+}
+
+// mutatePassed modifies up to MutationsPerCall customers the caller has
+// paged past: the "record moves to the end while you page" trap.
+func (s *Kingdee) mutatePassed(req kdQuery, now time.Time) {
+	matches := s.search(req, now)
+	passed := min((req.page-1)*req.rows, len(matches))
+	n := min(s.cfg.MutationsPerCall, passed)
+	for _, i := range s.rng.Perm(passed)[:n] {
+		s.modify(matches[i], now)
+	}
+}
+
+// search returns the visible customers matching req, in the API's order:
+// modify_time ascending, then id.
+func (s *Kingdee) search(req kdQuery, now time.Time) []*kdEntry {
+	var out []*kdEntry
+	for _, e := range s.store.entries {
+		c := e.visible(now)
+		if c == nil || !req.matches(c) {
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b *kdEntry) int {
+		if c := a.shown.modified.Compare(b.shown.modified); c != 0 {
+			return c
+		}
+		return compareInt(a.shown.id, b.shown.id)
+	})
+	return out
+}
+
+func (s *Kingdee) modify(e *kdEntry, at time.Time) {
+	s.store.modify(e, at)
+	s.stats.Mutations++
+}
+
+// tick applies the clock-driven changes due between the last tick and now,
+// stamped at random instants in that interval, and notes secret rotations.
+func (s *Kingdee) tick(now time.Time) {
+	s.stats.Rotations = max(s.stats.Rotations, s.gen(now))
+	span := now.Sub(s.last)
+	if span <= 0 {
+		return
+	}
+	if s.frozen {
+		s.last = now
+		return
+	}
+	secs := span.Seconds()
+	s.mutDue += secs * s.cfg.MutationsPerSecond
+	s.newDue += secs * s.cfg.CreationsPerSecond
+	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
+	s.mutDue -= mutations
+	s.newDue -= creations
+
+	type event struct {
+		at     time.Time
+		create bool
+	}
+	events := make([]event, 0, int(mutations+creations))
+	for i := range int(mutations + creations) {
+		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
+		events = append(events, event{at: at, create: i >= int(mutations)})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.create {
+			s.store.create(ev.at)
+			s.stats.Creations++
+			continue
+		}
+		s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
+	}
+	s.last = now
+}
+
+// overQuota counts a call against its endpoint's clock minute and reports
+// whether the minute's quota is spent. Step 1 has no quota.
+func (s *Kingdee) overQuota(ep kdEndpoint, now time.Time) bool {
+	limit := s.cfg.PerMinute
+	switch ep {
+	case kdEPAuthorize:
+		return false
+	case kdEPToken:
+		limit = s.cfg.TokenCallsPerMinute
+	}
+	if limit < 0 {
+		return false
+	}
+	m := s.quota[ep]
+	if m == nil {
+		m = &kdMinute{}
+		s.quota[ep] = m
+	}
+	if t := now.Truncate(time.Minute); !t.Equal(m.minute) {
+		m.minute, m.calls = t, 0
+	}
+	m.calls++
+	return m.calls > limit
+}
+
+func (s *Kingdee) chance(p float64) bool {
+	return p > 0 && s.rng.Float64() < p
+}
+
+// kdEnvelope is the business and token calls' wrapper.
+type kdEnvelope struct {
+	Errcode     int    `json:"errcode"`
+	Description string `json:"description"`
+	Data        any    `json:"data"`
+}
+
+// kdAuthEnvelope is push_app_authorize's wrapper.
+type kdAuthEnvelope struct {
+	Code int    `json:"code"`
+	Msg  string `json:"msg"`
+	Data any    `json:"data"`
+}
+
+func kdReply(now time.Time, status int, ep kdEndpoint, code int, text string, data any) reply {
+	var env any = kdEnvelope{Errcode: code, Description: text, Data: data}
+	if ep == kdEPAuthorize {
+		env = kdAuthEnvelope{Code: code, Msg: text, Data: data}
+	}
+	b, err := json.Marshal(env)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
+	}
+	return reply{code: status, contentType: "application/json;charset=utf-8", body: b, date: now}
+}

@@ -1,0 +1,360 @@
+package sandbox
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+)
+
+// kdCustomer is one 客户 as GET /jdy/v2/bd/customer returns it (vendors.md
+// §4.4), plus the contact and address objects the seed flattens. A
+// published *kdCustomer is never changed: a modification makes a new
+// version, so the versions queries still see stay intact.
+type kdCustomer struct {
+	ID           string     `json:"id"`
+	Number       string     `json:"number"`
+	Name         string     `json:"name"`
+	Enable       string     `json:"enable"`
+	GroupID      string     `json:"group_id"`
+	GroupName    string     `json:"group_name"`
+	ModifyTime   string     `json:"modify_time"`
+	CreateTime   string     `json:"create_time"`
+	InvoiceName  string     `json:"invoice_name"`
+	InvoicePhone string     `json:"invoice_phone"`
+	InvoiceAddr  string     `json:"invoice_addr"`
+	TaxpayerNo   string     `json:"taxpayer_no"`
+	Bank         string     `json:"bank"`
+	BankAccount  string     `json:"bank_account"`
+	ProvinceName string     `json:"province_name"`
+	CityName     string     `json:"city_name"`
+	DistrictName string     `json:"district_name"`
+	SalerName    string     `json:"saler_name"`
+	SaleDeptName string     `json:"sale_dept_name"`
+	Remark       string     `json:"remark"`
+	CustomField  kdNoFields `json:"custom_field"`
+	Contact      kdContact  `json:"contact"`
+	Address      kdAddress  `json:"address"`
+
+	id       int64     // ID as a number, for ordering
+	modified time.Time // ModifyTime, to the second
+}
+
+// kdNoFields is an empty custom_field object: the sandbox's 账套 defines
+// no custom fields.
+type kdNoFields struct{}
+
+// kdContact is the list call's contact object (a stand-in).
+type kdContact struct {
+	Person string `json:"person"`
+	Phone  string `json:"phone"`
+	Email  string `json:"email"`
+}
+
+// kdAddress is the list call's address object (a stand-in).
+type kdAddress struct {
+	Province string `json:"province"`
+	City     string `json:"city"`
+	District string `json:"district"`
+	Detail   string `json:"detail"`
+}
+
+// fullAddress is the address in one line, as on an invoice; a
+// municipality (上海, 上海市) is named once.
+func (c *kdCustomer) fullAddress() string {
+	province := c.ProvinceName
+	if strings.HasPrefix(c.CityName, province) {
+		province = ""
+	}
+	return province + c.CityName + c.DistrictName + c.Address.Detail
+}
+
+func (c *kdCustomer) clone() *kdCustomer {
+	n := *c
+	return &n
+}
+
+// stamp sets the modification time, which the vendor keeps to the second.
+func (c *kdCustomer) stamp(at time.Time) {
+	c.modified = at.Truncate(time.Second)
+	c.ModifyTime = formatCST(c.modified)
+}
+
+// kdEntry is one customer as the sandbox stores it: its latest version and
+// the version queries see, which trails by the visibility lag.
+type kdEntry struct {
+	cur       *kdCustomer
+	shown     *kdCustomer // nil until a first version is visible
+	visibleAt time.Time   // when cur becomes what queries see
+}
+
+// visible returns the version queries see at now, promoting cur once its
+// visibility lag has passed.
+func (e *kdEntry) visible(now time.Time) *kdCustomer {
+	if e.shown != e.cur && !now.Before(e.visibleAt) {
+		e.shown = e.cur
+	}
+	return e.shown
+}
+
+// kdStore holds the customers and makes and changes them. It is not safe
+// for concurrent use; Kingdee guards it.
+type kdStore struct {
+	rng     *rand.Rand
+	lag     time.Duration
+	entries []*kdEntry // ascending id
+	names   map[string]bool
+
+	nextID int64
+	nextNo int
+}
+
+func newKDStore(rng *rand.Rand, lag time.Duration) *kdStore {
+	return &kdStore{
+		rng:    rng,
+		lag:    lag,
+		names:  map[string]bool{},
+		nextID: 1783670301378400000 + rng.Int64N(100000),
+		nextNo: 1,
+	}
+}
+
+// seed fills the store with n customers whose modify stamps lie in
+// [since, now), each created up to a year before its last change.
+func (s *kdStore) seed(n int, since, now time.Time) {
+	type stamps struct{ created, modified time.Time }
+	span := max(int64(now.Sub(since)), 1)
+	all := make([]stamps, n)
+	for i := range all {
+		m := since.Add(time.Duration(s.rng.Int64N(span)))
+		c := m.Add(-time.Duration(s.rng.Int64N(int64(365 * 24 * time.Hour))))
+		all[i] = stamps{created: c, modified: m}
+	}
+	// id and number follow creation order, as in the vendor.
+	slices.SortFunc(all, func(a, b stamps) int { return a.created.Compare(b.created) })
+	for _, st := range all {
+		c := s.newCustomer(st.created)
+		for range s.rng.IntN(3) {
+			s.change(c, st.created.Add(time.Duration(s.rng.Int64N(max(int64(st.modified.Sub(st.created)), 1)))))
+		}
+		s.change(c, st.modified)
+		s.add(c, st.modified)
+	}
+}
+
+// create adds a customer made at at.
+func (s *kdStore) create(at time.Time) {
+	s.add(s.newCustomer(at), at)
+}
+
+// modify makes a new version of e's customer, stamped at.
+func (s *kdStore) modify(e *kdEntry, at time.Time) {
+	e.visible(at) // the version being replaced may have shown by now
+	c := e.cur.clone()
+	s.change(c, at)
+	e.cur = c
+	e.visibleAt = at.Add(s.lagDraw())
+}
+
+func (s *kdStore) add(c *kdCustomer, at time.Time) {
+	s.entries = append(s.entries, &kdEntry{cur: c, visibleAt: at.Add(s.lagDraw())})
+}
+
+// lagDraw is one change's visibility delay, in [0, lag].
+func (s *kdStore) lagDraw() time.Duration {
+	if s.lag <= 0 {
+		return 0
+	}
+	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
+}
+
+// Stand-in reference data: regions with their 统一社会信用代码 area codes,
+// trade names with a pinyin for e-mail domains, and the rest of what a
+// small distributor's customer list holds.
+var (
+	kdRegions = []struct {
+		province, city, short, code, areaCode string
+		districts                             []string
+		roads                                 []string
+	}{
+		{"福建省", "厦门市", "厦门", "350200", "0592", []string{"思明区", "湖里区", "集美区", "海沧区"}, []string{"湖滨南路", "嘉禾路", "软件园二期观日路", "仙岳路"}},
+		{"福建省", "福州市", "福州", "350100", "0591", []string{"鼓楼区", "台江区", "仓山区"}, []string{"五四路", "工业路", "福湾路"}},
+		{"广东省", "广州市", "广州", "440100", "020", []string{"天河区", "越秀区", "海珠区", "白云区"}, []string{"天河路", "环市东路", "新港中路", "机场路"}},
+		{"广东省", "深圳市", "深圳", "440300", "0755", []string{"南山区", "福田区", "宝安区"}, []string{"科技园南区高新南七道", "深南大道", "宝安大道"}},
+		{"浙江省", "杭州市", "杭州", "330100", "0571", []string{"西湖区", "滨江区", "余杭区"}, []string{"文三路", "江南大道", "文一西路"}},
+		{"江苏省", "苏州市", "苏州", "320500", "0512", []string{"姑苏区", "吴中区", "相城区"}, []string{"星湖街", "干将东路", "澄阳路"}},
+		{"上海", "上海市", "上海", "310000", "021", []string{"浦东新区", "闵行区", "徐汇区"}, []string{"世纪大道", "虹梅路", "漕溪北路"}},
+		{"北京", "北京市", "北京", "110000", "010", []string{"朝阳区", "海淀区", "丰台区"}, []string{"建国路", "中关村大街", "丰台北路"}},
+		{"四川省", "成都市", "成都", "510100", "028", []string{"武侯区", "锦江区", "高新区"}, []string{"人民南路", "红星路", "天府大道"}},
+		{"湖北省", "武汉市", "武汉", "420100", "027", []string{"江汉区", "洪山区", "武昌区"}, []string{"解放大道", "珞喻路", "中北路"}},
+		{"山东省", "青岛市", "青岛", "370200", "0532", []string{"市南区", "黄岛区", "崂山区"}, []string{"香港中路", "长江中路", "海尔路"}},
+	}
+	kdTradeNames = []struct{ name, pinyin string }{
+		{"闽康", "minkang"}, {"华鑫", "huaxin"}, {"盛达", "shengda"}, {"恒泰", "hengtai"},
+		{"鼎盛", "dingsheng"}, {"金诺", "jinnuo"}, {"瑞丰", "ruifeng"}, {"宏图", "hongtu"},
+		{"聚源", "juyuan"}, {"德润", "derun"}, {"永辉", "yonghui"}, {"嘉禾", "jiahe"},
+		{"博远", "boyuan"}, {"众和", "zhonghe"}, {"新锐", "xinrui"}, {"天成", "tiancheng"},
+		{"汇通", "huitong"}, {"安信", "anxin"}, {"百川", "baichuan"}, {"云帆", "yunfan"},
+		{"益康", "yikang"}, {"佳美", "jiamei"}, {"同创", "tongchuang"}, {"正源", "zhengyuan"},
+	}
+	kdIndustries = []string{"生物科技", "贸易", "食品", "电子商务", "医药", "实业", "供应链管理", "信息技术", "日用品", "农业发展", "母婴用品", "健康产业"}
+	kdSuffixes   = []string{"有限公司", "有限公司", "有限公司", "股份有限公司", "商贸有限公司"}
+	kdGroups     = []struct{ id, name string }{
+		{"1", "普通客户"}, {"1", "普通客户"}, {"2", "VIP客户"}, {"3", "经销商"}, {"4", "电商客户"}, {"5", "内部往来"},
+	}
+	kdDepts   = []string{"销售一部", "销售二部", "华南大区", "华东大区", "电商事业部", "渠道部"}
+	kdBanks   = []string{"中国工商银行", "中国建设银行", "中国农业银行", "中国银行", "招商银行", "兴业银行", "交通银行"}
+	kdRemarks = []string{"", "", "月结30天", "款到发货", "重点客户，优先发货", "需开具增值税专用发票", "年度框架协议客户", "新客户，首单预付", "账期60天，季度对账", "已更换开票信息"}
+	kdMailbox = []string{"sales", "caiwu", "purchase", "service", "info"}
+)
+
+const kdAlnum = "0123456789ABCDEFGHJKLMNPQRTUWXY" // the credit code's alphabet
+
+func (s *kdStore) digits(n int) string {
+	var b strings.Builder
+	b.WriteByte(byte('1' + s.rng.IntN(9)))
+	for range n - 1 {
+		b.WriteByte(byte('0' + s.rng.IntN(10)))
+	}
+	return b.String()
+}
+
+func (s *kdStore) personName() string {
+	return pick(s.rng, surnames) + pick(s.rng, givenNames)
+}
+
+func (s *kdStore) mobile() string {
+	return pick(s.rng, telPrefix) + s.digits(8)
+}
+
+// newCustomer makes a fresh customer created at at. The first one is the
+// seed scheme's own customer, 闽康益生菌.
+func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
+	rng := s.rng
+	region := kdRegions[rng.IntN(len(kdRegions))]
+	trade := pick(rng, kdTradeNames)
+	name := "闽康益生菌"
+	if s.nextNo == 1 {
+		region, trade = kdRegions[1], kdTradeNames[0]
+	}
+	for tries := 0; s.names[name]; tries++ {
+		region = kdRegions[rng.IntN(len(kdRegions))]
+		trade = pick(rng, kdTradeNames)
+		name = region.short + trade.name + pick(rng, kdIndustries) + pick(rng, kdSuffixes)
+		if tries >= 50 { // the combinations are running out
+			name = fmt.Sprintf("%s（%05d）", name, s.nextNo)
+		}
+	}
+	s.names[name] = true
+	s.nextID += 1 + rng.Int64N(5000)
+	group := pick(rng, kdGroups)
+	district := pick(rng, region.districts)
+	c := &kdCustomer{
+		ID:           fmt.Sprint(s.nextID),
+		Number:       fmt.Sprintf("KH%05d", s.nextNo),
+		Name:         name,
+		Enable:       "1",
+		GroupID:      group.id,
+		GroupName:    group.name,
+		CreateTime:   formatCST(at),
+		InvoiceName:  name,
+		InvoicePhone: region.areaCode + "-" + s.digits(8),
+		TaxpayerNo:   "91" + region.code + "MA" + s.credit(7) + s.credit(1),
+		Bank:         pick(rng, kdBanks) + region.short + pick(rng, []string{"分行", "支行", "营业部"}),
+		BankAccount:  s.digits(19),
+		ProvinceName: region.province,
+		CityName:     region.city,
+		DistrictName: district,
+		SalerName:    s.personName(),
+		SaleDeptName: pick(rng, kdDepts),
+		Remark:       pick(rng, kdRemarks),
+		Contact: kdContact{
+			Person: s.personName(),
+			Phone:  s.mobile(),
+			Email:  pick(rng, kdMailbox) + "@" + trade.pinyin + ".com.cn",
+		},
+		Address: kdAddress{
+			Province: region.province,
+			City:     region.city,
+			District: district,
+			Detail:   fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999)),
+		},
+		id: s.nextID,
+	}
+	if rng.IntN(3) == 0 {
+		c.Address.Detail += fmt.Sprintf("%d栋%d室", 1+rng.IntN(12), 101+rng.IntN(20)*100+rng.IntN(12))
+	}
+	c.InvoiceAddr = c.fullAddress()
+	s.nextNo++
+	c.stamp(at)
+	return c
+}
+
+func (s *kdStore) credit(n int) string {
+	var b strings.Builder
+	for range n {
+		b.WriteByte(kdAlnum[s.rng.IntN(len(kdAlnum))])
+	}
+	return b.String()
+}
+
+// change edits a customer as a bookkeeper would (one to three fields) and
+// stamps it at. Every change alters at least one field besides the stamp.
+func (s *kdStore) change(c *kdCustomer, at time.Time) {
+	rng := s.rng
+	for range 1 + rng.IntN(3) {
+		switch rng.IntN(8) {
+		case 0:
+			old := c.Remark
+			for c.Remark == old {
+				c.Remark = pick(rng, kdRemarks)
+			}
+		case 1:
+			c.SalerName = s.personName()
+			c.SaleDeptName = pick(rng, kdDepts)
+		case 2:
+			c.Contact.Person = s.personName()
+			c.Contact.Phone = s.mobile()
+		case 3:
+			c.Contact.Phone = s.mobile()
+		case 4:
+			c.Address.Detail = fmt.Sprintf("%s%d号", pick(rng, kdRoadsOf(c.CityName)), 1+rng.IntN(999))
+			c.InvoiceAddr = c.fullAddress()
+		case 5:
+			g := pick(rng, kdGroups)
+			c.GroupID, c.GroupName = g.id, g.name
+			if c.GroupName == "普通客户" {
+				c.Remark = "客户分类调整"
+			}
+		case 6:
+			c.Bank = pick(rng, kdBanks) + kdShortOf(c.CityName) + "支行"
+			c.BankAccount = s.digits(19)
+		default:
+			if c.Enable == "1" && rng.IntN(4) == 0 {
+				c.Enable, c.Remark = "0", "已停止合作"
+			} else {
+				c.Enable, c.Remark = "1", "恢复合作"
+			}
+		}
+	}
+	c.stamp(at)
+}
+
+func kdRoadsOf(city string) []string {
+	for _, r := range kdRegions {
+		if r.city == city {
+			return r.roads
+		}
+	}
+	return []string{"人民路"}
+}
+
+func kdShortOf(city string) string {
+	for _, r := range kdRegions {
+		if r.city == city {
+			return r.short
+		}
+	}
+	return ""
+}

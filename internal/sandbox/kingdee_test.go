@@ -1,0 +1,701 @@
+package sandbox_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/kingdee"
+)
+
+var (
+	kdCST   = time.FixedZone("CST", 8*3600)
+	kdStart = time.Date(2024, 6, 1, 12, 0, 0, 0, kdCST)
+)
+
+// kdFixture is a Kingdee sandbox on a settable clock, served over HTTP,
+// with the session a logged-in client holds.
+type kdFixture struct {
+	t     *testing.T
+	clock *sandbox.Clock
+	kd    *sandbox.Kingdee
+	srv   *httptest.Server
+	nonce int64
+
+	token, domain string
+}
+
+func newKDFixture(t *testing.T, cfg sandbox.KingdeeConfig) *kdFixture {
+	t.Helper()
+	clock := sandbox.NewClock(kdStart)
+	cfg.Now = clock.Now
+	s := sandbox.NewKingdee(cfg)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return &kdFixture{t: t, clock: clock, kd: s, srv: srv, nonce: 1_000_000_000}
+}
+
+// kdCall is one call; the zero value lists page 1 of every customer.
+type kdCall struct {
+	method, path string            // zero: GET the customer list
+	params       map[string]string // the query
+	timestamp    time.Time         // zero: the sandbox's now
+	nonce        string            // "": a fresh one
+	headers      map[string]string // set after signing; "" removes a header
+	after        map[string]string // query params changed after signing
+	ctx          context.Context   // nil: background
+}
+
+// do signs and sends c as ferry's connector would (vendors.md §4.2), with
+// the fixture's app-token and domain on business calls.
+func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
+	f.t.Helper()
+	cfg := f.kd.Config()
+	if c.method == "" {
+		c.method = http.MethodGet
+	}
+	if c.path == "" {
+		c.path = kingdee.CustomerPath
+	}
+	if c.timestamp.IsZero() {
+		c.timestamp = f.clock.Now()
+	}
+	if c.nonce == "" {
+		f.nonce++
+		c.nonce = strconv.FormatInt(f.nonce, 10)
+	}
+	ts := strconv.FormatInt(c.timestamp.UnixMilli(), 10)
+	h := map[string]string{
+		kingdee.HeaderClientID:    cfg.ClientID,
+		kingdee.HeaderAuthVersion: kingdee.AuthVersion,
+		kingdee.HeaderTimestamp:   ts,
+		kingdee.HeaderNonce:       c.nonce,
+		kingdee.HeaderSignHeaders: kingdee.SignHeaders,
+		kingdee.HeaderSignature:   kingdee.Sign(cfg.ClientSecret, kingdee.StringToSign(c.method, c.path, c.params, c.nonce, ts)),
+	}
+	if c.path == kingdee.CustomerPath {
+		h[kingdee.HeaderAppToken] = f.token
+		h[kingdee.HeaderRouter] = f.domain
+	}
+	for k, v := range c.headers {
+		h[k] = v
+	}
+	q := map[string]string{}
+	for k, v := range c.params {
+		q[k] = v
+	}
+	for k, v := range c.after {
+		q[k] = v
+	}
+	u := f.srv.URL + c.path
+	if s := kingdee.Query(q); s != "" {
+		u += "?" + s
+	}
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, u, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for k, v := range h {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
+}
+
+// kdEnv is either wrapper: errcode/description or step 1's code/msg.
+type kdEnv struct {
+	Errcode     int             `json:"errcode"`
+	Description string          `json:"description"`
+	Code        int             `json:"code"`
+	Msg         string          `json:"msg"`
+	Data        json.RawMessage `json:"data"`
+}
+
+type kdList struct {
+	Count     any              `json:"count"`
+	TotalPage int              `json:"total_page"`
+	Page      int              `json:"page"`
+	PageSize  int              `json:"page_size"`
+	Rows      []map[string]any `json:"rows"`
+}
+
+// call makes a call that must get a well-formed HTTP 200 envelope.
+func (f *kdFixture) call(c kdCall) kdEnv {
+	f.t.Helper()
+	resp, b, err := f.do(c)
+	if err != nil {
+		f.t.Fatalf("call: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	var env kdEnv
+	if err := json.Unmarshal(b, &env); err != nil {
+		f.t.Fatalf("decode %s: %v", b, err)
+	}
+	return env
+}
+
+// authorize is step 1; it returns the app.
+func (f *kdFixture) authorize() (appKey, appSecret, domain string) {
+	f.t.Helper()
+	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath,
+		params: map[string]string{"outerInstanceId": f.kd.Config().OuterInstanceID}})
+	var apps []struct{ AppKey, AppSecret, Domain string }
+	if env.Code != 200 || json.Unmarshal(env.Data, &apps) != nil || len(apps) != 1 {
+		f.t.Fatalf("push_app_authorize: %+v %s", env, env.Data)
+	}
+	return apps[0].AppKey, apps[0].AppSecret, apps[0].Domain
+}
+
+// tokenCall is step 2.
+func (f *kdFixture) tokenCall(appKey, appSecret string) kdEnv {
+	f.t.Helper()
+	return f.call(kdCall{path: kingdee.TokenPath, params: map[string]string{
+		"app_key": appKey, "app_signature": kingdee.AppSignature(appSecret, appKey)}})
+}
+
+// login runs steps 1 and 2 and keeps the session.
+func (f *kdFixture) login() (appSecret string) {
+	f.t.Helper()
+	key, secret, domain := f.authorize()
+	env := f.tokenCall(key, secret)
+	var data map[string]any
+	if env.Errcode != 0 || json.Unmarshal(env.Data, &data) != nil {
+		f.t.Fatalf("kingdee_auth_token: %+v %s", env, env.Data)
+	}
+	f.token, _ = data["app-token"].(string)
+	f.domain = domain
+	if f.token == "" {
+		f.t.Fatalf("no app-token in %s", env.Data)
+	}
+	return secret
+}
+
+// list makes a customer-list call that must succeed.
+func (f *kdFixture) list(params map[string]string) kdList {
+	f.t.Helper()
+	env := f.call(kdCall{params: params})
+	if env.Errcode != 0 {
+		f.t.Fatalf("errcode %d: %s", env.Errcode, env.Description)
+	}
+	var l kdList
+	if err := json.Unmarshal(env.Data, &l); err != nil {
+		f.t.Fatalf("decode %s: %v", env.Data, err)
+	}
+	return l
+}
+
+func kdWindow(from, to time.Time, page, size int) map[string]string {
+	p := map[string]string{
+		"modify_start_time": strconv.FormatInt(from.UnixMilli(), 10),
+		"modify_end_time":   strconv.FormatInt(to.UnixMilli(), 10),
+	}
+	if page > 0 {
+		p["page"] = strconv.Itoa(page)
+	}
+	if size > 0 {
+		p["page_size"] = strconv.Itoa(size)
+	}
+	return p
+}
+
+func kdID(r map[string]any) int64 {
+	n, err := strconv.ParseInt(r["id"].(string), 10, 64)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+func kdIDs(rs []map[string]any) map[int64]bool {
+	out := map[int64]bool{}
+	for _, r := range rs {
+		out[kdID(r)] = true
+	}
+	return out
+}
+
+// kdMonth is the last 31 days.
+func kdMonth(page, size int) map[string]string {
+	return kdWindow(kdStart.Add(-31*24*time.Hour), kdStart, page, size)
+}
+
+func TestKingdeeAuthorisesAndPages(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 1, Customers: 95})
+	f.login()
+
+	var all []map[string]any
+	for p, want := range []int{40, 40, 15, 0} {
+		l := f.list(kdMonth(p+1, 40))
+		if l.Count != float64(95) || l.TotalPage != 3 || l.Page != p+1 || l.PageSize != 40 {
+			t.Fatalf("page %d: count %v, total_page %d, page %d, page_size %d", p+1, l.Count, l.TotalPage, l.Page, l.PageSize)
+		}
+		if len(l.Rows) != want {
+			t.Fatalf("page %d: %d rows, want %d", p+1, len(l.Rows), want)
+		}
+		all = append(all, l.Rows...)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		am, bm := a["modify_time"].(string), b["modify_time"].(string)
+		if am > bm || am == bm && kdID(a) >= kdID(b) {
+			t.Fatalf("customers %v and %v out of order", a["id"], b["id"])
+		}
+	}
+	truth := f.kd.Truth()
+	if got, want := kdIDs(all), kdIDs(truth); len(all) != 95 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("walk saw %d customers (%d distinct), truth holds %d", len(all), len(got), len(want))
+	}
+	for i := 1; i < len(truth); i++ {
+		if kdID(truth[i]) <= kdID(truth[i-1]) {
+			t.Fatal("Truth not sorted by id")
+		}
+	}
+	byID := map[int64]map[string]any{}
+	for _, r := range truth {
+		byID[kdID(r)] = r
+	}
+	if !reflect.DeepEqual(all[0], byID[kdID(all[0])]) {
+		t.Fatalf("served customer differs from Truth:\n%v\n%v", all[0], byID[kdID(all[0])])
+	}
+
+	r := all[0]
+	if no, _ := r["number"].(string); !strings.HasPrefix(no, "KH") {
+		t.Errorf("number = %q", no)
+	}
+	if m, err := time.ParseInLocation(time.DateTime, r["modify_time"].(string), kdCST); err != nil ||
+		m.Before(kdStart.Add(-30*24*time.Hour)) || !m.Before(kdStart) {
+		t.Errorf("modify_time = %v", r["modify_time"])
+	}
+	if c, _ := r["contact"].(map[string]any); c["phone"] == "" || !strings.Contains(c["email"].(string), "@") || c["person"] == "" {
+		t.Errorf("contact = %v", r["contact"])
+	}
+	if a, _ := r["address"].(map[string]any); a["province"] != r["province_name"] || a["detail"] == "" {
+		t.Errorf("address = %v", r["address"])
+	}
+	if cf, ok := r["custom_field"].(map[string]any); !ok || len(cf) != 0 {
+		t.Errorf("custom_field = %v", r["custom_field"])
+	}
+	if r["enable"] != "1" && r["enable"] != "0" || len(r["taxpayer_no"].(string)) != 18 {
+		t.Errorf("enable %v, taxpayer_no %v", r["enable"], r["taxpayer_no"])
+	}
+	found := false
+	for _, c := range truth {
+		found = found || c["name"] == "闽康益生菌"
+		if !strings.HasSuffix(c["name"].(string), "公司") && c["name"] != "闽康益生菌" {
+			t.Errorf("name %v", c["name"])
+		}
+	}
+	if !found {
+		t.Error("the seed's customer 闽康益生菌 is missing")
+	}
+
+	// An empty window counts "0", as a string.
+	if l := f.list(kdWindow(kdStart.Add(time.Hour), kdStart.Add(2*time.Hour), 1, 10)); l.Count != "0" || l.TotalPage != 0 || len(l.Rows) != 0 {
+		t.Errorf("empty window: %+v", l)
+	}
+	// Defaults: page 1 of 10, no window.
+	if l := f.list(nil); len(l.Rows) != 10 || l.Count != float64(95) || l.TotalPage != 10 {
+		t.Errorf("defaults: %d rows, count %v, total_page %d", len(l.Rows), l.Count, l.TotalPage)
+	}
+	resp, _, err := f.do(kdCall{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !d.Equal(kdStart) {
+		t.Errorf("Date = %q, want the sandbox clock %v", resp.Header.Get("Date"), kdStart)
+	}
+	if s := f.kd.Stats(); s.Calls != 9 || s.Served != 9 || s.Auths != 1 || s.Tokens != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func TestKingdeeRejections(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 2, Customers: 10})
+	f.login()
+	key, secret, _ := f.authorize()
+	cases := []struct {
+		name string
+		call kdCall
+		code int
+	}{
+		{"bad signature", kdCall{headers: map[string]string{kingdee.HeaderSignature: "eA=="}}, 1030001003},
+		{"unsigned param", kdCall{params: kdMonth(1, 10), after: map[string]string{"page": "2"}}, 1030001003},
+		{"wrong secret", kdCall{headers: map[string]string{kingdee.HeaderSignature: kingdee.Sign("wrong", "x")}}, 1030001003},
+		{"wrong client id", kdCall{headers: map[string]string{kingdee.HeaderClientID: "other"}}, 1030001001},
+		{"stale timestamp", kdCall{timestamp: kdStart.Add(-5*time.Minute - time.Second)}, 1030001002},
+		{"auth version", kdCall{headers: map[string]string{kingdee.HeaderAuthVersion: "1.0"}}, 1030001005},
+		{"no sign headers", kdCall{headers: map[string]string{kingdee.HeaderSignHeaders: ""}}, 1030001005},
+		{"no app-token", kdCall{headers: map[string]string{kingdee.HeaderAppToken: ""}}, 1030002005},
+		{"unknown app-token", kdCall{headers: map[string]string{kingdee.HeaderAppToken: "0123"}}, 1030002006},
+		{"wrong router", kdCall{headers: map[string]string{kingdee.HeaderRouter: "https://other.jdy.com"}}, 1030002007},
+		{"stale app signature", kdCall{path: kingdee.TokenPath, params: map[string]string{"app_key": key, "app_signature": kingdee.AppSignature("old", key)}}, 1030002006},
+		{"page_size 0", kdCall{params: map[string]string{"page_size": "0"}}, 2000001001},
+		{"page 0", kdCall{params: map[string]string{"page": "0"}}, 2000001001},
+		{"start after end", kdCall{params: kdWindow(kdStart, kdStart.Add(-time.Second), 1, 10)}, 2000001001},
+		{"seconds, not ms", kdCall{params: map[string]string{"modify_start_time": "2024-06-01 00:00:00"}}, 2000001001},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if env := f.call(c.call); env.Errcode != c.code || env.Description == "" {
+				t.Fatalf("got errcode %d %q, want %d", env.Errcode, env.Description, c.code)
+			}
+		})
+	}
+	t.Run("replayed nonce", func(t *testing.T) {
+		f.list(nil)
+		if env := f.call(kdCall{nonce: strconv.FormatInt(f.nonce, 10)}); env.Errcode != 1030001004 {
+			t.Fatalf("replay: errcode %d %q", env.Errcode, env.Description)
+		}
+	})
+	t.Run("unknown outer instance", func(t *testing.T) {
+		env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": "x"}})
+		if env.Code != 1030003001 || env.Msg == "" || env.Errcode != 0 {
+			t.Fatalf("got %+v, want code 1030003001 in the code/msg wrapper", env)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		call kdCall
+		code int
+	}{
+		{"unknown path", kdCall{path: "/jdy/v2/bd/supplier"}, http.StatusNotFound},
+		{"save is not served", kdCall{method: http.MethodPost}, http.StatusMethodNotAllowed},
+	} {
+		resp, _, err := f.do(c.call)
+		if err != nil || resp.StatusCode != c.code {
+			t.Errorf("%s: %v %v, want HTTP %d", c.name, resp.StatusCode, err, c.code)
+		}
+	}
+	if s := f.kd.Stats(); s.Rejected != len(cases)+4 {
+		t.Errorf("stats = %+v, want %d rejected", s, len(cases)+4)
+	}
+	// 4m59s off is fine either way, and the app secret from step 1 works.
+	f.call(kdCall{timestamp: kdStart.Add(-5*time.Minute + time.Second)})
+	f.call(kdCall{timestamp: kdStart.Add(5*time.Minute - time.Second)})
+	f.clock.Advance(time.Minute) // the token quota's next minute
+	if env := f.tokenCall(key, secret); env.Errcode != 0 {
+		t.Fatalf("token with the current secret: %+v", env)
+	}
+}
+
+// TestKingdeePageSizeTrap: a page_size over 100 gives 100 rows while
+// total_page counts pages of the size asked, so walking total_page pages
+// loses rows without an error.
+func TestKingdeePageSizeTrap(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 300})
+	f.login()
+	walk := func(size int) (got map[int64]bool, count any, pages int) {
+		got = map[int64]bool{}
+		for p := 1; ; p++ {
+			l := f.list(kdMonth(p, size))
+			if len(l.Rows) > 100 {
+				t.Fatalf("page_size %d: a page of %d rows", size, len(l.Rows))
+			}
+			for id := range kdIDs(l.Rows) {
+				got[id] = true
+			}
+			if p >= l.TotalPage {
+				return got, l.Count, l.TotalPage
+			}
+		}
+	}
+	got, count, pages := walk(150)
+	if count != float64(300) || pages != 2 || len(got) != 200 {
+		t.Fatalf("page_size 150: count %v, total_page %d, %d rows seen; want 300, 2, 200", count, pages, len(got))
+	}
+	if got, _, pages := walk(100); pages != 3 || len(got) != 300 {
+		t.Fatalf("page_size 100: total_page %d, %d rows seen", pages, len(got))
+	}
+}
+
+func TestKingdeeSecretRotates(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 4, Customers: 5, SecretTTL: time.Hour})
+	oldSecret := f.login()
+	key, _, _ := f.authorize()
+	f.list(nil)
+
+	f.clock.Advance(time.Hour)
+	if env := f.call(kdCall{}); env.Errcode != 1030002006 || env.Description != "授权密钥校验失败" {
+		t.Fatalf("after the rotation: errcode %d %q", env.Errcode, env.Description)
+	}
+	if env := f.tokenCall(key, oldSecret); env.Errcode != 1030002006 {
+		t.Fatalf("token with the old secret: errcode %d", env.Errcode)
+	}
+	if newSecret := f.login(); newSecret == oldSecret {
+		t.Fatal("the app secret did not rotate")
+	}
+	f.list(nil)
+	if s := f.kd.Stats(); s.Rotations != 1 || s.Auths != 3 || s.Tokens != 2 {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 5, Customers: 5, SecretTTL: 1000 * time.Hour})
+	f.login()
+	f.clock.Advance(24*time.Hour - time.Second)
+	f.list(nil)
+	f.clock.Advance(time.Second)
+	if env := f.call(kdCall{}); env.Errcode != 1030002006 {
+		t.Fatalf("a day-old token: errcode %d", env.Errcode)
+	}
+	if s := f.kd.Stats(); s.Rotations != 0 {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+func TestKingdeeQuotas(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 6, Customers: 5, PerMinute: 3})
+	f.login() // the first token call of the minute
+	key, secret, _ := f.authorize()
+	if env := f.tokenCall(key, secret); env.Errcode != 0 {
+		t.Fatalf("second token call: %+v", env)
+	}
+	if env := f.tokenCall(key, secret); env.Errcode != 429 || env.Description != "请求过于频繁，请稍后再试" {
+		t.Fatalf("third token call in a minute: %+v", env)
+	}
+	for range 3 {
+		f.list(nil)
+	}
+	if env := f.call(kdCall{}); env.Errcode != 429 {
+		t.Fatalf("fourth list call in a minute: %+v", env)
+	}
+	f.clock.Advance(time.Minute)
+	f.list(nil)
+	if env := f.tokenCall(key, secret); env.Errcode != 0 {
+		t.Fatalf("token call in the next minute: %+v", env)
+	}
+	if s := f.kd.Stats(); s.Throttled != 2 || s.Tokens != 3 {
+		t.Fatalf("stats = %+v", s)
+	}
+}
+
+// kdWalk pages forward until a short page, as a naive client does.
+func (f *kdFixture) kdWalk(from, to time.Time) []map[string]any {
+	var all []map[string]any
+	for p := 1; ; p++ {
+		l := f.list(kdWindow(from, to, p, 10))
+		all = append(all, l.Rows...)
+		if len(l.Rows) < 10 {
+			return all
+		}
+	}
+}
+
+func TestKingdeeMutationsPerCallTrapsForwardWalk(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 7, Customers: 100, MutationsPerCall: 1})
+	f.login()
+	from, to := kdStart.Add(-31*24*time.Hour), kdStart.Add(time.Hour)
+
+	seen := kdIDs(f.kdWalk(from, to))
+	missed := 0
+	for _, r := range f.kd.Truth() {
+		if !seen[kdID(r)] {
+			missed++
+		}
+	}
+	if missed == 0 {
+		t.Fatal("a forward walk saw every customer; the trap is not set")
+	}
+	t.Logf("forward walk missed %d of 100 customers", missed)
+
+	f.kd.Freeze()
+	before := f.kd.Stats().Mutations
+	if got := f.kdWalk(from, to); len(got) != 100 || len(kdIDs(got)) != 100 {
+		t.Fatalf("after Freeze a walk saw %d customers (%d distinct), want 100", len(got), len(kdIDs(got)))
+	}
+	if after := f.kd.Stats().Mutations; after != before || before == 0 {
+		t.Fatalf("per-call mutations: %d, then %d after Freeze", before, after)
+	}
+}
+
+func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
+	const lag = 10 * time.Minute
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 8, Customers: 50, VisibilityLag: lag})
+	f.login()
+	now := kdWindow(kdStart, kdStart, 1, 10) // modified within the current second
+
+	f.kd.Mutate(1)
+	var changed map[string]any
+	for _, r := range f.kd.Truth() {
+		if r["modify_time"] == kdStart.Format(time.DateTime) {
+			changed = r
+		}
+	}
+	if changed == nil {
+		t.Fatal("Mutate(1) changed nothing in Truth")
+	}
+	if l := f.list(now); len(l.Rows) != 0 {
+		t.Fatalf("a change showed at once despite the lag: %v", l.Rows[0]["id"])
+	}
+	for _, r := range f.list(map[string]string{"page_size": "100"}).Rows {
+		if r["id"] == changed["id"] && r["modify_time"] == changed["modify_time"] {
+			t.Fatal("the full list shows the new version before the lag")
+		}
+	}
+	f.clock.Advance(lag)
+	l := f.list(now)
+	if len(l.Rows) != 1 || !reflect.DeepEqual(l.Rows[0], changed) {
+		t.Fatalf("after the lag the window holds %d customers, want the changed one", len(l.Rows))
+	}
+}
+
+func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 9, Customers: 10, MutationsPerCall: 3})
+	f.login()
+	f.kd.SetFaults(sandbox.Faults{ThrottleRate: 1})
+	for range 3 {
+		if env := f.call(kdCall{params: map[string]string{"page": "2", "page_size": "2"}}); env.Errcode != 429 || env.Description != "请求过于频繁，请稍后再试" {
+			t.Fatalf("got %+v, want the throttle envelope", env)
+		}
+	}
+	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": f.kd.Config().OuterInstanceID}})
+	if env.Code != 429 || env.Msg == "" {
+		t.Fatalf("step 1 throttled: %+v, want code 429 in the code/msg wrapper", env)
+	}
+	if s := f.kd.Stats(); s.Throttled != 4 || s.Mutations != 0 {
+		t.Fatalf("stats = %+v; want 4 throttled and no mutations", s)
+	}
+	f.kd.SetFaults(sandbox.Faults{})
+	f.list(nil)
+}
+
+func TestKingdeeFailRateGivesEveryFailure(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 10, Customers: 30, MutationsPerCall: 3})
+	f.login()
+	f.kd.SetFaults(sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond})
+	kinds := map[string]int{}
+	for range 30 {
+		resp, b, err := f.do(kdCall{params: map[string]string{"page": "2", "page_size": "5"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusBadGateway:
+			kinds["502"]++
+		case resp.StatusCode == http.StatusGatewayTimeout:
+			kinds["504"]++
+		case resp.StatusCode == http.StatusOK && !json.Valid(b) && bytes.HasPrefix(b, []byte(`{"errcode":0`)):
+			kinds["truncated"]++
+		default:
+			t.Fatalf("unexpected answer: HTTP %d %.100s", resp.StatusCode, b)
+		}
+	}
+	if len(kinds) != 3 {
+		t.Fatalf("failure kinds seen: %v", kinds)
+	}
+	if s := f.kd.Stats(); s.Failed != 30 || s.Mutations != 0 {
+		t.Fatalf("stats = %+v; want 30 failed and no mutations", s)
+	}
+}
+
+func TestKingdeeSlowFailureEndsWithTheCaller(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 11, Customers: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+	timedOut := false
+	for i := 0; i < 20 && !timedOut; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		_, _, err := f.do(kdCall{ctx: ctx})
+		cancel()
+		timedOut = errors.Is(err, context.DeadlineExceeded)
+	}
+	if !timedOut {
+		t.Fatal("no slow 504 in 20 failures")
+	}
+	closed := make(chan struct{})
+	go func() { f.srv.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow 504 handler kept running after its caller left")
+	}
+}
+
+func TestKingdeeClockDrivenChanges(t *testing.T) {
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 12, Customers: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f.login()
+	f.clock.Advance(10 * time.Second)
+	f.list(nil)
+	if s := f.kd.Stats(); s.Mutations != 20 || s.Creations != 5 {
+		t.Fatalf("after 10 s: stats = %+v, want 20 mutations and 5 creations", s)
+	}
+	f.clock.Advance(time.Second)
+	f.list(nil)
+	if s := f.kd.Stats(); s.Creations != 5 {
+		t.Fatalf("half a creation was applied: %+v", s)
+	}
+	f.clock.Advance(time.Second)
+	truth := f.kd.Truth()
+	if s := f.kd.Stats(); s.Creations != 6 || len(truth) != 26 {
+		t.Fatalf("after 12 s: stats = %+v, %d customers", s, len(truth))
+	}
+	newest := truth[len(truth)-1]
+	if kdID(newest) <= kdID(truth[19]) || newest["number"] != "KH00026" {
+		t.Errorf("new customers do not take the next ids and numbers: %v %v", newest["id"], newest["number"])
+	}
+	if m, _ := time.ParseInLocation(time.DateTime, newest["modify_time"].(string), kdCST); m.After(f.clock.Now()) || m.Before(kdStart) {
+		t.Errorf("new customer stamped %v, outside [start, now]", newest["modify_time"])
+	}
+	if newest["create_time"] != newest["modify_time"] && newest["create_time"].(string) > newest["modify_time"].(string) {
+		t.Errorf("created %v after its modification %v", newest["create_time"], newest["modify_time"])
+	}
+
+	f.kd.Freeze()
+	before := f.kd.Stats()
+	f.clock.Advance(time.Hour)
+	f.list(nil)
+	if after := f.kd.Stats(); after.Mutations != before.Mutations || after.Creations != before.Creations {
+		t.Fatalf("changes after Freeze: %+v → %+v", before, after)
+	}
+}
+
+func TestKingdeeSameSeedSameData(t *testing.T) {
+	run := func(seed int64) []map[string]any {
+		clock := sandbox.NewClock(kdStart)
+		s := sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: seed, Customers: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		clock.Advance(90 * time.Second)
+		s.Mutate(3)
+		return s.Truth()
+	}
+	a, b := run(42), run(42)
+	if len(a) != 245 || !reflect.DeepEqual(a, b) {
+		t.Fatalf("same seed, different data (%d and %d customers)", len(a), len(b))
+	}
+	if reflect.DeepEqual(a, run(43)) {
+		t.Fatal("different seeds, same data")
+	}
+}
+
+func TestKingdeeConfigFillsDefaults(t *testing.T) {
+	c := sandbox.NewKingdee(sandbox.KingdeeConfig{Customers: 1}).Config()
+	if c.ClientID != "ferry-kd-client" || c.ClientSecret != "ferry-kd-secret" || c.OuterInstanceID != "ferry-kd-instance" ||
+		c.SecretTTL != 24*time.Hour || c.TokenCallsPerMinute != 2 || c.PerMinute != 500 ||
+		c.SlowDelay != 50*time.Millisecond || c.Now == nil || c.Since.IsZero() {
+		t.Fatalf("defaults not filled: %+v", c)
+	}
+	if n := len(sandbox.NewKingdee(sandbox.KingdeeConfig{}).Truth()); n != 300 {
+		t.Fatalf("%d customers by default, want 300", n)
+	}
+}
