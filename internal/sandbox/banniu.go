@@ -1,0 +1,997 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ferry-data/ferry/sinks/banniu"
+)
+
+// Banniu's answer codes; all but 0 are stand-ins (vendors.md §5.4).
+const (
+	bnCodeMissing   = 1000 // 缺少必要参数
+	bnCodeSign      = 1001 // 签名错误
+	bnCodeTimestamp = 1002
+	bnCodeAppKey    = 1003
+	bnCodeToken     = 1004
+	bnCodeMethod    = 1005
+	bnCodeParam     = 1006
+	bnCodeThrottle  = banniu.ThrottleCode // 调用频率超限
+	bnCodeNoTask    = 1008
+	bnCodeVerb      = 1009
+)
+
+const bnThrottleMessage = "调用频率超限"
+
+// bnMethods are the methods served, with their HTTP method.
+var bnMethods = map[string]string{
+	"task.list":    http.MethodGet,
+	"task.getTask": http.MethodGet,
+	"column.list":  http.MethodGet,
+	"task.update":  http.MethodPost,
+}
+
+// BanniuConfig configures a Banniu sandbox. The zero value is usable: the
+// seed's project 77206 with 200 tasks opened over the last 72 hours, a
+// quota of 10 calls a second, and nothing changing.
+type BanniuConfig struct {
+	// AppKey, AppSecret and AccessToken are the credentials calls must
+	// carry. Defaults: "ferry-bn-app", "ferry-bn-secret", "ferry-bn-token".
+	AppKey, AppSecret, AccessToken string
+	// Seed seeds every random choice (math/rand/v2 PCG).
+	Seed int64
+	// Projects are the groups and their custom columns; default the seed's
+	// 售后工单 group (BanniuDefaultProject).
+	Projects []BanniuProject
+	// Tasks is how many tasks each project holds at start (default 200;
+	// negative: none).
+	Tasks int
+	// Since is where the start tasks' created stamps begin; they spread
+	// over [Since, Now()). Default Now()-72h.
+	Since time.Time
+	// Now is the sandbox's clock (default time.Now). Everything that moves
+	// (changes, visibility, quota, timestamp checks, Date headers) follows
+	// it; only Faults.SlowDelay is wall time.
+	Now func() time.Time
+	// PerSecond is the quota of calls per clock second (default 10;
+	// negative: unlimited). Calls over it get code 1007.
+	PerSecond int
+	// MutationsPerSecond is how many tasks staff modify per second of clock
+	// time.
+	MutationsPerSecond float64
+	// CreationsPerSecond is how many new tasks appear per second of clock
+	// time.
+	CreationsPerSecond float64
+	// MutationsPerCall is how many tasks a task.list call modifies before it
+	// answers, among those the caller has already paged past: matches at
+	// positions before the page's offset. Page 1 modifies nothing.
+	MutationsPerCall int
+	// VisibilityLag bounds how long a change stays invisible to task.list
+	// and task.getTask: each create, modify or update shows after a random
+	// delay in [0, VisibilityLag]. Until then they see the previous version
+	// (a new task: nothing).
+	VisibilityLag time.Duration
+	// MaxPageSize is the largest page_size accepted (default 100).
+	MaxPageSize int
+	// MaxWindow is the longest star_created..end_created span (default 24h).
+	MaxWindow time.Duration
+	// MaxSkew is how far timestamp may be from the clock (default 10 min).
+	MaxSkew time.Duration
+	// Faults are the injected failures; SetFaults changes them later.
+	// ThrottleRate answers code 1007.
+	Faults
+}
+
+func (c BanniuConfig) withDefaults() BanniuConfig {
+	if c.AppKey == "" {
+		c.AppKey = "ferry-bn-app"
+	}
+	if c.AppSecret == "" {
+		c.AppSecret = "ferry-bn-secret"
+	}
+	if c.AccessToken == "" {
+		c.AccessToken = "ferry-bn-token"
+	}
+	if len(c.Projects) == 0 {
+		c.Projects = []BanniuProject{bnDefaultProject()}
+	}
+	if c.Tasks == 0 {
+		c.Tasks = 200
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Since.IsZero() {
+		c.Since = c.Now().Add(-72 * time.Hour)
+	}
+	if c.PerSecond == 0 {
+		c.PerSecond = 10
+	}
+	if c.MaxPageSize <= 0 {
+		c.MaxPageSize = 100
+	}
+	if c.MaxWindow <= 0 {
+		c.MaxWindow = 24 * time.Hour
+	}
+	if c.MaxSkew <= 0 {
+		c.MaxSkew = 10 * time.Minute
+	}
+	c.Faults = c.Faults.withDefaults()
+	return c
+}
+
+// BanniuStats counts what a Banniu sandbox did. Every call is counted in
+// Calls and in exactly one of Served, Throttled, Failed and Rejected.
+type BanniuStats struct {
+	Calls     int // requests received
+	Served    int // answered with code 0
+	Throttled int // answered with code 1007 (quota or ThrottleRate)
+	Failed    int // injected failures (502, 504, truncated body)
+	Rejected  int // refused with another code (or an unknown path)
+	Updates   int // task.update calls applied, answered or not
+	Mutations int // tasks modified by staff (clock, per call, Mutate)
+	Creations int // tasks created after the start (clock or AddTask)
+}
+
+// Banniu is an in-process stand-in for 班牛's miniAPI gateway. It is an
+// http.Handler (mount it at /gateway/api/miniAPI; other paths get 404) and
+// safe for concurrent use.
+//
+// # Banniu (班牛)
+//
+// It imitates the miniAPI gateway of 班牛's open API, as described in
+// shared/vendors.md §5, for the four methods a target writer needs:
+// task.list, task.getTask and column.list (GET) and task.update (POST).
+//
+//   - Every call carries app_key, access_token, timestamp (yyyy-MM-dd
+//     HH:mm:ss, Beijing time), v (1 or 1.0), method and sign in the query
+//     string. sign is uppercase hex MD5 of app_secret + sorted k+v of every
+//     query parameter but sign + app_secret: GET business parameters are
+//     signed, a POST's JSON body is not (an app_secret parameter, as one
+//     public client sends, is simply signed along).
+//   - task.update also needs Authorization: Bearer <access_token> and
+//     Content-Type: application/json; its body is {"project_id","app_id",
+//     "task_id","contents":{"<column id>":value},"header":null}, ids as
+//     strings or numbers. It applies the contents, bumps the task's
+//     modified time and answers map.result {"task_id":"…"}. Updating with
+//     the same contents again is harmless.
+//   - task.list takes project_id, page_num (from 1), page_size, an optional
+//     created window star_created/end_created (the vendor's spelling, both
+//     ends included), task_status and condition_column, a JSON array of
+//     {"id":<column>,"behaviorType":…,"searchType":"1","value":…}; searchType
+//     1 等于, 2 不等于, 3 包含 and 4 不包含 are served. Rows are keyed by
+//     column id, "-1" the task id as a string and "0" as a number.
+//   - Answers are HTTP 200 {"response":{"total_results":null,…,"code":0,
+//     "map":{"result":…},"isSuccess":null}}, or {"response":{"code":N,
+//     "error_msg":"…","map":null,"isSuccess":false}}. 1001 签名错误 and 1007
+//     调用频率超限 (the throttle) are the codes vendors.md proposes.
+//
+// What changes, and when, follows only the configured clock
+// (BanniuConfig.Now) and seed, as in WDT: staff work on tasks
+// (MutationsPerSecond) and open new ones (CreationsPerSecond) at random
+// instants between calls; MutationsPerCall modifies tasks a task.list walk
+// has already paged past, so that a forward walk skips one; VisibilityLag
+// hides each change for a while. Truth gives every task's latest row.
+//
+// # Banniu stand-ins
+//
+// Not vendor facts, only plausible values:
+//
+//   - every error code and message (vendors.md found none): 1000 缺少必要参数, 1001
+//     签名错误, 1002 timestamp, 1003 app_key, 1004 access_token or Bearer,
+//     1005 unknown method, 1006 参数错误 (with the reason), 1007 调用频率超限,
+//     1008 工单不存在, 1009 wrong HTTP method;
+//   - the quota (PerSecond, 10 calls a clock second), page_size ≤ 100 with
+//     default 10, the 1-day created window (a code comment in one client),
+//     the ±10 min timestamp tolerance;
+//   - the order of task.list (modified, then id, ascending), the null paging
+//     fields of its envelope (a short page ends a walk), the row keys "1"
+//     创建时间, "2" 最后修改时间 and "3" 工单状态, task.getTask's result as
+//     one row object, and column.list's fields besides column_id, name and
+//     options;
+//   - the default project: group 77206 of app 21151 with the seed's columns
+//     77213 线上订单号 and 78538 销售出库 (option 78534 已出库), and
+//     invented columns, options and Chinese data around them;
+//   - failures: a 502 or a slow 504 changes nothing; a truncated 200 is cut
+//     after the work was done (a task.update was applied).
+//
+// task.batchUpdate, task.create and the other gateways are not imitated.
+type Banniu struct {
+	mu     sync.Mutex
+	cfg    BanniuConfig
+	rng    *rand.Rand
+	store  *bnStore
+	faults Faults
+	frozen bool
+	stats  BanniuStats
+
+	last           time.Time // clock time clock-driven changes were applied up to
+	mutDue, newDue float64   // fractional changes carried to the next tick
+
+	second      time.Time // the clock second secondCalls counts
+	secondCalls int
+}
+
+// NewBanniu builds a sandbox with cfg's defaults filled in and its start
+// tasks generated.
+func NewBanniu(cfg BanniuConfig) *Banniu {
+	cfg = cfg.withDefaults()
+	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xba_4411))
+	now := cfg.Now()
+	s := &Banniu{
+		cfg:    cfg,
+		rng:    rng,
+		store:  newBNStore(rng, cfg.VisibilityLag, cfg.Projects),
+		faults: cfg.Faults,
+		last:   now,
+	}
+	s.store.seed(max(cfg.Tasks, 0), cfg.Since, now)
+	return s
+}
+
+// Config returns the configuration in force, defaults filled in, so callers
+// learn the credentials.
+func (s *Banniu) Config() BanniuConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cfg
+	c.Projects = slices.Clone(c.Projects)
+	c.Faults = s.faults
+	return c
+}
+
+// SetFaults replaces the injected failures from now on.
+func (s *Banniu) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = f.withDefaults()
+}
+
+// Freeze stops every unprompted change: clock-driven mutations and
+// creations and per-call mutations. Mutate, AddTask and task.update still
+// work; faults and the quota stay as configured.
+func (s *Banniu) Freeze() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	s.frozen = true
+}
+
+// Mutate has staff modify n distinct random tasks (all of them if n is
+// larger), stamped with the clock's now.
+func (s *Banniu) Mutate(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	n = min(n, len(s.store.entries))
+	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
+		s.modify(s.store.entries[i], now)
+	}
+}
+
+// AddTask opens a task (待处理) in a project now, with content keyed by
+// column id, and returns its id. Like any change, it shows after the
+// visibility lag. It panics if the project does not exist.
+func (s *Banniu) AddTask(projectID int64, content map[string]any) (taskID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	p := s.store.project(projectID)
+	if p == nil {
+		panic(fmt.Sprintf("sandbox: AddTask: no Banniu project %d", projectID))
+	}
+	s.store.nextID += 1 + s.rng.Int64N(3)
+	t := &BanniuTask{ID: s.store.nextID, ProjectID: p.ID, Status: bnTodo, Created: now, Modified: now, Content: map[string]any{}}
+	for k, v := range content {
+		t.Content[k] = bnNormalize(v)
+	}
+	s.store.add(t, now)
+	s.stats.Creations++
+	return t.ID
+}
+
+// Tasks returns the latest version of a project's tasks, visible to queries
+// or not, sorted by id.
+func (s *Banniu) Tasks(projectID int64) []BanniuTask {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tick(s.cfg.Now())
+	var out []BanniuTask
+	for _, e := range s.store.entries {
+		if e.cur.ProjectID == projectID {
+			out = append(out, *e.cur.clone())
+		}
+	}
+	return out
+}
+
+// Truth returns every task's latest version, visible to queries or not, as
+// task.list would render its row, sorted by task id. Values are what
+// json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
+// changes due by now are applied first.
+func (s *Banniu) Truth() []map[string]any {
+	s.mu.Lock()
+	s.tick(s.cfg.Now())
+	rows := make([]map[string]any, len(s.store.entries))
+	for i, e := range s.store.entries {
+		rows[i] = e.cur.row()
+	}
+	b, err := json.Marshal(rows)
+	s.mu.Unlock()
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal banniu tasks: %v", err)) // plain data: cannot happen
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal banniu tasks: %v", err))
+	}
+	return out
+}
+
+// Stats returns the counters so far.
+func (s *Banniu) Stats() BanniuStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// bnRequest is one HTTP request, as far as the gateway reads it.
+type bnRequest struct {
+	verb, path, auth, contentType string
+	query                         url.Values
+	body                          []byte
+	bodyErr                       error
+}
+
+// ServeHTTP answers one call of the miniAPI gateway (vendors.md §5).
+func (s *Banniu) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
+	if err == nil && len(body) > maxRequestBodySize {
+		err = errors.New("body too large")
+	}
+	rep := s.handle(bnRequest{
+		verb: r.Method, path: r.URL.Path, query: r.URL.Query(),
+		auth: r.Header.Get("Authorization"), contentType: r.Header.Get("Content-Type"),
+		body: body, bodyErr: err,
+	})
+	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
+		return // the caller has gone
+	}
+	h := w.Header()
+	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
+	h.Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.code)
+	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+}
+
+// handle decides the answer to one call.
+func (s *Banniu) handle(req bnRequest) reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.tick(now)
+	s.stats.Calls++
+
+	if !strings.HasSuffix(req.path, "/miniAPI") {
+		s.stats.Rejected++
+		return reply{code: http.StatusNotFound, contentType: "text/plain", body: []byte("404 page not found\n"), date: now}
+	}
+	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
+		s.stats.Throttled++
+		return bnRefusal{bnCodeThrottle, bnThrottleMessage}.reply(now)
+	}
+	if s.chance(s.faults.FailRate) {
+		s.stats.Failed++
+		switch failure(s.rng.IntN(int(failureKinds))) {
+		case failBadGateway:
+			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
+		case failGatewayTimeout:
+			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
+		default: // failTruncated: the work is done, its answer cut
+			rep, _ := s.answer(req, now, false)
+			rep.body = rep.body[:len(rep.body)/2]
+			return rep
+		}
+	}
+	rep, refused := s.answer(req, now, !s.frozen)
+	if refused {
+		s.stats.Rejected++
+	} else {
+		s.stats.Served++
+	}
+	return rep
+}
+
+// bnRefusal is an answer with a non-zero code; its message is the
+// error_msg.
+type bnRefusal struct {
+	code int
+	msg  string
+}
+
+func (r bnRefusal) Error() string { return r.msg }
+
+func bnRefuse(code int, format string, args ...any) error {
+	return bnRefusal{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+func bnBadParam(format string, args ...any) error {
+	return bnRefuse(bnCodeParam, format, args...)
+}
+
+func (r bnRefusal) reply(now time.Time) reply {
+	return bnJSON(now, map[string]any{"response": map[string]any{
+		"code": r.code, "error_msg": r.msg, "map": nil, "isSuccess": false,
+	}})
+}
+
+// bnSuccess is the envelope of a served call: the paging fields are null
+// in the vendor's example, and so they are here.
+type bnSuccess struct {
+	TotalResults *int    `json:"total_results"`
+	PageNo       *int    `json:"page_no"`
+	PageSize     *int    `json:"page_size"`
+	Code         int     `json:"code"`
+	HasNext      *bool   `json:"has_next"`
+	ErrorMsg     *string `json:"error_msg"`
+	Map          struct {
+		Result any `json:"result"`
+	} `json:"map"`
+	IsSuccess *bool `json:"isSuccess"`
+}
+
+func bnServed(now time.Time, result any) reply {
+	var env bnSuccess
+	env.Map.Result = result
+	return bnJSON(now, map[string]any{"response": env})
+}
+
+func bnJSON(now time.Time, v any) reply {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal banniu envelope: %v", err)) // plain data: cannot happen
+	}
+	return reply{code: http.StatusOK, contentType: "application/json;charset=UTF-8", body: b, date: now}
+}
+
+// answer checks the call and serves it; with mutate, a task.list call
+// first modifies tasks it has already passed. It reports whether the call
+// was refused.
+func (s *Banniu) answer(req bnRequest, now time.Time, mutate bool) (reply, bool) {
+	result, err := s.serve(req, now, mutate)
+	var r bnRefusal
+	if errors.As(err, &r) {
+		return r.reply(now), true
+	}
+	if err != nil {
+		return bnRefusal{bnCodeParam, err.Error()}.reply(now), true
+	}
+	return bnServed(now, result), false
+}
+
+func (s *Banniu) serve(req bnRequest, now time.Time, mutate bool) (any, error) {
+	method, err := s.check(req, now)
+	if err != nil {
+		return nil, err
+	}
+	q := req.query
+	switch method {
+	case "task.update":
+		return s.update(req.body, now)
+	case "column.list":
+		p, err := s.projectParam(q)
+		if err != nil {
+			return nil, err
+		}
+		return bnColumns(p), nil
+	case "task.getTask":
+		p, err := s.projectParam(q)
+		if err != nil {
+			return nil, err
+		}
+		id, ok := bnID(q.Get("task_id"))
+		if !ok {
+			return nil, bnBadParam("task_id无效: %q", q.Get("task_id"))
+		}
+		if e := s.store.byID[id]; e != nil && e.cur.ProjectID == p.ID {
+			if t := e.visible(now); t != nil {
+				return t.row(), nil
+			}
+		}
+		return nil, bnRefuse(bnCodeNoTask, "工单不存在: %d", id)
+	}
+	lr, err := s.parseList(q)
+	if err != nil {
+		return nil, err
+	}
+	if mutate && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(lr, now)
+	}
+	matches := s.search(lr, now)
+	rows := []map[string]any{}
+	if off := (lr.pageNum - 1) * lr.pageSize; off < len(matches) {
+		for _, e := range matches[off:min(off+lr.pageSize, len(matches))] {
+			rows = append(rows, e.shown.row())
+		}
+	}
+	return rows, nil
+}
+
+// check verifies the system parameters, the signature and the HTTP
+// method, in that order, and returns the method called.
+func (s *Banniu) check(req bnRequest, now time.Time) (string, error) {
+	q := req.query
+	method := q.Get("method")
+	for _, k := range []string{"method", "app_key", "access_token", "timestamp", "v", "sign"} {
+		if q.Get(k) == "" {
+			return "", bnRefuse(bnCodeMissing, "缺少必要参数: %s", k)
+		}
+	}
+	verb, ok := bnMethods[method]
+	switch {
+	case !ok:
+		return "", bnRefuse(bnCodeMethod, "方法不存在: %s", method)
+	case q.Get("app_key") != s.cfg.AppKey:
+		return "", bnRefuse(bnCodeAppKey, "app_key无效")
+	case q.Get("access_token") != s.cfg.AccessToken:
+		return "", bnRefuse(bnCodeToken, "access_token无效或已过期")
+	case q.Get("v") != "1" && q.Get("v") != "1.0":
+		return "", bnBadParam("版本号v无效: %s", q.Get("v"))
+	}
+	ts, err := time.ParseInLocation(banniu.TimeLayout, q.Get("timestamp"), cst)
+	if err != nil || now.Sub(ts).Abs() > s.cfg.MaxSkew {
+		return "", bnRefuse(bnCodeTimestamp, "timestamp无效，与服务器时间相差不能超过%s", bnSpan(s.cfg.MaxSkew))
+	}
+	params := make(map[string]string, len(q))
+	for k := range q {
+		params[k] = q.Get(k)
+	}
+	if q.Get("sign") != banniu.Sign(params, s.cfg.AppSecret) {
+		return "", bnRefuse(bnCodeSign, "签名错误")
+	}
+	if req.verb != verb {
+		return "", bnRefuse(bnCodeVerb, "请求方式错误，%s须使用%s", method, verb)
+	}
+	if verb == http.MethodPost {
+		if req.auth != "Bearer "+s.cfg.AccessToken {
+			return "", bnRefuse(bnCodeToken, "Authorization无效，须为Bearer access_token")
+		}
+		if !strings.HasPrefix(req.contentType, "application/json") {
+			return "", bnBadParam("Content-Type须为application/json")
+		}
+		if req.bodyErr != nil {
+			return "", bnBadParam("读取请求体失败")
+		}
+	}
+	return method, nil
+}
+
+// bnSpan words a duration as the vendor would ("10分钟", "1天").
+func bnSpan(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d天", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d小时", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d分钟", d/time.Minute)
+	}
+	return d.String()
+}
+
+// bnID reads an id sent as a number or a string.
+func bnID(v any) (int64, bool) {
+	switch x := v.(type) {
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return n, err == nil && n > 0
+	case json.Number:
+		n, err := x.Int64()
+		return n, err == nil && n > 0
+	}
+	return 0, false
+}
+
+func (s *Banniu) projectParam(q url.Values) (*BanniuProject, error) {
+	if q.Get("project_id") == "" {
+		return nil, bnBadParam("缺少参数: project_id")
+	}
+	id, ok := bnID(q.Get("project_id"))
+	if !ok {
+		return nil, bnBadParam("project_id无效: %q", q.Get("project_id"))
+	}
+	p := s.store.project(id)
+	if p == nil {
+		return nil, bnBadParam("群组不存在: %d", id)
+	}
+	return p, nil
+}
+
+// bnColumns is column.list's result: the system columns every row holds,
+// then the project's own.
+func bnColumns(p *BanniuProject) []map[string]any {
+	status := []map[string]any{}
+	for i, title := range []string{"待处理", "已完成", "处理中", "暂停中", "已关闭"} {
+		status = append(status, map[string]any{"id": i, "title": title})
+	}
+	out := []map[string]any{
+		{"column_id": 1, "name": "创建时间", "behavior_type": bnKindDateTime, "is_system": true, "options": nil},
+		{"column_id": 2, "name": "最后修改时间", "behavior_type": bnKindDateTime, "is_system": true, "options": nil},
+		{"column_id": 3, "name": "工单状态", "behavior_type": bnKindSelect, "is_system": true, "options": status},
+	}
+	for _, c := range p.Columns {
+		var opts []map[string]any
+		for _, o := range c.Options {
+			opts = append(opts, map[string]any{"id": o.ID, "title": o.Title})
+		}
+		out = append(out, map[string]any{
+			"column_id": c.ID, "name": c.Name, "behavior_type": c.BehaviorType, "is_system": false, "options": opts,
+		})
+	}
+	return out
+}
+
+// bnList is a validated task.list call.
+type bnList struct {
+	project           *BanniuProject
+	pageNum, pageSize int
+	window            bool
+	from, to          int64 // created, unix seconds, both included
+	status            int   // -1: any
+	conds             []bnCond
+}
+
+// bnCond is one condition_column term.
+type bnCond struct {
+	column string
+	search int // 1 等于, 2 不等于, 3 包含, 4 不包含
+	value  string
+}
+
+func (c bnCond) matches(t *BanniuTask) bool {
+	v := bnText(t.Content[c.column])
+	switch c.search {
+	case 1:
+		return v == c.value
+	case 2:
+		return v != c.value
+	case 3:
+		return strings.Contains(v, c.value)
+	default:
+		return !strings.Contains(v, c.value)
+	}
+}
+
+func (l *bnList) matches(t *BanniuTask) bool {
+	if t.ProjectID != l.project.ID {
+		return false
+	}
+	if l.window {
+		if sec := t.Created.Unix(); sec < l.from || sec > l.to {
+			return false
+		}
+	}
+	if l.status >= 0 && t.Status != l.status {
+		return false
+	}
+	for _, c := range l.conds {
+		if !c.matches(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseList validates task.list's business parameters.
+func (s *Banniu) parseList(q url.Values) (*bnList, error) {
+	p, err := s.projectParam(q)
+	if err != nil {
+		return nil, err
+	}
+	l := &bnList{project: p, pageNum: 1, pageSize: 10, status: -1}
+	if v := q.Get("page_num"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, bnBadParam("page_num须为不小于1的整数")
+		}
+		l.pageNum = n
+	}
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, bnBadParam("page_size须为正整数")
+		}
+		if n > s.cfg.MaxPageSize {
+			return nil, bnBadParam("page_size不能大于%d", s.cfg.MaxPageSize)
+		}
+		l.pageSize = n
+	}
+	if v := q.Get("task_status"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < bnTodo || n > bnClosed {
+			return nil, bnBadParam("task_status无效: %s", v)
+		}
+		l.status = n
+	}
+	from, to := q.Get("star_created"), q.Get("end_created")
+	if from != "" || to != "" {
+		f, err1 := time.ParseInLocation(banniu.TimeLayout, from, cst)
+		t, err2 := time.ParseInLocation(banniu.TimeLayout, to, cst)
+		switch {
+		case from == "" || to == "":
+			return nil, bnBadParam("star_created和end_created须同时传入")
+		case err1 != nil || err2 != nil:
+			return nil, bnBadParam("时间格式错误，应为yyyy-MM-dd HH:mm:ss")
+		case f.After(t):
+			return nil, bnBadParam("star_created不能晚于end_created")
+		case t.Sub(f) > s.cfg.MaxWindow:
+			return nil, bnBadParam("查询区间最大%s", bnSpan(s.cfg.MaxWindow))
+		}
+		l.window, l.from, l.to = true, f.Unix(), t.Unix()
+	}
+	if v := q.Get("condition_column"); v != "" {
+		conds, err := bnParseConditions(p, v)
+		if err != nil {
+			return nil, err
+		}
+		l.conds = conds
+	}
+	return l, nil
+}
+
+func bnParseConditions(p *BanniuProject, text string) ([]bnCond, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	var raw []struct {
+		ID           any `json:"id"`
+		BehaviorType any `json:"behaviorType"`
+		SearchType   any `json:"searchType"`
+		Value        any `json:"value"`
+	}
+	if err := dec.Decode(&raw); err != nil {
+		return nil, bnBadParam("condition_column格式错误，应为JSON数组")
+	}
+	var out []bnCond
+	for _, r := range raw {
+		id, ok := bnID(bnText(r.ID))
+		if !ok || !slices.ContainsFunc(p.Columns, func(c BanniuColumn) bool { return c.ID == id }) {
+			return nil, bnBadParam("condition_column列不存在: %s", bnText(r.ID))
+		}
+		if bt, err := strconv.Atoi(bnText(r.BehaviorType)); err != nil || bt < 1 || bt > 12 {
+			return nil, bnBadParam("condition_column behaviorType无效: %s", bnText(r.BehaviorType))
+		}
+		st, err := strconv.Atoi(bnText(r.SearchType))
+		if err != nil || st < 1 || st > 4 {
+			return nil, bnBadParam("condition_column searchType不支持: %s", bnText(r.SearchType))
+		}
+		out = append(out, bnCond{column: strconv.FormatInt(id, 10), search: st, value: bnText(r.Value)})
+	}
+	return out, nil
+}
+
+// search returns the visible tasks matching l, in the list's order:
+// modified ascending, then id.
+func (s *Banniu) search(l *bnList, now time.Time) []*bnEntry {
+	var out []*bnEntry
+	for _, e := range s.store.entries {
+		if t := e.visible(now); t != nil && l.matches(t) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *bnEntry) int {
+		if c := a.shown.Modified.Compare(b.shown.Modified); c != 0 {
+			return c
+		}
+		return compareInt(a.shown.ID, b.shown.ID)
+	})
+	return out
+}
+
+// mutatePassed modifies up to MutationsPerCall tasks the caller has paged
+// past: each moves to the end of the order, and a forward walk skips the
+// task that slides back onto the page it already read.
+func (s *Banniu) mutatePassed(l *bnList, now time.Time) {
+	matches := s.search(l, now)
+	passed := min((l.pageNum-1)*l.pageSize, len(matches))
+	for _, i := range s.rng.Perm(passed)[:min(s.cfg.MutationsPerCall, passed)] {
+		s.modify(matches[i], now)
+	}
+}
+
+// update serves task.update: it validates the body against the project's
+// columns and applies the contents as a new version of the task.
+func (s *Banniu) update(body []byte, now time.Time) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var b struct {
+		ProjectID any            `json:"project_id"`
+		AppID     any            `json:"app_id"`
+		TaskID    any            `json:"task_id"`
+		Contents  map[string]any `json:"contents"`
+	}
+	if err := dec.Decode(&b); err != nil {
+		return nil, bnBadParam("请求体须为JSON对象")
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"project_id", b.ProjectID}, {"app_id", b.AppID}, {"task_id", b.TaskID}} {
+		if f.v == nil {
+			return nil, bnBadParam("缺少参数: %s", f.name)
+		}
+	}
+	pid, ok1 := bnID(b.ProjectID)
+	aid, ok2 := bnID(b.AppID)
+	tid, ok3 := bnID(b.TaskID)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, bnBadParam("project_id、app_id、task_id须为数字")
+	}
+	p := s.store.project(pid)
+	switch {
+	case p == nil:
+		return nil, bnBadParam("群组不存在: %d", pid)
+	case p.AppID != aid:
+		return nil, bnBadParam("app_id与群组不匹配: %d", aid)
+	case len(b.Contents) == 0:
+		return nil, bnBadParam("contents不能为空")
+	}
+	e := s.store.byID[tid]
+	if e == nil || e.cur.ProjectID != pid {
+		return nil, bnRefuse(bnCodeNoTask, "工单不存在: %d", tid)
+	}
+	values := make(map[string]any, len(b.Contents))
+	for key, v := range b.Contents {
+		id, _ := strconv.ParseInt(key, 10, 64)
+		i := slices.IndexFunc(p.Columns, func(c BanniuColumn) bool { return c.ID == id })
+		if i < 0 {
+			return nil, bnBadParam("列不存在: %s", key)
+		}
+		nv, err := bnColumnValue(&p.Columns[i], v)
+		if err != nil {
+			return nil, err
+		}
+		values[key] = nv
+	}
+	s.store.update(e, now, func(t *BanniuTask) {
+		for k, v := range values {
+			if v == nil {
+				delete(t.Content, k)
+			} else {
+				t.Content[k] = v
+			}
+		}
+		t.Updates++
+	})
+	s.stats.Updates++
+	return map[string]any{"task_id": strconv.FormatInt(tid, 10)}, nil
+}
+
+// bnColumnValue checks a task.update value against its column's kind and
+// returns it as stored; nil clears the column.
+func bnColumnValue(c *BanniuColumn, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	bad := func() error { return bnBadParam("列%d(%s)的值无效: %s", c.ID, c.Name, bnText(v)) }
+	switch c.BehaviorType {
+	case bnKindRadio, bnKindSelect:
+		id, ok := bnID(bnText(v))
+		if !ok || !c.option(id) {
+			return nil, bad()
+		}
+		return id, nil
+	case bnKindMulti:
+		xs, ok := v.([]any)
+		if !ok {
+			xs = []any{}
+			for _, f := range strings.Split(bnText(v), ",") {
+				xs = append(xs, f)
+			}
+		}
+		out := make([]any, 0, len(xs))
+		for _, x := range xs {
+			id, ok := bnID(bnText(x))
+			if !ok || !c.option(id) {
+				return nil, bad()
+			}
+			out = append(out, id)
+		}
+		return out, nil
+	case bnKindNumber:
+		f, err := strconv.ParseFloat(bnText(v), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, bad()
+		}
+		return bnNormalize(f), nil
+	case bnKindDateTime:
+		if _, err := time.ParseInLocation(banniu.TimeLayout, bnText(v), cst); err != nil {
+			return nil, bad()
+		}
+		return bnText(v), nil
+	case bnKindText, bnKindRich:
+		switch v.(type) {
+		case string, json.Number:
+			return bnText(v), nil
+		}
+		return nil, bad()
+	}
+	return bnNormalize(v), nil
+}
+
+func (s *Banniu) modify(e *bnEntry, at time.Time) {
+	s.store.modify(e, at)
+	s.stats.Mutations++
+}
+
+// tick applies the clock-driven changes due between the last tick and now,
+// stamped at random instants in that interval, so that what happens depends
+// only on the clock and the seed.
+func (s *Banniu) tick(now time.Time) {
+	span := now.Sub(s.last)
+	if span <= 0 {
+		return
+	}
+	if s.frozen {
+		s.last = now
+		return
+	}
+	secs := span.Seconds()
+	s.mutDue += secs * s.cfg.MutationsPerSecond
+	s.newDue += secs * s.cfg.CreationsPerSecond
+	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
+	s.mutDue -= mutations
+	s.newDue -= creations
+
+	type event struct {
+		at     time.Time
+		create bool
+	}
+	events := make([]event, 0, int(mutations+creations))
+	for i := range int(mutations + creations) {
+		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
+		events = append(events, event{at: at, create: i >= int(mutations)})
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
+	for _, ev := range events {
+		if ev.create {
+			s.store.create(ev.at)
+			s.stats.Creations++
+			continue
+		}
+		if len(s.store.entries) > 0 {
+			s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
+		}
+	}
+	s.last = now
+}
+
+// overQuota counts the call against its clock second and reports whether
+// the second's quota is spent.
+func (s *Banniu) overQuota(now time.Time) bool {
+	if s.cfg.PerSecond < 0 {
+		return false
+	}
+	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
+		s.second, s.secondCalls = sec, 0
+	}
+	s.secondCalls++
+	return s.secondCalls > s.cfg.PerSecond
+}
+
+func (s *Banniu) chance(p float64) bool {
+	return p > 0 && s.rng.Float64() < p
+}
