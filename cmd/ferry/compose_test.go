@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -61,23 +62,29 @@ func TestComposeFileMatchesBinary(t *testing.T) {
 				t.Errorf("%s: broker %s is not a service", name, b)
 			}
 		}
-		if cfg.WDT.URL != "" {
-			u, err := url.Parse(cfg.WDT.URL)
+		sb := newSandboxes(1, time.Now())
+		for _, v := range sb.all() {
+			endpoint := cfg.endpoint(v.name)
+			if endpoint == "" {
+				continue
+			}
+			u, err := url.Parse(endpoint)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sb, ok := project.Services[u.Hostname()]
+			host, ok := project.Services[u.Hostname()]
 			if !ok {
-				t.Errorf("%s: WDT endpoint %s is not a service", name, cfg.WDT.URL)
+				t.Errorf("%s: %s endpoint %s is not a service", name, v.name, endpoint)
 				continue
 			}
-			sbCfg, err := parse(sb.Command, func(string) string { return "" })
-			if err != nil || !strings.HasSuffix(sbCfg.Listen, ":"+u.Port()) {
-				t.Errorf("%s: WDT endpoint %s does not match the sandbox's --listen %q (%v)", name, cfg.WDT.URL, sbCfg.Listen, err)
+			hostCfg, err := parse(host.Command, func(string) string { return "" })
+			if err != nil || hostCfg.Command != "sandbox" || !strings.HasSuffix(hostCfg.SandboxListen[v.name], ":"+u.Port()) || u.Path != v.path {
+				t.Errorf("%s: %s endpoint %s is not where the sandbox serves it (%v)", name, v.name, endpoint, err)
 			}
-			c := newWDTSandbox(1, time.Now()).Config()
-			if cfg.WDT.SID != c.SID || cfg.WDT.AppKey != c.AppKey || cfg.WDT.AppSecret != c.AppSecret {
-				t.Errorf("%s: WDT credentials differ from the sandbox's", name)
+			want := cfg
+			sb.account(&want, v.name, endpoint)
+			if fmt.Sprint(want) != fmt.Sprint(cfg) {
+				t.Errorf("%s: %s credentials differ from the sandbox's", name, v.name)
 			}
 		}
 	}

@@ -33,8 +33,8 @@ type Config struct {
 	// Once makes up sync everything up to now − lag, print a summary and
 	// exit.
 	Once bool
-	// Listen is the sandbox's address.
-	Listen string
+	// SandboxListen is the address of each vendor's sandbox.
+	SandboxListen map[string]string
 	// Seed seeds the sandbox's data.
 	Seed int64
 	// The vendor accounts (FERRY_<VENDOR>_*); up serves a vendor's
@@ -181,7 +181,15 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "give up --once after this long")
 	}
 	if cfg.Command == "sandbox" {
-		fs.StringVar(&cfg.Listen, "listen", ":8080", "address to serve on")
+		cfg.SandboxListen = map[string]string{}
+		for i, v := range []string{"wdt", "jushuitan", "jackyun", "kingdee", "banniu"} {
+			addr := fmt.Sprintf(":%d", 8080+i)
+			cfg.SandboxListen[v] = addr
+			fs.Func(v+"-listen", "address of the "+v+" sandbox (default "+addr+")", func(s string) error {
+				cfg.SandboxListen[v] = s
+				return nil
+			})
+		}
 		fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the sandbox's data")
 	}
 	if err := fs.Parse(args[1:]); err != nil {

@@ -24,7 +24,6 @@ import (
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/stats"
-	"github.com/ferry-data/ferry/producers/wdt"
 )
 
 // harness runs the WDT refunds flow as ferry does, over a real in-process
@@ -90,7 +89,7 @@ func newHarness(t *testing.T, sc sandbox.WDTConfig) *harness {
 	h.flow = fs[0]
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h.pipe = &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}, now: h.clock.Now,
-		wdtTune: func(c *wdt.Config) {
+		tune: func(c *clientSettings) {
 			c.Limit = rate.Inf
 			c.Backoff = backoff.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}
 			c.Timeout = 2 * time.Second

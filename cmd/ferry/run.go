@@ -21,7 +21,6 @@ import (
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/producers"
-	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/schemas"
 	"github.com/ferry-data/ferry/sinks"
 	"github.com/ferry-data/ferry/sinks/mysql"
@@ -111,8 +110,9 @@ type pipeline struct {
 	now    func() time.Time
 	writer *kafka.Writer
 	db     *sql.DB
-	// wdtTune adjusts vendor clients (tests shorten backoffs).
-	wdtTune func(*wdt.Config)
+	// tune adjusts every vendor client (tests shorten backoffs).
+	tune    func(*clientSettings)
+	clients clients
 	closers []func() error
 }
 
@@ -168,26 +168,6 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 	return out, nil
 }
 
-func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
-	switch f.Source.Vendor {
-	case "wdt":
-		a := p.cfg.WDT
-		if a.URL == "" {
-			return nil, fmt.Errorf("flow %s: no WDT endpoint (set FERRY_WDT_URL, FERRY_WDT_SID, FERRY_WDT_APP_KEY, FERRY_WDT_APP_SECRET)", f.Name)
-		}
-		wc := wdt.Config{URL: a.URL, SID: a.SID, AppKey: a.AppKey, AppSecret: a.AppSecret, Limit: f.Source.Rate.Limit, Now: p.now, Logger: p.log}
-		if p.wdtTune != nil {
-			p.wdtTune(&wc)
-		}
-		c, err := wdt.New(wc)
-		if err != nil {
-			return nil, fmt.Errorf("flow %s: %w", f.Name, err)
-		}
-		return wdt.NewSource(c, f, p.log)
-	}
-	return nil, fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
-}
-
 func (p *pipeline) startProducers(ctx context.Context, g *errgroup.Group) error {
 	ps, err := p.buildProducers(ctx)
 	if err != nil {
@@ -212,43 +192,69 @@ func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error
 }
 
 func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
-	if p.db == nil {
-		dsn, err := writerDSN(p.cfg.MySQLDSN)
-		if err != nil {
-			return err
-		}
-		db, err := sql.Open("mysql", dsn)
-		if err != nil {
-			return fmt.Errorf("database: %w", err)
-		}
-		p.closers = append(p.closers, db.Close)
-		if err := db.PingContext(ctx); err != nil {
-			return fmt.Errorf("database: %w", err)
-		}
-		p.db = db
-	}
 	for _, f := range p.flows {
+		if f.Target.Kind == "topic" {
+			continue // the canonical topic is the target
+		}
 		s, err := schemas.Load(f.Processor.Entity)
 		if err != nil {
 			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
-		w, err := mysql.New(p.db, s, mysql.Config{
-			Table:     f.Target.Table,
-			Columns:   f.Target.Columns,
-			Replace:   f.Target.Mode == "replace",
-			Zone:      f.Target.Zone.Loc(),
-			BatchRows: f.Target.Limit,
-		})
-		if err != nil {
-			return fmt.Errorf("flow %s: %w", f.Name, err)
+		var run func(context.Context) error
+		switch f.Target.Kind {
+		case "mysql":
+			if run, err = p.mysqlSink(ctx, f, s); err != nil {
+				return err
+			}
+		case "banniu":
+			w, err := p.banniuWriter(f)
+			if err != nil {
+				return err
+			}
+			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, Writer: p.kafkaWriter(), Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
+			run = sk.Run
+		default:
+			return fmt.Errorf("flow %s: no sink for target %q", f.Name, f.Target.Kind)
 		}
-		if err := w.CreateTable(ctx); err != nil {
-			return fmt.Errorf("flow %s: %w", f.Name, err)
-		}
-		sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
-		g.Go(func() error { return sk.Run(ctx) })
+		g.Go(func() error { return run(ctx) })
 	}
 	return nil
+}
+
+func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Schema) (func(context.Context) error, error) {
+	if p.db == nil {
+		if p.cfg.MySQLDSN == "" {
+			return nil, fmt.Errorf("flow %s: no database (set FERRY_MYSQL_DSN)", f.Name)
+		}
+		dsn, err := writerDSN(p.cfg.MySQLDSN)
+		if err != nil {
+			return nil, err
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		p.closers = append(p.closers, db.Close)
+		if err := db.PingContext(ctx); err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		p.db = db
+	}
+	w, err := mysql.New(p.db, s, mysql.Config{
+		Table:     f.Target.Table,
+		Columns:   f.Target.Columns,
+		Replace:   f.Target.Mode == "replace",
+		Zone:      f.Target.Zone.Loc(),
+		BatchRows: f.Target.Limit,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	if err := w.CreateTable(ctx); err != nil {
+		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	return sk.Run, nil
 }
 
 // writerDSN checks a DSN and lets the driver interpolate arguments, so a

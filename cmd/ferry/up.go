@@ -21,6 +21,16 @@ import (
 	"github.com/ferry-data/ferry/sinks"
 )
 
+// uses reports whether a flow reads from or writes to the vendor.
+func uses(fs []*flows.Flow, vendor string) bool {
+	for _, f := range fs {
+		if f.Source.Vendor == vendor || f.Target.Kind == vendor {
+			return true
+		}
+	}
+	return false
+}
+
 // up runs every role in one process. What is not configured is embedded:
 // an in-process Kafka-protocol broker, an in-memory MySQL-protocol
 // database, and the vendor sandboxes.
@@ -46,22 +56,24 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		log.Info("embedded MySQL-protocol database", "database", "ferry")
 	}
 	bg, bgctx := errgroup.WithContext(ctx)
-	if cfg.WDT.URL == "" {
-		since, err := cfg.since(time.Now())
-		if err != nil {
-			return err
+	since, err := cfg.since(time.Now())
+	if err != nil {
+		return err
+	}
+	sb := newSandboxes(1, since)
+	sctx, stopSandboxes := context.WithCancel(context.Background())
+	defer stopSandboxes()
+	for _, v := range sb.all() {
+		if cfg.endpoint(v.name) != "" || !uses(fs, v.name) {
+			continue
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
-		wdt := newWDTSandbox(1, since)
-		c := wdt.Config()
-		cfg.WDT = WDTAccount{URL: "http://" + ln.Addr().String() + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret}
-		sctx, stopSandbox := context.WithCancel(context.Background())
-		defer stopSandbox()
-		go serve(sctx, ln, sandboxMux(wdt))
-		log.Info("WDT sandbox", "url", cfg.WDT.URL)
+		go serve(sctx, ln, v.handler)
+		sb.account(&cfg, v.name, "http://"+ln.Addr().String()+v.path)
+		log.Info("vendor sandbox", "vendor", v.name, "url", cfg.endpoint(v.name))
 	}
 
 	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
@@ -87,7 +99,7 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 
 	ctx, cancel := context.WithTimeout(bgctx, cfg.Timeout)
 	defer cancel()
-	err := func() error {
+	err = func() error {
 		ps, err := p.buildProducers(ctx)
 		if err != nil {
 			return err
@@ -125,6 +137,9 @@ func drained(ctx context.Context, brokers []string, f *flows.Flow) error {
 	steps := []struct{ group, topic string }{
 		{processors.Group(f), f.Source.Topic},
 		{sinks.Group(f), f.CanonicalTopic()},
+	}
+	if f.Target.Kind == "topic" {
+		steps = steps[:1] // the canonical topic is the target: no sink
 	}
 	for _, s := range steps {
 		end, err := bus.EndOffsets(ctx, brokers, s.topic)

@@ -57,11 +57,12 @@ func (r *Registry) Summary(w io.Writer, elapsed time.Duration) {
 	r.mu.Unlock()
 	sort.Strings(names)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "flow\tfetched\tpublished\tduplicates dropped\twritten\tdead-lettered\telapsed\t")
+	fmt.Fprintln(tw, "flow\tfetched\tpublished\tcanonical\tduplicates dropped\tfiltered\twritten\tdeferred\tdead-lettered\telapsed\t")
 	for _, n := range names {
 		f := r.Flow(n)
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t\n", n, f.Fetched.Load(), f.Published.Load(),
-			f.Duplicates.Load(), f.Written.Load(), f.DeadLettered.Load(), elapsed.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n", n, f.Fetched.Load(), f.Published.Load(),
+			f.Canonical.Load(), f.Duplicates.Load(), f.Filtered.Load(), f.Written.Load(), f.Deferred.Load(),
+			f.DeadLettered.Load(), elapsed.Round(time.Millisecond))
 	}
 	tw.Flush()
 }
