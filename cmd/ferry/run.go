@@ -111,9 +111,12 @@ type pipeline struct {
 	writer *kafka.Writer
 	db     *sql.DB
 	// tune adjusts every vendor client (tests shorten backoffs).
-	tune    func(*clientSettings)
-	clients clients
-	closers []func() error
+	tune func(*clientSettings)
+	// retryAfter is the pause before API sinks retry a parked record;
+	// default a minute.
+	retryAfter time.Duration
+	clients    clients
+	closers    []func() error
 }
 
 func (p *pipeline) close() {
@@ -211,7 +214,8 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			if err != nil {
 				return err
 			}
-			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, Writer: p.kafkaWriter(), Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
+			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, Writer: p.kafkaWriter(),
+				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
 			run = sk.Run
 		default:
 			return fmt.Errorf("flow %s: no sink for target %q", f.Name, f.Target.Kind)
@@ -271,3 +275,11 @@ func writerDSN(dsn string) (string, error) {
 type stderr struct{}
 
 func (stderr) Write(b []byte) (int, error) { return os.Stderr.Write(b) }
+
+func loadSchema(f *flows.Flow) (*schemas.Schema, error) {
+	s, err := schemas.Load(f.Processor.Entity)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	return s, nil
+}

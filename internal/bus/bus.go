@@ -242,7 +242,12 @@ func readPartition(ctx context.Context, brokers []string, topic string, p int, l
 // DeadLetter wraps a refused message for the dead-letter topic: same key,
 // value and headers, plus the reason and where the message came from.
 func DeadLetter(m kafka.Message, topic string, reason error) kafka.Message {
-	headers := append([]kafka.Header{}, m.Headers...)
+	var headers []kafka.Header
+	for _, h := range m.Headers {
+		if h.Key != HeaderError && h.Key != HeaderSource {
+			headers = append(headers, h)
+		}
+	}
 	headers = append(headers,
 		kafka.Header{Key: HeaderError, Value: []byte(reason.Error())},
 		kafka.Header{Key: HeaderSource, Value: []byte(fmt.Sprintf("%s/%d@%d", m.Topic, m.Partition, m.Offset))},
