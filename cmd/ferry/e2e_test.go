@@ -171,7 +171,7 @@ func (h *harness) canonical() []map[string]any {
 	err = bus.ReadAll(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), func(m kafka.Message) {
 		rec, err := s.Decode(m.Value)
 		if err != nil {
-			h.t.Fatalf("canonical record %s: %v", m.Key, err)
+			h.t.Fatalf("canonical record %s@%d (% x…, %d bytes): %v", m.Key, m.Offset, m.Value[:min(len(m.Value), 12)], len(m.Value), err)
 		}
 		out = append(out, rec)
 	})
