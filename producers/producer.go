@@ -130,19 +130,13 @@ func (p *Producer) Sync(ctx context.Context) error {
 		}
 		start = cp.End.Add(-w.Overlap.D())
 	}
-	for from := start; from.Before(end); {
-		to := from.Add(w.Max.D())
-		if to.After(end) {
-			to = end
-		}
-		win := Window{From: from, To: to}
+	for _, win := range Plan(start, end, w.Max.D()) {
 		if err := p.window(ctx, win); err != nil {
 			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, win, err)
 		}
-		if err := p.commit(ctx, to); err != nil {
+		if err := p.commit(ctx, win.To); err != nil {
 			return err
 		}
-		from = to
 	}
 	return nil
 }
@@ -187,13 +181,14 @@ func (p *Producer) window(ctx context.Context, w Window) error {
 		return fmt.Errorf("the source does not count a window's records; windowed flows need the count")
 	}
 	total := first.Total
-	if total > p.MaxWindowRecords && w.To.Sub(w.From) > time.Second {
-		mid := w.From.Add(w.To.Sub(w.From) / 2).Truncate(time.Second)
-		p.Log.Info("window split", "flow", p.Flow.Name, "window", w, "total", total, "max", p.MaxWindowRecords, "at", mid)
-		if err := p.window(ctx, Window{From: w.From, To: mid}); err != nil {
-			return err
+	if total > p.MaxWindowRecords {
+		if a, b, ok := Split(w); ok {
+			p.Log.Info("window split", "flow", p.Flow.Name, "window", w, "total", total, "max", p.MaxWindowRecords, "at", b.From)
+			if err := p.window(ctx, a); err != nil {
+				return err
+			}
+			return p.window(ctx, b)
 		}
-		return p.window(ctx, Window{From: mid, To: w.To})
 	}
 	size := p.Source.PageSize()
 	recs := first.Records
