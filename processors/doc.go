@@ -18,8 +18,10 @@
 // hash of the canonical encoding it published, and drops a record whose
 // stamp is older, or equal with the same content. The state lives in
 // memory and in the compacted changelog ferry.dedupe.<flow>, loaded at
-// start. Dedupe saves work downstream; correctness never depends on it,
-// since every sink is idempotent and version-guarded.
+// start. Records that ferry reconcile re-polls to repair a target carry the
+// ferry-repair header and pass dedupe. Dedupe saves work downstream;
+// correctness never depends on it, since every sink is idempotent and
+// version-guarded.
 //
 // # Shutdown
 //

@@ -113,7 +113,8 @@ func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
 			filtered++
 			continue
 		}
-		if old, ok := p.seen[key]; ok && (v.stamp < old.stamp || v == old) {
+		repair := bus.Header(m, bus.HeaderRepair) != ""
+		if old, ok := p.seen[key]; ok && !repair && (v.stamp < old.stamp || v == old) {
 			dups++
 			continue
 		}

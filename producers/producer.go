@@ -117,7 +117,8 @@ func (p *Producer) Sync(ctx context.Context) error {
 	p.defaults()
 	w := p.Flow.Source.Window
 	if w.Max.D() == 0 {
-		if err := p.scan(ctx); err != nil {
+		publish := func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs) }
+		if err := p.Scan(ctx, publish); err != nil {
 			return fmt.Errorf("flow %s: full scan: %w", p.Flow.Name, err)
 		}
 		return p.commit(ctx, p.Now())
@@ -149,16 +150,17 @@ func (p *Producer) commit(ctx context.Context, end time.Time) error {
 	return nil
 }
 
-// scan walks every page of a full-scan flow forward, until the vendor has
-// no more.
-func (p *Producer) scan(ctx context.Context) error {
+// Scan walks every page of a full-scan flow forward, until the vendor has
+// no more, and hands each page's records to emit.
+func (p *Producer) Scan(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+	p.defaults()
 	size := p.Source.PageSize()
 	for pg := 0; ; pg++ {
 		page, err := p.page(ctx, Window{}, pg)
 		if err != nil {
 			return err
 		}
-		if err := p.publish(ctx, Window{}, page.Records); err != nil {
+		if err := emit(Window{}, page.Records); err != nil {
 			return err
 		}
 		more := page.More
@@ -171,8 +173,17 @@ func (p *Producer) scan(ctx context.Context) error {
 	}
 }
 
-// window walks one window, splitting it when it holds too many records.
+// window walks one window and publishes its records.
 func (p *Producer) window(ctx context.Context, w Window) error {
+	return p.Walk(ctx, w, func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs) })
+}
+
+// Walk reads every record of a window, as the package doc says: in
+// reverse, splitting a window that holds too many records and walking
+// again one that grew; it hands each page's records to emit, with the
+// (part of the) window they were read in.
+func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.RawMessage) error) error {
+	p.defaults()
 	first, err := p.page(ctx, w, 0)
 	if err != nil {
 		return err
@@ -184,10 +195,10 @@ func (p *Producer) window(ctx context.Context, w Window) error {
 	if total > p.MaxWindowRecords {
 		if a, b, ok := Split(w); ok {
 			p.Log.Info("window split", "flow", p.Flow.Name, "window", w, "total", total, "max", p.MaxWindowRecords, "at", b.From)
-			if err := p.window(ctx, a); err != nil {
+			if err := p.Walk(ctx, a, emit); err != nil {
 				return err
 			}
-			return p.window(ctx, b)
+			return p.Walk(ctx, b, emit)
 		}
 	}
 	size := p.Source.PageSize()
@@ -195,7 +206,7 @@ func (p *Producer) window(ctx context.Context, w Window) error {
 	for walk := 1; ; walk++ {
 		pages := (total + size - 1) / size
 		if pages <= 1 && recs != nil {
-			return p.publish(ctx, w, recs)
+			return emit(w, recs)
 		}
 		// Reverse walk, ending on page 0: see the package doc.
 		var last int
@@ -204,7 +215,7 @@ func (p *Producer) window(ctx context.Context, w Window) error {
 			if err != nil {
 				return err
 			}
-			if err := p.publish(ctx, w, page.Records); err != nil {
+			if err := emit(w, page.Records); err != nil {
 				return err
 			}
 			last = page.Total
@@ -232,15 +243,15 @@ func (p *Producer) page(ctx context.Context, w Window, pg int) (Page, error) {
 
 // publish writes records keyed by their id and returns once Kafka
 // acknowledged all of them.
-func (p *Producer) publish(ctx context.Context, w Window, recs []json.RawMessage) error {
+func (p *Producer) publish(ctx context.Context, w Window, recs []json.RawMessage, extra ...kafka.Header) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	headers := []kafka.Header{
+	headers := append([]kafka.Header{
 		{Key: bus.HeaderFlow, Value: []byte(p.Flow.Name)},
 		{Key: bus.HeaderWindow, Value: []byte(w.String())},
 		{Key: bus.HeaderFetchedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
-	}
+	}, extra...)
 	msgs := make([]kafka.Message, len(recs))
 	for i, r := range recs {
 		msgs[i] = kafka.Message{Topic: p.Flow.Source.Topic, Key: RecordID(r, p.Flow.Source.ID), Value: r, Headers: headers}
@@ -271,4 +282,25 @@ func RecordID(raw json.RawMessage, field string) []byte {
 
 func span(from, to time.Time) string {
 	return from.UTC().Format(time.RFC3339) + "/" + to.UTC().Format(time.RFC3339)
+}
+
+// Repoll walks a window again and publishes its records, without moving
+// the checkpoint: reconcile's repair goes through here.
+func (p *Producer) Repoll(ctx context.Context, w Window) error {
+	p.defaults()
+	// Marked records pass the processor's dedupe: the target lost what
+	// the processor remembers publishing.
+	publish := func(part Window, recs []json.RawMessage) error {
+		return p.publish(ctx, part, recs, kafka.Header{Key: bus.HeaderRepair, Value: []byte("1")})
+	}
+	var err error
+	if w.Full() {
+		err = p.Scan(ctx, publish)
+	} else {
+		err = p.Walk(ctx, w, publish)
+	}
+	if err != nil {
+		return fmt.Errorf("flow %s: repoll %s: %w", p.Flow.Name, w, err)
+	}
+	return nil
 }

@@ -33,6 +33,10 @@ type Config struct {
 	// Once makes up sync everything up to now − lag, print a summary and
 	// exit.
 	Once bool
+	// From and To bound reconcile's range (times or durations back from
+	// now); Repair re-polls the windows that differ.
+	From, To string
+	Repair   bool
 	// SandboxListen is the address of each vendor's sandbox.
 	SandboxListen map[string]string
 	// Seed seeds the sandbox's data.
@@ -118,7 +122,7 @@ var Env = func() []string {
 }()
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile"}
 
 var errHelp = errors.New("help requested")
 
@@ -130,6 +134,7 @@ commands:
   sink        write canonical records to their targets
   up          run all three roles in one process (embedded broker, database and sandbox unless configured)
   sandbox     serve the vendor sandboxes
+  reconcile   compare a flow's target with its source over a time range (exit 1 on differences)
 
 Run ferry <command> -h for its flags.`
 
@@ -170,7 +175,12 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.StringVar(&cfg.FlowDir, "flows", "", "directory of flow files (default: the flows that ship with ferry)")
 		fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma separated (FERRY_KAFKA_BROKERS)")
 	}
-	if cfg.Command == "sink" || cfg.Command == "up" {
+	if cfg.Command == "reconcile" {
+		fs.StringVar(&cfg.From, "from", "", "start of the range: a time or a duration back from now such as 24h (required)")
+		fs.StringVar(&cfg.To, "to", "0s", "end of the range: a time or a duration back from now (default now)")
+		fs.BoolVar(&cfg.Repair, "repair", false, "re-poll the windows that differ through the producer path, then check again")
+	}
+	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" {
 		fs.StringVar(&cfg.MySQLDSN, "mysql-dsn", cfg.MySQLDSN, "MySQL DSN of the target database (FERRY_MYSQL_DSN)")
 	}
 	if cfg.Command == "producer" || cfg.Command == "up" {
@@ -220,6 +230,19 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	if _, err := cfg.since(time.Now()); err != nil {
 		return cfg, err
 	}
+	if cfg.Command == "reconcile" {
+		if len(cfg.Flows) != 1 {
+			return cfg, errors.New("ferry reconcile: name one flow with --flow")
+		}
+		if cfg.From == "" {
+			return cfg, errors.New("ferry reconcile: --from is required")
+		}
+		for _, s := range []string{cfg.From, cfg.To} {
+			if _, err := parseTime(s, time.Now()); err != nil {
+				return cfg, fmt.Errorf("ferry reconcile: %w", err)
+			}
+		}
+	}
 	return cfg, nil
 }
 
@@ -231,15 +254,25 @@ func (c Config) since(now time.Time) (time.Time, error) {
 	if c.Since == "" {
 		return now.Add(-72 * time.Hour).Truncate(time.Second), nil
 	}
-	if d, err := time.ParseDuration(c.Since); err == nil {
+	t, err := parseTime(c.Since, now)
+	if err != nil {
+		return t, fmt.Errorf("--since %w", err)
+	}
+	return t, nil
+}
+
+// parseTime reads a time (RFC 3339, or yyyy-MM-dd [HH:mm:ss] in
+// Asia/Shanghai) or a duration back from now.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d).Truncate(time.Second), nil
 	}
 	for _, l := range []string{time.RFC3339, time.DateTime, time.DateOnly} {
-		if t, err := time.ParseInLocation(l, c.Since, shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, shanghai); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("--since %q: want a time (2024-01-01 00:00:00, Asia/Shanghai unless a zone is given) or a duration such as 72h", c.Since)
+	return time.Time{}, fmt.Errorf("%q: want a time (2024-01-01 00:00:00, Asia/Shanghai unless a zone is given) or a duration such as 72h", s)
 }
 
 // shanghai is the zone of times given without one.

@@ -25,7 +25,9 @@ func main() {
 		os.Exit(2)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := run(ctx, cfg, os.Stdout, log); err != nil {
+	if err := run(ctx, cfg, os.Stdout, log); errors.Is(err, errDifferences) {
+		os.Exit(1) // the report said what differs
+	} else if err != nil {
 		log.Error("ferry stopped", "command", cfg.Command, "err", err)
 		os.Exit(1)
 	}

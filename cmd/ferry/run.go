@@ -38,6 +38,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "up" {
 		return up(ctx, cfg, fs, stdout, log)
 	}
+	if cfg.Command == "reconcile" {
+		p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+		defer p.close()
+		return reconcileFlow(ctx, p, stdout)
+	}
 	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
 	defer p.close()
 	g, ctx := errgroup.WithContext(ctx)
@@ -225,24 +230,33 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 	return nil
 }
 
+// openDB opens the target database once per process.
+func (p *pipeline) openDB(ctx context.Context, f *flows.Flow) error {
+	if p.db != nil {
+		return nil
+	}
+	if p.cfg.MySQLDSN == "" {
+		return fmt.Errorf("flow %s: no database (set FERRY_MYSQL_DSN)", f.Name)
+	}
+	dsn, err := writerDSN(p.cfg.MySQLDSN)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	p.closers = append(p.closers, db.Close)
+	if err := db.PingContext(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	p.db = db
+	return nil
+}
+
 func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Schema) (func(context.Context) error, error) {
-	if p.db == nil {
-		if p.cfg.MySQLDSN == "" {
-			return nil, fmt.Errorf("flow %s: no database (set FERRY_MYSQL_DSN)", f.Name)
-		}
-		dsn, err := writerDSN(p.cfg.MySQLDSN)
-		if err != nil {
-			return nil, err
-		}
-		db, err := sql.Open("mysql", dsn)
-		if err != nil {
-			return nil, fmt.Errorf("database: %w", err)
-		}
-		p.closers = append(p.closers, db.Close)
-		if err := db.PingContext(ctx); err != nil {
-			return nil, fmt.Errorf("database: %w", err)
-		}
-		p.db = db
+	if err := p.openDB(ctx, f); err != nil {
+		return nil, err
 	}
 	w, err := mysql.New(p.db, s, mysql.Config{
 		Table:     f.Target.Table,

@@ -27,6 +27,7 @@ const (
 	HeaderError     = "ferry-error"      // dead letters: why the record was refused
 	HeaderSource    = "ferry-source"     // dead letters: topic/partition@offset of the original
 	HeaderSchema    = "ferry-schema"     // canonical records: the schema's name
+	HeaderRepair    = "ferry-repair"     // raw records re-polled by reconcile: past dedupe
 )
 
 // Topic describes a topic ferry needs.

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ferry-data/ferry/reconcile"
+)
+
+// errDifferences makes ferry reconcile exit 1 after printing its report.
+var errDifferences = errors.New("the target differs from the source")
+
+// reconcileFlow compares a flow's target with its source over the range,
+// prints the report, and with --repair re-polls the windows that differ
+// through the producer path, waits until the pipeline drained, and
+// compares again.
+func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
+	f := p.flows[0]
+	now := time.Now
+	if p.now != nil {
+		now = p.now
+	}
+	from, err := parseTime(p.cfg.From, now())
+	if err != nil {
+		return err
+	}
+	to, err := parseTime(p.cfg.To, now())
+	if err != nil {
+		return err
+	}
+	s, err := loadSchema(f)
+	if err != nil {
+		return err
+	}
+	ps, err := p.buildProducers(ctx)
+	if err != nil {
+		return err
+	}
+	prod := ps[0]
+	target := func() (reconcile.Target, error) {
+		switch f.Target.Kind {
+		case "mysql":
+			if err := p.openDB(ctx, f); err != nil {
+				return nil, err
+			}
+			return reconcile.Table{DB: p.db, Name: f.Target.Table, Schema: s, Zone: f.Target.Zone.Loc()}, nil
+		case "topic":
+			return reconcile.ReadTopic(ctx, p.cfg.Brokers, f.CanonicalTopic(), s)
+		}
+		return nil, fmt.Errorf("flow %s: reconcile does not read %s targets", f.Name, f.Target.Kind)
+	}
+	check := func() (reconcile.Report, error) {
+		dst, err := target()
+		if err != nil {
+			return reconcile.Report{}, err
+		}
+		return reconcile.Check(ctx, f, s, prod, dst, from, to)
+	}
+	report, err := check()
+	if err != nil {
+		return err
+	}
+	report.Print(stdout)
+	if report.Clean() || !p.cfg.Repair {
+		if !report.Clean() {
+			return errDifferences
+		}
+		return nil
+	}
+	for _, w := range report.Windows {
+		if w.Clean() {
+			continue
+		}
+		p.log.Info("repairing a window", "flow", f.Name, "window", w.Window, "missing", len(w.Missing), "stale", len(w.Stale))
+		if err := prod.Repoll(ctx, w.Window); err != nil {
+			return err
+		}
+	}
+	if err := drained(ctx, p.cfg.Brokers, f); err != nil {
+		return err
+	}
+	if report, err = check(); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "after repair:")
+	report.Print(stdout)
+	if !report.Clean() {
+		return errDifferences
+	}
+	return nil
+}
