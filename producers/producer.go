@@ -68,8 +68,12 @@ type Producer struct {
 	// MaxRewalks bounds the walks of one window whose total keeps growing;
 	// default 5.
 	MaxRewalks int
-	Log        *slog.Logger
-	Stats      *stats.Flow
+	// Naive walks each window once, forward, as most integrations do. It
+	// loses records modified while a window is paged; it is kept only as
+	// the baseline that tests and benchmarks measure the real walk against.
+	Naive bool
+	Log   *slog.Logger
+	Stats *stats.Flow
 }
 
 func (p *Producer) defaults() {
@@ -203,6 +207,21 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 	}
 	size := p.Source.PageSize()
 	recs := first.Records
+	if p.Naive {
+		if err := emit(w, recs); err != nil {
+			return err
+		}
+		for pg := 1; pg*size < total; pg++ {
+			page, err := p.page(ctx, w, pg)
+			if err != nil {
+				return err
+			}
+			if err := emit(w, page.Records); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	for walk := 1; ; walk++ {
 		pages := (total + size - 1) / size
 		if pages <= 1 && recs != nil {

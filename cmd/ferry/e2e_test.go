@@ -37,6 +37,7 @@ type harness struct {
 	pipe   *pipeline
 	calls  atomic.Int64
 	onCall func(n int64) // called before a vendor call is served
+	naive  bool          // producers walk forward once (the baseline)
 }
 
 // t0 is the vendors' time when a test starts.
@@ -123,6 +124,7 @@ func (h *harness) sync(ctx context.Context) error {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	ps[0].Naive = h.naive
 	return ps[0].Sync(ctx)
 }
 
