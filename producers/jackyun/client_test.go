@@ -6,14 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +17,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jackyun"
 )
@@ -33,12 +29,9 @@ var start = time.Date(2024, 3, 1, 12, 0, 0, 0, jackyun.Shanghai)
 type fixture struct {
 	sb    *sandbox.Jackyun
 	clock *sandbox.Clock
-	srv   *httptest.Server
-	calls atomic.Int64
-	logs  *logWatch
+	srv   *vendortest.Server
+	logs  *vendortest.LogWatch
 	cfg   jackyun.Config
-	// before runs before the sandbox answers call n (1-based).
-	before func(n int64)
 }
 
 // newFixture serves a sandbox whose quotas are off unless sc sets them:
@@ -53,21 +46,14 @@ func newFixture(t *testing.T, sc sandbox.JackyunConfig) *fixture {
 	if sc.PerMinute == 0 {
 		sc.PerMinute = -1
 	}
-	f := &fixture{sb: sandbox.NewJackyun(sc), clock: clock, logs: &logWatch{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := f.calls.Add(1)
-		if f.before != nil {
-			f.before(n)
-		}
-		f.sb.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
+	f := &fixture{sb: sandbox.NewJackyun(sc), clock: clock, logs: &vendortest.LogWatch{}}
+	f.srv = vendortest.Serve(t, f.sb)
 	c := f.sb.Config()
 	f.cfg = jackyun.Config{
 		URL: f.srv.URL + "/open/openapi/do", AppKey: c.AppKey, Secret: c.Secret,
 		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: clock.Now,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+		Logger: f.logs.Logger(),
 	}
 	return f
 }
@@ -125,11 +111,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30, Faults: tc.faults})
-			f.before = func(n int64) {
-				if n == 7 {
-					f.sb.SetFaults(sandbox.Faults{})
-				}
-			}
+			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
 				t.Fatal(err)
@@ -153,11 +135,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // truncated body, each retried.
 func TestEveryFailureKindIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.JackyunConfig{Seed: 3, Trades: 10, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
-	f.before = func(n int64) {
-		if n == 25 {
-			f.sb.SetFaults(sandbox.Faults{})
-		}
-	}
+	f.srv.At(25, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
 	}
@@ -173,11 +151,7 @@ func TestEveryFailureKindIsRetried(t *testing.T) {
 // until the clock moves on.
 func TestQuotaThrottleIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.JackyunConfig{Seed: 4, Trades: 10, PerSecond: 2})
-	f.before = func(n int64) {
-		if n == 5 {
-			f.clock.Advance(time.Second)
-		}
-	}
+	f.srv.At(5, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 3 {
 		if _, err := c.Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
@@ -193,23 +167,15 @@ func TestQuotaThrottleIsRetried(t *testing.T) {
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.JackyunConfig{Seed: 5, Trades: 10})
-	release := make(chan struct{})
-	f.before = func(n int64) {
-		if n == 1 {
-			<-release // hang the first call until the client gave up on it
-		}
-	}
+	// Hang the first call until the client gave up on it.
+	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
-	go func() {
-		<-f.logs.seen("backing off")
-		close(release)
-	}()
 	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total != 10 || f.calls.Load() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	if p.Total != 10 || f.srv.Calls() < 2 {
+		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
 }
 
@@ -241,7 +207,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 				!strings.Contains(err.Error(), "code "+strconv.Itoa(tc.code)+" ("+tc.subCode+")") {
 				t.Fatalf("error %v, want code %d %s %s", err, tc.code, tc.subCode, tc.text)
 			}
-			if n := f.calls.Load(); n != 1 {
+			if n := f.srv.Calls(); n != 1 {
 				t.Fatalf("a refused call was tried %d times", n)
 			}
 		})
@@ -254,11 +220,7 @@ var signRE = regexp.MustCompile(`[0-9a-f]{32}`)
 // line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
 	f := newFixture(t, sandbox.JackyunConfig{Seed: 7, Trades: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
-	f.before = func(n int64) {
-		if n == 10 {
-			f.sb.SetFaults(sandbox.Faults{})
-		}
-	}
+	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
 	}
@@ -267,19 +229,10 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	_, refused := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 	// A dead endpoint: transport errors carry the URL.
 	f.cfg.URL = "http://127.0.0.1:1/open/openapi/do"
-	ctx, cancel := context.WithCancel(context.Background())
-	f.before = nil
-	go func() {
-		<-f.logs.seen("127.0.0.1:1")
-		cancel()
-	}()
+	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")
 	_, err := f.client(t).Search(ctx, method, lastThreeDays, 0, 50)
-	out := f.logs.String() + fmtErr(err) + fmtErr(refused)
-	for _, s := range []string{f.sb.Config().Secret, "another-secret", "sign=", "bizcontent"} {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or errors:\n%s", s, out)
-		}
-	}
+	out := vendortest.Exposed(f.logs.String(), err, refused)
+	vendortest.NoLeak(t, out, f.sb.Config().Secret, "another-secret", "sign=", "bizcontent")
 	if m := signRE.FindString(out); m != "" {
 		t.Fatalf("a signature-like %s leaked:\n%s", m, out)
 	}
@@ -377,8 +330,8 @@ func parseFlow(t *testing.T, pageSize int, windowMax string) *flows.Flow {
 // (pageIndex from 0, pageSize up to 1000) win over the seed's, said once.
 func TestSourcePagesTheSeedFlow(t *testing.T) {
 	f := newFixture(t, sandbox.JackyunConfig{Seed: 9, Trades: 400})
-	var logBuf logWatch
-	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	var logBuf vendortest.LogWatch
+	log := logBuf.Logger()
 	src, err := jackyun.NewSource(f.client(t), parseFlow(t, 2000, "168h"), log)
 	if err != nil {
 		t.Fatal(err)
@@ -442,54 +395,4 @@ func TestSourceRefusesWindowsOverAWeek(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "window.max") {
 		t.Fatalf("error %v, want the window refused", err)
 	}
-}
-
-// logWatch is a log sink that tells when a line containing some text
-// was written.
-type logWatch struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	waits map[string]chan struct{}
-}
-
-func (w *logWatch) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(b)
-	for text, ch := range w.waits {
-		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-			close(ch)
-			delete(w.waits, text)
-		}
-	}
-	return len(b), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// seen is closed once the log holds text.
-func (w *logWatch) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-		return ch
-	}
-	if w.waits == nil {
-		w.waits = map[string]chan struct{}{}
-	}
-	w.waits[text] = ch
-	return ch
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

@@ -6,13 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
+	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jushuitan"
 )
@@ -33,12 +33,9 @@ var (
 type fixture struct {
 	clock *sandbox.Clock
 	sb    *sandbox.JST
-	srv   *httptest.Server
-	calls atomic.Int64
-	logs  *logWatch
+	srv   *vendortest.Server
+	logs  *vendortest.LogWatch
 	cfg   jushuitan.Config
-	// before runs before the sandbox answers call n (1-based) to path.
-	before func(n int64, path string)
 
 	mu      sync.Mutex
 	secrets map[string]bool // every token, code and sign sent
@@ -48,7 +45,7 @@ type fixture struct {
 // and configures a client with its start token pair.
 func newFixture(t *testing.T, sc sandbox.JSTConfig) *fixture {
 	t.Helper()
-	f := &fixture{clock: sandbox.NewClock(start), logs: &logWatch{}, secrets: map[string]bool{}}
+	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}, secrets: map[string]bool{}}
 	sc.Now = f.clock.Now
 	if sc.PerSecond == 0 {
 		sc.PerSecond = -1
@@ -57,24 +54,19 @@ func newFixture(t *testing.T, sc sandbox.JSTConfig) *fixture {
 		sc.PerMinute = -1
 	}
 	f.sb = sandbox.NewJST(sc)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := f.calls.Add(1)
+	f.srv = vendortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		f.remember(string(body))
-		if f.before != nil {
-			f.before(n, r.URL.Path)
-		}
 		f.sb.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.srv.Close)
 	c := f.sb.Config()
 	f.cfg = jushuitan.Config{
 		URL: f.srv.URL, AppKey: c.AppKey, AppSecret: c.AppSecret,
 		AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, TokenExpires: start.Add(c.TokenTTL),
 		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: f.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+		Logger: f.logs.Logger(),
 	}
 	return f
 }
@@ -177,7 +169,7 @@ func parseFlow(t *testing.T, text string) *flows.Flow {
 
 func (f *fixture) source(t *testing.T, text string) *jushuitan.Source {
 	t.Helper()
-	s, err := jushuitan.NewSource(f.client(t), parseFlow(t, text), slog.New(slog.NewTextHandler(f.logs, nil)))
+	s, err := jushuitan.NewSource(f.client(t), parseFlow(t, text), f.logs.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,11 +288,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, sandbox.JSTConfig{Seed: 4, Orders: 30, Faults: tc.faults})
-			f.before = func(n int64, _ string) {
-				if n == 13 {
-					f.sb.SetFaults(sandbox.Faults{})
-				}
-			}
+			f.srv.At(13, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
 			if err != nil {
 				t.Fatal(err)
@@ -324,11 +312,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // goes through once the second has passed.
 func TestQuotaIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.JSTConfig{Seed: 5, Orders: 10, PerSecond: 5, PerMinute: 100})
-	f.before = func(n int64, _ string) {
-		if n == 8 {
-			f.clock.Advance(time.Second)
-		}
-	}
+	f.srv.At(8, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 6 {
 		if _, err := c.Query(context.Background(), jushuitan.OrdersPath, lastThreeDays); err != nil {
@@ -347,23 +331,15 @@ func TestQuotaIsRetried(t *testing.T) {
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.JSTConfig{Seed: 6, Orders: 10})
-	release := make(chan struct{})
-	f.before = func(n int64, _ string) {
-		if n == 1 {
-			<-release // hang the first call until the client gave up on it
-		}
-	}
+	// Hang the first call until the client gave up on it.
+	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
-	go func() {
-		<-f.logs.seen("backing off")
-		close(release)
-	}()
 	p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total != 10 || f.calls.Load() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	if p.Total != 10 || f.srv.Calls() < 2 {
+		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
 }
 
@@ -394,7 +370,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 			if ae.Code != tc.code || ae.Message != tc.msg || ae.Path != jushuitan.OrdersPath {
 				t.Fatalf("error %v, want code %d %s", err, tc.code, tc.msg)
 			}
-			if n := f.calls.Load(); n != 1 {
+			if n := f.srv.Calls(); n != 1 {
 				t.Fatalf("a refused call was tried %d times", n)
 			}
 		})
@@ -483,11 +459,12 @@ func TestTokens(t *testing.T) {
 	})
 	t.Run("code 100 after a refresh: APIError", func(t *testing.T) {
 		f := newFixture(t, sandbox.JSTConfig{Seed: 12, Orders: 5})
-		f.before = func(_ int64, path string) {
-			if path == jushuitan.OrdersPath {
+		f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
+			if r.URL.Path == jushuitan.OrdersPath {
 				f.sb.ExpireTokens()
 			}
-		}
+			return false
+		})
 		err := query(t, f.client(t))
 		var ae *jushuitan.APIError
 		if !errors.As(err, &ae) || ae.Code != 100 || ae.Path != jushuitan.OrdersPath {
@@ -514,11 +491,7 @@ func TestTokens(t *testing.T) {
 func TestSecretsStayOutOfLogs(t *testing.T) {
 	f := newFixture(t, sandbox.JSTConfig{Seed: 14, Orders: 5, Faults: sandbox.Faults{FailRate: 0.6, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.cfg.AccessToken, f.cfg.RefreshToken, f.cfg.TokenExpires = "", "", time.Time{}
-	f.before = func(n int64, _ string) {
-		if n == 20 {
-			f.sb.SetFaults(sandbox.Faults{})
-		}
-	}
+	f.srv.At(20, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)
 	if _, err := c.Query(context.Background(), jushuitan.OrdersPath, lastThreeDays); err != nil {
 		t.Fatal(err)
@@ -530,28 +503,16 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	_, refused := c.Query(context.Background(), jushuitan.OrdersPath, window(start.Add(-30*24*time.Hour), start, 1, 50))
 	// A dead endpoint: transport errors carry the URL.
 	f.cfg.URL = "http://127.0.0.1:1"
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-f.logs.seen("127.0.0.1:1")
-		cancel()
-	}()
+	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")
 	_, dead := f.client(t).Query(ctx, jushuitan.OrdersPath, lastThreeDays)
-	out := f.logs.String() + fmtErr(refused) + fmtErr(dead)
+	out := vendortest.Exposed(f.logs.String(), refused, dead)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if s := f.sb.Stats(); s.Inits != 1 || s.Refreshes != 1 || len(f.secrets) < 6 {
 		t.Fatalf("stats %+v, %d secrets seen: the test did not get and refresh a token", s, len(f.secrets))
 	}
-	for s := range f.secrets {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or errors:\n%s", s, out)
-		}
-	}
-	for _, s := range []string{f.cfg.AppSecret, "sign=", "access_token="} {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or errors:\n%s", s, out)
-		}
-	}
+	vendortest.NoLeak(t, out, slices.Collect(maps.Keys(f.secrets))...)
+	vendortest.NoLeak(t, out, f.cfg.AppSecret, "sign=", "access_token=")
 }
 
 func mustJSON(t *testing.T, v map[string]any) []byte {
@@ -561,54 +522,4 @@ func mustJSON(t *testing.T, v map[string]any) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// logWatch is a log sink that tells when a line containing some text
-// was written.
-type logWatch struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	waits map[string]chan struct{}
-}
-
-func (w *logWatch) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(b)
-	for text, ch := range w.waits {
-		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-			close(ch)
-			delete(w.waits, text)
-		}
-	}
-	return len(b), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// seen is closed once the log holds text.
-func (w *logWatch) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-		return ch
-	}
-	if w.waits == nil {
-		w.waits = map[string]chan struct{}{}
-	}
-	w.waits[text] = ch
-	return ch
 }

@@ -1,14 +1,11 @@
 package kingdee_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +18,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/kingdee"
 )
@@ -30,13 +28,9 @@ var start = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	sb    *sandbox.Kingdee
 	clock *sandbox.Clock
-	srv   *httptest.Server
-	calls atomic.Int64
-	logs  *logWatch
+	srv   *vendortest.Server
+	logs  *vendortest.LogWatch
 	cfg   kingdee.Config
-	// before runs before the sandbox answers call n (1-based); when it
-	// returns true, it has answered instead.
-	before func(n int64, w http.ResponseWriter, r *http.Request) bool
 
 	mu      sync.Mutex
 	secrets []string // app-tokens and signatures seen on the wire
@@ -45,11 +39,10 @@ type fixture struct {
 
 func newFixture(t *testing.T, sc sandbox.KingdeeConfig) *fixture {
 	t.Helper()
-	f := &fixture{clock: sandbox.NewClock(start), logs: &logWatch{}}
+	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}}
 	sc.Now = f.clock.Now
 	f.sb = sandbox.NewKingdee(sc)
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := f.calls.Add(1)
+	f.srv = vendortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		for _, h := range []string{kingdee.HeaderAppToken, kingdee.HeaderSignature} {
 			if v := r.Header.Get(h); v != "" {
@@ -59,28 +52,17 @@ func newFixture(t *testing.T, sc sandbox.KingdeeConfig) *fixture {
 		if r.URL.Path == kingdee.CustomerPath {
 			f.queries = append(f.queries, r.URL.RawQuery)
 		}
-		before := f.before
 		f.mu.Unlock()
-		if before != nil && before(n, w, r) {
-			return
-		}
 		f.sb.ServeHTTP(w, r)
 	}))
-	t.Cleanup(f.srv.Close)
 	c := f.sb.Config()
 	f.cfg = kingdee.Config{
 		URL: f.srv.URL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, OuterInstanceID: c.OuterInstanceID,
 		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: f.clock.Now,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+		Logger: f.logs.Logger(),
 	}
 	return f
-}
-
-func (f *fixture) setBefore(fn func(n int64, w http.ResponseWriter, r *http.Request) bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.before = fn
 }
 
 func (f *fixture) client(t *testing.T) *kingdee.Client {
@@ -156,15 +138,10 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 					if _, err := c.List(context.Background(), kingdee.CustomerPath, params(1, 50)); err != nil {
 						t.Fatal(err)
 					}
-					first = f.calls.Load()
+					first = f.srv.Calls()
 				}
 				f.sb.SetFaults(tc.faults)
-				f.setBefore(func(n int64, _ http.ResponseWriter, _ *http.Request) bool {
-					if n == first+7 {
-						f.sb.SetFaults(sandbox.Faults{})
-					}
-					return false
-				})
+				f.srv.At(first+7, func() { f.sb.SetFaults(sandbox.Faults{}) })
 				p, err := c.List(context.Background(), kingdee.CustomerPath, params(1, 50))
 				if err != nil {
 					t.Fatal(err)
@@ -187,24 +164,19 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 10})
-	release := make(chan struct{})
-	f.setBefore(func(n int64, _ http.ResponseWriter, r *http.Request) bool {
+	f.srv.Intercept(func(n int64, _ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == kingdee.CustomerPath && n == 3 {
-			<-release // hang the first business call until the client gave up on it
+			<-f.logs.Seen("backing off") // hang the first business call until the client gave up on it
 		}
 		return false
 	})
 	f.cfg.Timeout = 50 * time.Millisecond
-	go func() {
-		<-f.logs.seen("backing off")
-		close(release)
-	}()
 	p, err := f.client(t).List(context.Background(), kingdee.CustomerPath, params(1, 50))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total != 10 || f.calls.Load() != 4 {
-		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	if p.Total != 10 || f.srv.Calls() != 4 {
+		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
 }
 
@@ -240,7 +212,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 				!strings.Contains(err.Error(), "errcode "+strconv.FormatInt(tc.code, 10)+": "+ae.Description) {
 				t.Fatalf("error %v, want errcode %d on %s", err, tc.code, tc.path)
 			}
-			if n := f.calls.Load(); n != tc.calls {
+			if n := f.srv.Calls(); n != tc.calls {
 				t.Fatalf("%d calls, want %d: a refused call was retried", n, tc.calls)
 			}
 		})
@@ -293,7 +265,7 @@ func TestRenewsTheTokenBeforeADay(t *testing.T) {
 func TestRetriesTheAuthorisationOnce(t *testing.T) {
 	f := newFixture(t, sandbox.KingdeeConfig{Seed: 7, Customers: 5})
 	var business atomic.Int64
-	f.setBefore(func(_ int64, w http.ResponseWriter, r *http.Request) bool {
+	f.srv.Intercept(func(_ int64, w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != kingdee.CustomerPath {
 			return false
 		}
@@ -317,7 +289,7 @@ func TestRetriesTheAuthorisationOnce(t *testing.T) {
 func TestTokenThrottleIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.KingdeeConfig{Seed: 8, Customers: 5, TokenCallsPerMinute: 1})
 	var tokenCalls atomic.Int64
-	f.setBefore(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
+	f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == kingdee.TokenPath && tokenCalls.Add(1) == 4 {
 			f.clock.Advance(time.Minute)
 		}
@@ -342,12 +314,7 @@ func TestTokenThrottleIsRetried(t *testing.T) {
 func TestSecretsStayOutOfLogs(t *testing.T) {
 	f := newFixture(t, sandbox.KingdeeConfig{Seed: 9, Customers: 5, SecretTTL: time.Hour,
 		Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
-	f.setBefore(func(n int64, _ http.ResponseWriter, _ *http.Request) bool {
-		if n == 10 {
-			f.sb.SetFaults(sandbox.Faults{})
-		}
-		return false
-	})
+	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)
 	if _, err := c.List(context.Background(), kingdee.CustomerPath, params(1, 50)); err != nil {
 		t.Fatal(err)
@@ -360,24 +327,16 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	appSecrets = append(appSecrets, appSecret(t, f))
 	// A dead endpoint: transport errors carry the URL.
 	f.cfg.URL = "http://127.0.0.1:1"
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		<-f.logs.seen("127.0.0.1:1")
-		cancel()
-	}()
+	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")
 	_, err := f.client(t).List(ctx, kingdee.CustomerPath, params(1, 50))
-	out := f.logs.String() + fmtErr(err)
+	out := vendortest.Exposed(f.logs.String(), err)
 	f.mu.Lock()
 	secrets := append(append(f.secrets, appSecrets...), f.cfg.ClientSecret, "app_signature")
 	f.mu.Unlock()
 	if len(secrets) < 10 {
 		t.Fatalf("only %d secrets recorded", len(secrets))
 	}
-	for _, s := range secrets {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or error:\n%s", s, out)
-		}
-	}
+	vendortest.NoLeak(t, out, secrets...)
 }
 
 // appSecret asks step 1 for the app secret in force, as the client does.
@@ -537,54 +496,4 @@ func TestNewRefusesBadConfig(t *testing.T) {
 			t.Errorf("New(%+v) accepted", cfg)
 		}
 	}
-}
-
-// logWatch is a log sink that tells when a line containing some text
-// was written.
-type logWatch struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	waits map[string]chan struct{}
-}
-
-func (w *logWatch) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(b)
-	for text, ch := range w.waits {
-		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-			close(ch)
-			delete(w.waits, text)
-		}
-	}
-	return len(b), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// seen is closed once the log holds text.
-func (w *logWatch) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-		return ch
-	}
-	if w.waits == nil {
-		w.waits = map[string]chan struct{}{}
-	}
-	w.waits[text] = ch
-	return ch
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }

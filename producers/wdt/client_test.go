@@ -1,15 +1,9 @@
 package wdt_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,40 +11,31 @@ import (
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/wdt"
 )
 
 const method = "aftersales.refund.Refund.search"
 
 type fixture struct {
-	sb    *sandbox.WDT
-	srv   *httptest.Server
-	calls atomic.Int64
-	logs  *logWatch
-	cfg   wdt.Config
-	// before runs before the sandbox answers call n (1-based).
-	before func(n int64)
+	sb   *sandbox.WDT
+	srv  *vendortest.Server
+	logs *vendortest.LogWatch
+	cfg  wdt.Config
 }
 
 func newFixture(t *testing.T, sc sandbox.WDTConfig) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc.Now = clock.Now
-	f := &fixture{sb: sandbox.NewWDT(sc), logs: &logWatch{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := f.calls.Add(1)
-		if f.before != nil {
-			f.before(n)
-		}
-		f.sb.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
+	f := &fixture{sb: sandbox.NewWDT(sc), logs: &vendortest.LogWatch{}}
+	f.srv = vendortest.Serve(t, f.sb)
 	c := f.sb.Config()
 	f.cfg = wdt.Config{
 		URL: f.srv.URL + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
 		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: clock.Now,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+		Logger: f.logs.Logger(),
 	}
 	return f
 }
@@ -105,11 +90,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30, Faults: tc.faults})
-			f.before = func(n int64) {
-				if n == 7 {
-					f.sb.SetFaults(sandbox.Faults{})
-				}
-			}
+			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
 				t.Fatal(err)
@@ -131,67 +112,16 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
 	f := newFixture(t, sandbox.WDTConfig{Seed: 3, Records: 10})
-	release := make(chan struct{})
-	f.before = func(n int64) {
-		if n == 1 {
-			<-release // hang the first call until the client gave up on it
-		}
-	}
+	// Hang the first call until the client gave up on it.
+	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
-	go func() {
-		<-f.logs.seen("backing off")
-		close(release)
-	}()
 	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Total != 10 || f.calls.Load() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.calls.Load())
+	if p.Total != 10 || f.srv.Calls() < 2 {
+		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
-}
-
-// logWatch is a log sink that tells when a line containing some text
-// was written.
-type logWatch struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	waits map[string]chan struct{}
-}
-
-func (w *logWatch) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(b)
-	for text, ch := range w.waits {
-		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-			close(ch)
-			delete(w.waits, text)
-		}
-	}
-	return len(b), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// seen is closed once the log holds text.
-func (w *logWatch) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-		return ch
-	}
-	if w.waits == nil {
-		w.waits = map[string]chan struct{}{}
-	}
-	w.waits[text] = ch
-	return ch
 }
 
 // TestVendorErrorsAreNamed: a validation error (status 100 with another
@@ -221,7 +151,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 			if ae.Status != 100 || ae.Message != tc.message || !strings.Contains(err.Error(), "status 100: "+tc.message) {
 				t.Fatalf("error %v, want status 100 %s", err, tc.message)
 			}
-			if n := f.calls.Load(); n != 1 {
+			if n := f.srv.Calls(); n != 1 {
 				t.Fatalf("a refused call was tried %d times", n)
 			}
 		})
@@ -232,35 +162,14 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // a log line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
 	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
-	f.before = func(n int64) {
-		if n == 10 {
-			f.sb.SetFaults(sandbox.Faults{})
-		}
-	}
+	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
 	}
 	// A dead endpoint: transport errors carry the URL.
 	f.cfg.URL = "http://127.0.0.1:1/openapi"
-	ctx, cancel := context.WithCancel(context.Background())
-	f.before = nil
-	go func() {
-		<-f.logs.seen("127.0.0.1:1")
-		cancel()
-	}()
+	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")
 	_, err := f.client(t).Search(ctx, method, lastThreeDays, 0, 50)
 	secret, salt := wdt.SplitSecret(f.sb.Config().AppSecret)
-	out := f.logs.String() + fmtErr(err)
-	for _, s := range []string{secret, salt, "sign="} {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or error:\n%s", s, out)
-		}
-	}
-}
-
-func fmtErr(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	vendortest.NoLeak(t, vendortest.Exposed(f.logs.String(), err), secret, salt, "sign=")
 }

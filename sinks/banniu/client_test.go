@@ -1,14 +1,11 @@
 package banniu_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/sinks/banniu"
 )
 
@@ -27,7 +25,7 @@ type fixture struct {
 	clock *sandbox.Clock
 	srv   *httptest.Server
 	calls atomic.Int64
-	logs  *logWatch
+	logs  *vendortest.LogWatch
 	cfg   banniu.Config
 	// before runs before the sandbox answers call n (1-based).
 	before func(n int64)
@@ -42,7 +40,7 @@ func newFixture(t *testing.T, sc sandbox.BanniuConfig) *fixture {
 	if sc.PerSecond == 0 {
 		sc.PerSecond = -1
 	}
-	f := &fixture{sb: sandbox.NewBanniu(sc), clock: clock, logs: &logWatch{}}
+	f := &fixture{sb: sandbox.NewBanniu(sc), clock: clock, logs: &vendortest.LogWatch{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := f.calls.Add(1)
 		if f.before != nil {
@@ -56,7 +54,7 @@ func newFixture(t *testing.T, sc sandbox.BanniuConfig) *fixture {
 		URL: f.srv.URL + "/gateway/api/miniAPI", AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken,
 		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
 		Timeout: time.Second, Now: clock.Now,
-		Logger: slog.New(slog.NewTextHandler(f.logs, nil)),
+		Logger: f.logs.Logger(),
 	}
 	return f
 }
@@ -212,7 +210,7 @@ func TestTimeoutIsRetried(t *testing.T) {
 	}
 	f.cfg.Timeout = 50 * time.Millisecond
 	go func() {
-		<-f.logs.seen("backing off")
+		<-f.logs.Seen("backing off")
 		close(release)
 	}()
 	rows, err := f.client(t).TaskList(context.Background(), project, nil, 1, 50)
@@ -285,64 +283,13 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	bad, _ := banniu.New(wrong)
 	err1 := bad.UpdateTask(context.Background(), sandbox.BanniuDefaultApp, project, id, map[string]any{"78538": 78534})
 	f.cfg.URL = "http://127.0.0.1:1/gateway/api/miniAPI"
-	ctx, cancel := context.WithCancel(context.Background())
 	f.before = nil
-	go func() {
-		<-f.logs.seen("127.0.0.1:1")
-		cancel()
-	}()
+	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")
 	_, err2 := f.client(t).TaskList(ctx, project, []banniu.Condition{banniu.Equals(77213, "1")}, 1, 10)
 	if err1 == nil || err2 == nil {
 		t.Fatalf("errors %v, %v", err1, err2)
 	}
 	cfg := f.sb.Config()
-	out := f.logs.String() + err1.Error() + err2.Error()
-	for _, s := range []string{cfg.AppSecret, "another-secret", cfg.AccessToken, "sign=", "Bearer"} {
-		if strings.Contains(out, s) {
-			t.Fatalf("%q leaked into the logs or errors:\n%s", s, out)
-		}
-	}
-}
-
-// logWatch is a log sink that tells when a line containing some text
-// was written.
-type logWatch struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	waits map[string]chan struct{}
-}
-
-func (w *logWatch) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(b)
-	for text, ch := range w.waits {
-		if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-			close(ch)
-			delete(w.waits, text)
-		}
-	}
-	return len(b), nil
-}
-
-func (w *logWatch) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
-}
-
-// seen is closed once the log holds text.
-func (w *logWatch) seen(text string) <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	ch := make(chan struct{})
-	if bytes.Contains(w.buf.Bytes(), []byte(text)) {
-		close(ch)
-		return ch
-	}
-	if w.waits == nil {
-		w.waits = map[string]chan struct{}{}
-	}
-	w.waits[text] = ch
-	return ch
+	out := vendortest.Exposed(f.logs.String(), err1, err2)
+	vendortest.NoLeak(t, out, cfg.AppSecret, "another-secret", cfg.AccessToken, "sign=", "Bearer")
 }
