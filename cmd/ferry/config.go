@@ -48,6 +48,9 @@ type Config struct {
 	Jackyun JackyunAccount
 	Kingdee KingdeeAccount
 	Banniu  BanniuAccount
+	// Metrics is the address of the /metrics and /healthz endpoint of a
+	// role (FERRY_METRICS_ADDR); none when empty.
+	Metrics string
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -114,7 +117,7 @@ func (c *Config) accountEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR"}
 	for _, b := range (&Config{}).accountEnv() {
 		out = append(out, b.name)
 	}
@@ -174,6 +177,9 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		})
 		fs.StringVar(&cfg.FlowDir, "flows", "", "directory of flow files (default: the flows that ship with ferry)")
 		fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma separated (FERRY_KAFKA_BROKERS)")
+	}
+	if roles && cfg.Command != "reconcile" {
+		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
 		fs.StringVar(&cfg.From, "from", "", "start of the range: a time or a duration back from now such as 24h (required)")

@@ -64,6 +64,9 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 		return err
 	}
 	report.Print(stdout)
+	if err := reconcile.Publish(ctx, p.cfg.Brokers, report, now()); err != nil {
+		return err
+	}
 	if report.Clean() || !p.cfg.Repair {
 		if !report.Clean() {
 			return errDifferences
@@ -87,6 +90,9 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "after repair:")
 	report.Print(stdout)
+	if err := reconcile.Publish(ctx, p.cfg.Brokers, report, now()); err != nil {
+		return err
+	}
 	if !report.Clean() {
 		return errDifferences
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"time"
@@ -19,8 +20,10 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/internal/telemetry"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/reconcile"
 	"github.com/ferry-data/ferry/schemas"
 	"github.com/ferry-data/ferry/sinks"
 	"github.com/ferry-data/ferry/sinks/mysql"
@@ -55,6 +58,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		err = p.startSinks(ctx, g)
 	}
 	if err != nil {
+		return err
+	}
+	if err := p.serveMetrics(ctx, g); err != nil {
 		return err
 	}
 	log.Info("ferry started", "command", cfg.Command, "flows", names(fs), "brokers", cfg.Brokers)
@@ -115,6 +121,8 @@ type pipeline struct {
 	now    func() time.Time
 	writer *kafka.Writer
 	db     *sql.DB
+	// checkpoints is the producers' store, once they are built.
+	checkpoints *checkpoint.Store
 	// tune adjusts every vendor client (tests shorten backoffs).
 	tune func(*clientSettings)
 	// retryAfter is the pause before API sinks retry a parked record;
@@ -145,6 +153,7 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 		return nil, err
 	}
 	p.closers = append(p.closers, cps.Close)
+	p.checkpoints = cps
 	now := p.now
 	if now == nil {
 		now = time.Now
@@ -296,4 +305,35 @@ func loadSchema(f *flows.Flow) (*schemas.Schema, error) {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
 	return s, nil
+}
+
+// serveMetrics serves the process's metrics and health when asked to:
+// every role's counters, and for producers the age of each flow's
+// checkpoint and its last reconcile result.
+func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
+	if p.cfg.Metrics == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.cfg.Metrics)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	var cps telemetry.Checkpoints
+	var recs telemetry.Reconciles
+	if p.checkpoints != nil {
+		cps = p.checkpoints
+		r, err := reconcile.Follow(ctx, p.cfg.Brokers)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		recs = r
+	}
+	now := p.now
+	if now == nil {
+		now = time.Now
+	}
+	p.log.Info("serving metrics", "addr", ln.Addr().String())
+	g.Go(func() error { return serve(ctx, ln, telemetry.Handler(p.stats, cps, recs, now)) })
+	return nil
 }

@@ -71,6 +71,17 @@ func (s *Store) Get(flow string) (Checkpoint, bool) {
 	return c, ok
 }
 
+// Ends returns every flow's checkpoint end.
+func (s *Store) Ends() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]time.Time, len(s.last))
+	for f, c := range s.last {
+		out[f] = c.End
+	}
+	return out
+}
+
 // Commit records that every record of the flow up to end is acknowledged.
 func (s *Store) Commit(ctx context.Context, flow string, end time.Time) error {
 	c := Checkpoint{Flow: flow, End: end.UTC(), At: time.Now().UTC()}

@@ -47,8 +47,8 @@ func (r *Registry) Flow(name string) *Flow {
 	return f
 }
 
-// Summary prints one line per flow.
-func (r *Registry) Summary(w io.Writer, elapsed time.Duration) {
+// Names lists the flows counted, sorted.
+func (r *Registry) Names() []string {
 	r.mu.Lock()
 	names := make([]string, 0, len(r.flows))
 	for n := range r.flows {
@@ -56,6 +56,12 @@ func (r *Registry) Summary(w io.Writer, elapsed time.Duration) {
 	}
 	r.mu.Unlock()
 	sort.Strings(names)
+	return names
+}
+
+// Summary prints one line per flow.
+func (r *Registry) Summary(w io.Writer, elapsed time.Duration) {
+	names := r.Names()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "flow\tfetched\tpublished\tcanonical\tduplicates dropped\tfiltered\twritten\tdeferred\tdead-lettered\telapsed\t")
 	for _, n := range names {

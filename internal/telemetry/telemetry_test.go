@@ -1,0 +1,90 @@
+package telemetry_test
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/internal/telemetry"
+	"github.com/ferry-data/ferry/reconcile"
+)
+
+// TestMetrics: a producer's metrics carry the flows' counters, the age of
+// their checkpoints and their last reconcile result, read back from Kafka.
+func TestMetrics(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	reg := &stats.Registry{}
+	reg.Flow("wdt_refunds").Fetched.Add(7)
+	reg.Flow("wdt_refunds").Written.Add(5)
+	cps, err := checkpoint.Open(ctx, brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cps.Close()
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := cps.Commit(ctx, "wdt_refunds", now.Add(-90*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	dirty := reconcile.Report{Flow: "wdt_refunds", Windows: []reconcile.Window{{Missing: []string{"1", "2"}, Stale: []string{"3"}}}}
+	if err := reconcile.Publish(ctx, brokers, dirty, now); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := reconcile.Follow(ctx, brokers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(telemetry.Handler(reg, cps, recs, func() time.Time { return now }))
+	defer srv.Close()
+
+	want := []string{
+		`ferry_records_total{flow="wdt_refunds",stage="fetched"} 7`,
+		`ferry_records_total{flow="wdt_refunds",stage="written"} 5`,
+		`ferry_checkpoint_age_seconds{flow="wdt_refunds"} 90`,
+		`ferry_reconcile_clean{flow="wdt_refunds"} 0`,
+		`ferry_reconcile_differences{flow="wdt_refunds",kind="missing"} 2`,
+		`ferry_reconcile_differences{flow="wdt_refunds",kind="stale"} 1`,
+	}
+	// The reconcile result arrives from Kafka in the background: scrape
+	// until it is there.
+	for {
+		res, err := srv.Client().Get(srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(string(body), w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("metrics lack %s:\n%s", missing, body)
+		case <-time.After(20 * time.Millisecond): // polling the endpoint for the followed result
+		}
+	}
+	res, err := srv.Client().Get(srv.URL + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+}

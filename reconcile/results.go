@@ -1,0 +1,84 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/telemetry"
+)
+
+// ResultsTopic is the compacted topic where each flow's last reconcile
+// result is kept, for the producers to export as metrics.
+const ResultsTopic = "ferry.reconcile"
+
+// Publish records a report's outcome in ResultsTopic.
+func Publish(ctx context.Context, brokers []string, r Report, at time.Time) error {
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: ResultsTopic, Compacted: true}); err != nil {
+		return err
+	}
+	res := telemetry.Reconcile{At: at}
+	for _, w := range r.Windows {
+		res.Missing += len(w.Missing)
+		res.Stale += len(w.Stale)
+		res.Gone += len(w.Gone)
+	}
+	b, _ := json.Marshal(res)
+	w := bus.NewWriter(brokers)
+	defer w.Close()
+	if err := w.WriteMessages(ctx, kafka.Message{Topic: ResultsTopic, Key: []byte(r.Flow), Value: b}); err != nil {
+		return fmt.Errorf("publish reconcile result: %w", err)
+	}
+	return nil
+}
+
+// Results follows ResultsTopic and keeps each flow's last result.
+type Results struct {
+	mu   sync.Mutex
+	last map[string]telemetry.Reconcile
+}
+
+// Follow reads ResultsTopic from its beginning until ctx ends.
+func Follow(ctx context.Context, brokers []string) (*Results, error) {
+	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: ResultsTopic, Compacted: true}); err != nil {
+		return nil, err
+	}
+	res := &Results{last: map[string]telemetry.Reconcile{}}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: ResultsTopic, Partition: 0, MaxWait: time.Second})
+	if err := r.SetOffset(kafka.FirstOffset); err != nil {
+		r.Close()
+		return nil, err
+	}
+	go func() {
+		defer r.Close()
+		for {
+			m, err := r.ReadMessage(ctx) // no group: nothing is committed
+			if err != nil {
+				return
+			}
+			var x telemetry.Reconcile
+			if json.Unmarshal(m.Value, &x) == nil {
+				res.mu.Lock()
+				res.last[string(m.Key)] = x
+				res.mu.Unlock()
+			}
+		}
+	}()
+	return res, nil
+}
+
+// Last implements telemetry.Reconciles.
+func (r *Results) Last() map[string]telemetry.Reconcile {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]telemetry.Reconcile, len(r.last))
+	for k, v := range r.last {
+		out[k] = v
+	}
+	return out
+}
