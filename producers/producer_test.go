@@ -53,7 +53,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newEnv wires a producer of the shipped WDT flow to the sandbox and kfake.
-func newEnv(t *testing.T, sc sandbox.WDTConfig, since time.Duration) *env {
+func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
