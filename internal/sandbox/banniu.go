@@ -2,18 +2,16 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ferry-data/ferry/sinks/banniu"
@@ -33,7 +31,10 @@ const (
 	bnCodeVerb      = 1009
 )
 
-const bnThrottleMessage = "调用频率超限"
+const (
+	bnThrottleMessage = "调用频率超限"
+	bnContentType     = "application/json;charset=UTF-8"
+)
 
 // bnMethods are the methods served, with their HTTP method.
 var bnMethods = map[string]string{
@@ -209,78 +210,45 @@ type BanniuStats struct {
 //
 // task.batchUpdate, task.create and the other gateways are not imitated.
 type Banniu struct {
-	mu     sync.Mutex
-	cfg    BanniuConfig
-	rng    *rand.Rand
-	store  *bnStore
-	faults Faults
-	frozen bool
-	stats  BanniuStats
-
-	last           time.Time // clock time clock-driven changes were applied up to
-	mutDue, newDue float64   // fractional changes carried to the next tick
-
-	second      time.Time // the clock second secondCalls counts
-	secondCalls int
+	engine[BanniuTask]
+	cfg     BanniuConfig
+	store   *bnStore
+	second  window // calls in the clock second, for PerSecond
+	updates int    // task.update calls applied
 }
 
 // NewBanniu builds a sandbox with cfg's defaults filled in and its start
 // tasks generated.
 func NewBanniu(cfg BanniuConfig) *Banniu {
 	cfg = cfg.withDefaults()
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0xba_4411))
-	now := cfg.Now()
-	s := &Banniu{
-		cfg:    cfg,
-		rng:    rng,
-		store:  newBNStore(rng, cfg.VisibilityLag, cfg.Projects),
-		faults: cfg.Faults,
-		last:   now,
-	}
+	s := &Banniu{cfg: cfg}
+	now := s.start(cfg.Now, cfg.Seed, 0xba_4411, cfg.Faults)
+	s.store = newBNStore(s.rng, cfg.VisibilityLag, cfg.Projects)
 	s.store.seed(max(cfg.Tasks, 0), cfg.Since, now)
+	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
 func (s *Banniu) Config() BanniuConfig {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.cfg
 	c.Projects = slices.Clone(c.Projects)
-	c.Faults = s.faults
+	c.Faults = s.currentFaults()
 	return c
 }
 
 // SetFaults replaces the injected failures from now on.
-func (s *Banniu) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = f.withDefaults()
-}
+func (s *Banniu) SetFaults(f Faults) { s.setFaults(f) }
 
 // Freeze stops every unprompted change: clock-driven mutations and
 // creations and per-call mutations. Mutate, AddTask and task.update still
 // work; faults and the quota stay as configured.
-func (s *Banniu) Freeze() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	s.frozen = true
-}
+func (s *Banniu) Freeze() { s.freeze() }
 
 // Mutate has staff modify n distinct random tasks (all of them if n is
 // larger), stamped with the clock's now.
-func (s *Banniu) Mutate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	n = min(n, len(s.store.entries))
-	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
-		s.modify(s.store.entries[i], now)
-	}
-}
+func (s *Banniu) Mutate(n int) { s.mutate(n) }
 
 // AddTask opens a task (待处理) in a project now, with content keyed by
 // column id, and returns its id. Like any change, it shows after the
@@ -300,7 +268,7 @@ func (s *Banniu) AddTask(projectID int64, content map[string]any) (taskID int64)
 		t.Content[k] = bnNormalize(v)
 	}
 	s.store.add(t, now)
-	s.stats.Creations++
+	s.counts.Creations++
 	return t.ID
 }
 
@@ -325,28 +293,22 @@ func (s *Banniu) Tasks(projectID int64) []BanniuTask {
 // changes due by now are applied first.
 func (s *Banniu) Truth() []map[string]any {
 	s.mu.Lock()
-	s.tick(s.cfg.Now())
+	defer s.mu.Unlock()
+	s.tick(s.clock())
 	rows := make([]map[string]any, len(s.store.entries))
 	for i, e := range s.store.entries {
 		rows[i] = e.cur.row()
 	}
-	b, err := json.Marshal(rows)
-	s.mu.Unlock()
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal banniu tasks: %v", err)) // plain data: cannot happen
-	}
-	var out []map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal banniu tasks: %v", err))
-	}
-	return out
+	return asMaps(rows)
 }
 
 // Stats returns the counters so far.
 func (s *Banniu) Stats() BanniuStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	c := s.counts
+	return BanniuStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+		Updates: s.updates, Mutations: c.Mutations, Creations: c.Creations}
 }
 
 // bnRequest is one HTTP request, as far as the gateway reads it.
@@ -359,61 +321,28 @@ type bnRequest struct {
 
 // ServeHTTP answers one call of the miniAPI gateway (vendors.md §5).
 func (s *Banniu) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
-	if err == nil && len(body) > maxRequestBodySize {
-		err = errors.New("body too large")
-	}
-	rep := s.handle(bnRequest{
+	body, err := readBody(r)
+	s.handle(bnRequest{
 		verb: r.Method, path: r.URL.Path, query: r.URL.Query(),
 		auth: r.Header.Get("Authorization"), contentType: r.Header.Get("Content-Type"),
 		body: body, bodyErr: err,
-	})
-	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
-		return // the caller has gone
-	}
-	h := w.Header()
-	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", rep.contentType)
-	w.WriteHeader(rep.code)
-	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+	}).write(w, r)
 }
 
-// handle decides the answer to one call.
+// handle decides the answer to one call. A truncated failure cuts the
+// answer after the work is done: a task.update is applied.
 func (s *Banniu) handle(req bnRequest) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	s.stats.Calls++
-
-	if !strings.HasSuffix(req.path, "/miniAPI") {
-		s.stats.Rejected++
-		return reply{code: http.StatusNotFound, contentType: "text/plain", body: []byte("404 page not found\n"), date: now}
-	}
-	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
-		s.stats.Throttled++
-		return bnRefusal{bnCodeThrottle, bnThrottleMessage}.reply(now)
-	}
-	if s.chance(s.faults.FailRate) {
-		s.stats.Failed++
-		switch failure(s.rng.IntN(int(failureKinds))) {
-		case failBadGateway:
-			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
-		case failGatewayTimeout:
-			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
-		default: // failTruncated: the work is done, its answer cut
-			rep, _ := s.answer(req, now, false)
-			rep.body = rep.body[:len(rep.body)/2]
-			return rep
-		}
-	}
-	rep, refused := s.answer(req, now, !s.frozen)
-	if refused {
-		s.stats.Rejected++
-	} else {
-		s.stats.Served++
-	}
-	return rep
+	return s.serve(call{
+		refuse: func(now time.Time) (reply, bool) {
+			if strings.HasSuffix(req.path, "/miniAPI") {
+				return reply{}, false
+			}
+			return reply{code: http.StatusNotFound, contentType: "text/plain", body: []byte("404 page not found\n"), date: now}, true
+		},
+		quota:    func(now time.Time) bool { return s.second.count(now, time.Second, s.cfg.PerSecond) },
+		throttle: bnRefusal{bnCodeThrottle, bnThrottleMessage}.reply,
+		answer:   func(now time.Time, live bool) outcome { return s.answer(req, now, live) },
+	})
 }
 
 // bnRefusal is an answer with a non-zero code; its message is the
@@ -434,7 +363,7 @@ func bnBadParam(format string, args ...any) error {
 }
 
 func (r bnRefusal) reply(now time.Time) reply {
-	return bnJSON(now, map[string]any{"response": map[string]any{
+	return jsonReply(now, bnContentType, map[string]any{"response": map[string]any{
 		"code": r.code, "error_msg": r.msg, "map": nil, "isSuccess": false,
 	}})
 }
@@ -457,33 +386,25 @@ type bnSuccess struct {
 func bnServed(now time.Time, result any) reply {
 	var env bnSuccess
 	env.Map.Result = result
-	return bnJSON(now, map[string]any{"response": env})
+	return jsonReply(now, bnContentType, map[string]any{"response": env})
 }
 
-func bnJSON(now time.Time, v any) reply {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal banniu envelope: %v", err)) // plain data: cannot happen
-	}
-	return reply{code: http.StatusOK, contentType: "application/json;charset=UTF-8", body: b, date: now}
-}
-
-// answer checks the call and serves it; with mutate, a task.list call
-// first modifies tasks it has already passed. It reports whether the call
-// was refused.
-func (s *Banniu) answer(req bnRequest, now time.Time, mutate bool) (reply, bool) {
-	result, err := s.serve(req, now, mutate)
+// answer checks the call and serves it; a live task.list call first
+// modifies tasks it has already passed.
+func (s *Banniu) answer(req bnRequest, now time.Time, live bool) outcome {
+	result, err := s.dispatch(req, now, live)
 	var r bnRefusal
 	if errors.As(err, &r) {
-		return r.reply(now), true
+		return outcome{reply: r.reply(now), rejected: true}
 	}
 	if err != nil {
-		return bnRefusal{bnCodeParam, err.Error()}.reply(now), true
+		return outcome{reply: bnRefusal{bnCodeParam, err.Error()}.reply(now), rejected: true}
 	}
-	return bnServed(now, result), false
+	return outcome{reply: bnServed(now, result)}
 }
 
-func (s *Banniu) serve(req bnRequest, now time.Time, mutate bool) (any, error) {
+// dispatch serves a call by its method.
+func (s *Banniu) dispatch(req bnRequest, now time.Time, live bool) (any, error) {
 	method, err := s.check(req, now)
 	if err != nil {
 		return nil, err
@@ -518,8 +439,8 @@ func (s *Banniu) serve(req bnRequest, now time.Time, mutate bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if mutate && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(lr, now)
+	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(s.search(lr, now), (lr.pageNum-1)*lr.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(lr, now)
 	rows := []map[string]any{}
@@ -785,31 +706,10 @@ func bnParseConditions(p *BanniuProject, text string) ([]bnCond, error) {
 
 // search returns the visible tasks matching l, in the list's order:
 // modified ascending, then id.
-func (s *Banniu) search(l *bnList, now time.Time) []*bnEntry {
-	var out []*bnEntry
-	for _, e := range s.store.entries {
-		if t := e.visible(now); t != nil && l.matches(t) {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b *bnEntry) int {
-		if c := a.shown.Modified.Compare(b.shown.Modified); c != 0 {
-			return c
-		}
-		return compareInt(a.shown.ID, b.shown.ID)
+func (s *Banniu) search(l *bnList, now time.Time) []*entry[BanniuTask] {
+	return s.store.search(now, l.matches, func(a, b *BanniuTask) int {
+		return cmp.Or(a.Modified.Compare(b.Modified), cmp.Compare(a.ID, b.ID))
 	})
-	return out
-}
-
-// mutatePassed modifies up to MutationsPerCall tasks the caller has paged
-// past: each moves to the end of the order, and a forward walk skips the
-// task that slides back onto the page it already read.
-func (s *Banniu) mutatePassed(l *bnList, now time.Time) {
-	matches := s.search(l, now)
-	passed := min((l.pageNum-1)*l.pageSize, len(matches))
-	for _, i := range s.rng.Perm(passed)[:min(s.cfg.MutationsPerCall, passed)] {
-		s.modify(matches[i], now)
-	}
 }
 
 // update serves task.update: it validates the body against the project's
@@ -876,7 +776,7 @@ func (s *Banniu) update(body []byte, now time.Time) (any, error) {
 		}
 		t.Updates++
 	})
-	s.stats.Updates++
+	s.updates++
 	return map[string]any{"task_id": strconv.FormatInt(tid, 10)}, nil
 }
 
@@ -930,68 +830,4 @@ func bnColumnValue(c *BanniuColumn, v any) (any, error) {
 		return nil, bad()
 	}
 	return bnNormalize(v), nil
-}
-
-func (s *Banniu) modify(e *bnEntry, at time.Time) {
-	s.store.modify(e, at)
-	s.stats.Mutations++
-}
-
-// tick applies the clock-driven changes due between the last tick and now,
-// stamped at random instants in that interval, so that what happens depends
-// only on the clock and the seed.
-func (s *Banniu) tick(now time.Time) {
-	span := now.Sub(s.last)
-	if span <= 0 {
-		return
-	}
-	if s.frozen {
-		s.last = now
-		return
-	}
-	secs := span.Seconds()
-	s.mutDue += secs * s.cfg.MutationsPerSecond
-	s.newDue += secs * s.cfg.CreationsPerSecond
-	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
-	s.mutDue -= mutations
-	s.newDue -= creations
-
-	type event struct {
-		at     time.Time
-		create bool
-	}
-	events := make([]event, 0, int(mutations+creations))
-	for i := range int(mutations + creations) {
-		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
-		events = append(events, event{at: at, create: i >= int(mutations)})
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		if ev.create {
-			s.store.create(ev.at)
-			s.stats.Creations++
-			continue
-		}
-		if len(s.store.entries) > 0 {
-			s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
-		}
-	}
-	s.last = now
-}
-
-// overQuota counts the call against its clock second and reports whether
-// the second's quota is spent.
-func (s *Banniu) overQuota(now time.Time) bool {
-	if s.cfg.PerSecond < 0 {
-		return false
-	}
-	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
-		s.second, s.secondCalls = sec, 0
-	}
-	s.secondCalls++
-	return s.secondCalls > s.cfg.PerSecond
-}
-
-func (s *Banniu) chance(p float64) bool {
-	return p > 0 && s.rng.Float64() < p
 }

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -166,45 +167,27 @@ func (t *BanniuTask) row() map[string]any {
 	return row
 }
 
-// bnEntry is one task as the store keeps it: the latest version and the
-// version queries see, which trails by the visibility lag.
-type bnEntry struct {
-	cur       *BanniuTask
-	shown     *BanniuTask // nil until a first version is visible
-	visibleAt time.Time
-}
-
-func (e *bnEntry) visible(now time.Time) *BanniuTask {
-	if e.shown != e.cur && !now.Before(e.visibleAt) {
-		e.shown = e.cur
-	}
-	return e.shown
-}
-
 // bnStore holds the projects and tasks and makes and changes tasks. It is
 // not safe for concurrent use; Banniu guards it.
 type bnStore struct {
-	rng      *rand.Rand
-	lag      time.Duration
-	projects []*BanniuProject
-	entries  []*bnEntry // ascending task id
-	byID     map[int64]*bnEntry
-	nextID   int64
-	erpSeq   int64
+	records[BanniuTask] // ascending task id
+	projects            []*BanniuProject
+	byID                map[int64]*entry[BanniuTask]
+	nextID              int64
+	erpSeq              int64
 }
 
 func newBNStore(rng *rand.Rand, lag time.Duration, projects []BanniuProject) *bnStore {
 	s := &bnStore{
-		rng:    rng,
-		lag:    lag,
-		byID:   map[int64]*bnEntry{},
-		nextID: 6690000 + rng.Int64N(10000),
-		erpSeq: 10000 + rng.Int64N(5000),
+		records: records[BanniuTask]{rng: rng, lag: lag},
+		byID:    map[int64]*entry[BanniuTask]{},
+		nextID:  6690000 + rng.Int64N(10000),
+		erpSeq:  10000 + rng.Int64N(5000),
 	}
 	for i := range projects {
 		p := projects[i]
 		p.Columns = slices.Clone(p.Columns)
-		slices.SortFunc(p.Columns, func(a, b BanniuColumn) int { return compareInt(a.ID, b.ID) })
+		slices.SortFunc(p.Columns, func(a, b BanniuColumn) int { return cmp.Compare(a.ID, b.ID) })
 		s.projects = append(s.projects, &p)
 	}
 	return s
@@ -259,38 +242,25 @@ func (s *bnStore) seed(n int, since, now time.Time) {
 
 // add stores a new task, visible after the lag from at.
 func (s *bnStore) add(t *BanniuTask, at time.Time) {
-	e := &bnEntry{cur: t, visibleAt: at.Add(s.lagDraw())}
-	s.entries = append(s.entries, e)
-	s.byID[t.ID] = e
+	s.byID[t.ID] = s.records.add(t, at)
 }
 
 // create adds a fresh task of a random project, made at at.
-func (s *bnStore) create(at time.Time) *BanniuTask {
-	t := s.newTask(pick(s.rng, s.projects), at)
-	s.add(t, at)
-	return t
+func (s *bnStore) create(at time.Time) {
+	s.add(s.newTask(pick(s.rng, s.projects), at), at)
 }
 
 // update makes a new version of e's task with f applied, stamped at.
-func (s *bnStore) update(e *bnEntry, at time.Time, f func(t *BanniuTask)) {
-	e.visible(at) // the version being replaced may have shown by now
+func (s *bnStore) update(e *entry[BanniuTask], at time.Time, f func(t *BanniuTask)) {
 	t := e.cur.clone()
 	f(t)
 	t.Modified = at
-	e.cur = t
-	e.visibleAt = at.Add(s.lagDraw())
+	s.replace(e, t, at)
 }
 
 // modify is a staff member working on a task.
-func (s *bnStore) modify(e *bnEntry, at time.Time) {
+func (s *bnStore) modify(e *entry[BanniuTask], at time.Time) {
 	s.update(e, at, func(t *BanniuTask) { s.work(t, at) })
-}
-
-func (s *bnStore) lagDraw() time.Duration {
-	if s.lag <= 0 {
-		return 0
-	}
-	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
 }
 
 // Stand-in reference data for the default project's tasks.
@@ -320,15 +290,6 @@ var bnNextStatus = map[int][]int{
 	bnTodo:   {bnDoing, bnDoing, bnDoing, bnClosed},
 	bnDoing:  {bnDone, bnDone, bnPaused, bnDoing},
 	bnPaused: {bnDoing},
-}
-
-func (s *bnStore) digits(n int) string {
-	var b strings.Builder
-	b.WriteByte(byte('1' + s.rng.IntN(9)))
-	for range n - 1 {
-		b.WriteByte(byte('0' + s.rng.IntN(10)))
-	}
-	return b.String()
 }
 
 // newTask makes a task (待处理) of project p, created at at, with its

@@ -76,18 +76,14 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -98,7 +94,7 @@ import (
 const (
 	jkyDefaultPageSize = 50
 	jkyMaxSkew         = 10 * time.Minute
-	jkyMaxBody         = 1 << 20
+	jkyContentType     = "application/json;charset=UTF-8"
 )
 
 // Jackyun's answer codes: 200 is the vendor's; the rest are stand-ins.
@@ -211,116 +207,57 @@ type JackyunStats struct {
 // jackyun.tradenotsensitiveinfos.list.get. It is an http.Handler and safe
 // for concurrent use.
 type Jackyun struct {
-	mu     sync.Mutex
-	cfg    JackyunConfig
-	rng    *rand.Rand
-	store  *jkyStore
-	faults Faults
-	frozen bool
-	stats  JackyunStats
-
-	last           time.Time // clock time clock-driven changes were applied up to
-	mutDue, newDue float64   // fractional changes carried to the next tick
-
-	second, minute           time.Time // the clock second and minute the counts are for
-	secondCalls, minuteCalls int
+	engine[jkyTrade]
+	cfg            JackyunConfig
+	store          *jkyStore
+	second, minute window // calls in the clock second and minute, for the quotas
 }
 
 // NewJackyun builds a sandbox with cfg's defaults filled in and its start
 // trades generated.
 func NewJackyun(cfg JackyunConfig) *Jackyun {
 	cfg = cfg.withDefaults()
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x1ac_4b7))
-	now := cfg.Now()
-	s := &Jackyun{
-		cfg:    cfg,
-		rng:    rng,
-		store:  newJkyStore(rng, cfg.VisibilityLag),
-		faults: cfg.Faults,
-		last:   now,
-	}
+	s := &Jackyun{cfg: cfg}
+	now := s.start(cfg.Now, cfg.Seed, 0x1ac_4b7, cfg.Faults)
+	s.store = newJkyStore(s.rng, cfg.VisibilityLag)
 	s.store.seed(cfg.Trades, cfg.Since, now)
+	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
 func (s *Jackyun) Config() JackyunConfig {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.cfg
-	c.Faults = s.faults
+	c.Faults = s.currentFaults()
 	return c
 }
 
 // SetFaults replaces the injected failures from now on.
-func (s *Jackyun) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = f.withDefaults()
-}
+func (s *Jackyun) SetFaults(f Faults) { s.setFaults(f) }
 
 // Freeze stops every unprompted change: clock-driven mutations and
 // creations and per-call mutations. Mutate still works; faults and
 // throttling stay as configured.
-func (s *Jackyun) Freeze() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	s.frozen = true
-}
+func (s *Jackyun) Freeze() { s.freeze() }
 
 // Mutate modifies n distinct random trades (all of them if n is larger),
 // stamped with the clock's now.
-func (s *Jackyun) Mutate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	n = min(n, len(s.store.entries))
-	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
-		s.store.modify(s.store.entries[i], now)
-		s.stats.Mutations++
-	}
-}
+func (s *Jackyun) Mutate(n int) { s.mutate(n) }
 
 // Truth returns every trade's latest version, visible to queries or not,
 // as the API renders it in camelCase, sorted by tradeId. Values are what
 // json.Unmarshal gives for any (float64 numbers, nil for a null
 // consignTime). Clock-driven changes due by now are applied first.
-func (s *Jackyun) Truth() []map[string]any {
-	s.mu.Lock()
-	s.tick(s.cfg.Now())
-	all := make([]*jkyTrade, len(s.store.entries))
-	for i, e := range s.store.entries {
-		all[i] = e.cur
-	}
-	b, err := json.Marshal(all)
-	s.mu.Unlock()
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal trades: %v", err)) // plain data: cannot happen
-	}
-	var out []map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal trades: %v", err))
-	}
-	return out
-}
+func (s *Jackyun) Truth() []map[string]any { return s.truth() }
 
 // Stats returns the counters so far.
-func (s *Jackyun) Stats() JackyunStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
+func (s *Jackyun) Stats() JackyunStats { return JackyunStats(s.stats()) }
 
 // ServeHTTP answers one call of the gateway (vendors.md §2.2–2.5) on any
 // path.
 func (s *Jackyun) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, jkyMaxBody+1))
-	if err == nil && len(body) > jkyMaxBody {
-		err = errors.New("body too large")
-	}
+	body, err := readBody(r)
 	var form url.Values
 	if err == nil {
 		form, err = url.ParseQuery(string(body))
@@ -328,65 +265,37 @@ func (s *Jackyun) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil && r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		err = errors.New("not a form")
 	}
-	rep := s.handle(r.Method, form, err)
-	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
-		return // the caller has gone
-	}
-	h := w.Header()
-	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", rep.contentType)
-	w.WriteHeader(rep.code)
-	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+	s.handle(r.Method, form, err).write(w, r)
 }
 
 // handle decides the answer to one call.
 func (s *Jackyun) handle(method string, form url.Values, formErr error) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	s.stats.Calls++
-
-	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
-		s.stats.Throttled++
-		return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jackyun.SubCodeThrottled})
-	}
-	if s.chance(s.faults.FailRate) {
-		s.stats.Failed++
-		switch failure(s.rng.IntN(int(failureKinds))) {
-		case failBadGateway:
-			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
-		case failGatewayTimeout:
-			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
-		default: // failTruncated: the answer the call would have had, cut
-			rep, _ := s.answer(method, form, formErr, now, false)
-			rep.body = rep.body[:len(rep.body)/2]
-			return rep
-		}
-	}
-	rep, ok := s.answer(method, form, formErr, now, !s.frozen)
-	if ok {
-		s.stats.Served++
-	} else {
-		s.stats.Rejected++
-	}
-	return rep
+	return s.serve(call{
+		quota: func(now time.Time) bool {
+			second := s.second.count(now, time.Second, s.cfg.PerSecond)
+			minute := s.minute.count(now, time.Minute, s.cfg.PerMinute)
+			return second || minute
+		},
+		throttle: func(now time.Time) reply {
+			return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jackyun.SubCodeThrottled})
+		},
+		answer: func(now time.Time, live bool) outcome { return s.answer(method, form, formErr, now, live) },
+	})
 }
 
-// answer validates the call and, if it is good, pages the trades; with
-// mutate, the call first changes trades it has already passed. It reports
-// whether the call was served.
-func (s *Jackyun) answer(method string, form url.Values, formErr error, now time.Time, mutate bool) (reply, bool) {
+// answer validates the call and, if it is good, pages the trades; a live
+// call first changes trades it has already passed.
+func (s *Jackyun) answer(method string, form url.Values, formErr error, now time.Time, live bool) outcome {
 	req, err := s.parse(method, form, formErr, now)
 	if err != nil {
 		var rej *jkyRejection
 		if !errors.As(err, &rej) {
 			rej = &jkyRejection{code: jkyCodeBad, subCode: "GW.PARAM_INVALID", msg: err.Error()}
 		}
-		return jkyReply(now, jkyEnvelope{Code: rej.code, Msg: rej.msg, SubCode: rej.subCode}), false
+		return outcome{reply: jkyReply(now, jkyEnvelope{Code: rej.code, Msg: rej.msg, SubCode: rej.subCode}), rejected: true}
 	}
-	if mutate && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(req, now)
+	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(s.search(req, now), req.pageIndex*req.pageSize, s.cfg.MutationsPerCall, now, s.store.mover(req.order))
 	}
 	matches := s.search(req, now)
 	trades := []*jkyTrade{}
@@ -395,7 +304,7 @@ func (s *Jackyun) answer(method string, form url.Values, formErr error, now time
 			trades = append(trades, e.shown)
 		}
 	}
-	return jkyReply(now, jkyEnvelope{Code: jkyCodeOK, Result: s.result(req, trades, len(matches))}), true
+	return outcome{reply: jkyReply(now, jkyEnvelope{Code: jkyCodeOK, Result: s.result(req, trades, len(matches))})}
 }
 
 // result builds the envelope's result, quirks included.
@@ -410,7 +319,7 @@ func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
 	}
 	res := map[string]any{
 		"data":      data,
-		"contextId": fmt.Sprintf("%016x", uint64(s.stats.Calls)*0x9e3779b97f4a7c15^uint64(s.cfg.Seed)),
+		"contextId": fmt.Sprintf("%016x", uint64(s.counts.Calls)*0x9e3779b97f4a7c15^uint64(s.cfg.Seed)),
 	}
 	if s.cfg.PascalCase {
 		res = jkyPascal(res).(map[string]any)
@@ -433,14 +342,7 @@ func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
 // fields when fields is not nil; "goodsDetail.x" keeps field x of each
 // goods line.
 func jkyProject(trades []*jkyTrade, fields []string) []any {
-	b, err := json.Marshal(trades)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal trades: %v", err)) // plain data: cannot happen
-	}
-	var all []map[string]any
-	if err := json.Unmarshal(b, &all); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal trades: %v", err))
-	}
+	all := asMaps(trades)
 	out := make([]any, len(all))
 	for i, t := range all {
 		out[i] = t
@@ -520,107 +422,14 @@ func jkyPascal(v any) any {
 	return v
 }
 
-// mutatePassed changes up to MutationsPerCall trades the caller has paged
-// past, so that each moves to the end of the order searched: the classic
-// "record moves while you page" trap, whichever time field is used.
-func (s *Jackyun) mutatePassed(req jkyRequest, now time.Time) {
-	matches := s.search(req, now)
-	passed := min(req.pageIndex*req.pageSize, len(matches))
-	n := min(s.cfg.MutationsPerCall, passed)
-	for _, i := range s.rng.Perm(passed)[:n] {
-		e := matches[i]
-		switch req.order {
-		case jkyByConsign:
-			s.store.reconsign(e, now)
-		case jkyByCreated:
-			s.store.recreate(e, now)
-		default:
-			s.store.modify(e, now)
-		}
-		s.stats.Mutations++
-	}
-}
-
 // search returns the visible trades matching req, in the API's order: the
 // searched time field ascending, then tradeId.
-func (s *Jackyun) search(req jkyRequest, now time.Time) []*jkyEntry {
-	var out []*jkyEntry
-	for _, e := range s.store.entries {
-		t := e.visible(now)
-		if t == nil || !req.matches(t) {
-			continue
-		}
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b *jkyEntry) int {
-		at, _ := a.shown.at(req.order)
-		bt, _ := b.shown.at(req.order)
-		if c := at.Compare(bt); c != 0 {
-			return c
-		}
-		return compareInt(a.shown.id, b.shown.id)
+func (s *Jackyun) search(req jkyRequest, now time.Time) []*entry[jkyTrade] {
+	return s.store.search(now, req.matches, func(a, b *jkyTrade) int {
+		at, _ := a.at(req.order)
+		bt, _ := b.at(req.order)
+		return cmp.Or(at.Compare(bt), cmp.Compare(a.id, b.id))
 	})
-	return out
-}
-
-// tick applies the clock-driven changes due between the last tick and now,
-// stamped at random instants in that interval, so that what happens depends
-// only on the clock and the seed.
-func (s *Jackyun) tick(now time.Time) {
-	span := now.Sub(s.last)
-	if span <= 0 {
-		return
-	}
-	if s.frozen {
-		s.last = now
-		return
-	}
-	secs := span.Seconds()
-	s.mutDue += secs * s.cfg.MutationsPerSecond
-	s.newDue += secs * s.cfg.CreationsPerSecond
-	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
-	s.mutDue -= mutations
-	s.newDue -= creations
-
-	type event struct {
-		at     time.Time
-		create bool
-	}
-	events := make([]event, 0, int(mutations+creations))
-	for i := range int(mutations + creations) {
-		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
-		events = append(events, event{at: at, create: i >= int(mutations)})
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		if ev.create {
-			s.store.create(ev.at)
-			s.stats.Creations++
-			continue
-		}
-		s.store.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
-		s.stats.Mutations++
-	}
-	s.last = now
-}
-
-// overQuota counts the call against its clock second and minute and
-// reports whether either quota is spent.
-func (s *Jackyun) overQuota(now time.Time) bool {
-	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
-		s.second, s.secondCalls = sec, 0
-	}
-	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
-		s.minute, s.minuteCalls = m, 0
-	}
-	s.secondCalls++
-	s.minuteCalls++
-	return s.cfg.PerSecond > 0 && s.secondCalls > s.cfg.PerSecond ||
-		s.cfg.PerMinute > 0 && s.minuteCalls > s.cfg.PerMinute
-}
-
-func (s *Jackyun) chance(p float64) bool {
-	return p > 0 && s.rng.Float64() < p
 }
 
 // jkyRange is one time-filter pair, in unix seconds, both ends included.
@@ -846,9 +655,5 @@ type jkyEnvelope struct {
 }
 
 func jkyReply(now time.Time, env jkyEnvelope) reply {
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
-	}
-	return reply{code: http.StatusOK, contentType: "application/json;charset=UTF-8", body: b, date: now}
+	return jsonReply(now, jkyContentType, env)
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -103,29 +102,10 @@ func (t *jkyTrade) consign(at time.Time) {
 	t.ConsignTime = &s
 }
 
-// jkyEntry is one trade as the sandbox stores it: its latest version and the
-// version queries see, which trails by the visibility lag.
-type jkyEntry struct {
-	cur       *jkyTrade // the latest version
-	shown     *jkyTrade // what queries see; nil until a first version is visible
-	visibleAt time.Time // when cur becomes what queries see
-}
-
-// visible returns the version queries see at now, promoting cur once its
-// visibility lag has passed.
-func (e *jkyEntry) visible(now time.Time) *jkyTrade {
-	if e.shown != e.cur && !now.Before(e.visibleAt) {
-		e.shown = e.cur
-	}
-	return e.shown
-}
-
 // jkyStore holds the trades and makes and changes them. It is not safe for
 // concurrent use; Jackyun guards it.
 type jkyStore struct {
-	rng     *rand.Rand
-	lag     time.Duration
-	entries []*jkyEntry // ascending tradeId
+	records[jkyTrade] // ascending tradeId
 
 	nextID    int64
 	nextSubID int64
@@ -135,8 +115,7 @@ type jkyStore struct {
 
 func newJkyStore(rng *rand.Rand, lag time.Duration) *jkyStore {
 	return &jkyStore{
-		rng:       rng,
-		lag:       lag,
+		records:   records[jkyTrade]{rng: rng, lag: lag},
 		nextID:    1970000000000000000 + rng.Int64N(1e12),
 		nextSubID: 8100000000 + rng.Int64N(1e8),
 		daySeq:    map[string]int{},
@@ -213,22 +192,33 @@ func (s *jkyStore) drawStep() int {
 }
 
 // create adds a new trade (待审核) made at at.
-func (s *jkyStore) create(at time.Time) *jkyTrade {
-	t := s.newTrade(at)
-	s.add(t, at)
-	return t
+func (s *jkyStore) create(at time.Time) {
+	s.add(s.newTrade(at), at)
 }
 
 // modify makes a new version of e's trade, moved along as an ERP user would
 // and stamped at.
-func (s *jkyStore) modify(e *jkyEntry, at time.Time) {
-	s.replace(e, at, func(t *jkyTrade) { s.change(t, at) })
+func (s *jkyStore) modify(e *entry[jkyTrade], at time.Time) {
+	s.update(e, at, func(t *jkyTrade) { s.change(t, at) })
+}
+
+// mover is how a page call changes a trade it has passed, so that the
+// trade moves to the end of the order searched: a re-consignment by
+// consignTime, a re-import by gmtCreate, a plain modification otherwise.
+func (s *jkyStore) mover(order jkyField) func(*entry[jkyTrade], time.Time) {
+	switch order {
+	case jkyByConsign:
+		return s.reconsign
+	case jkyByCreated:
+		return s.recreate
+	}
+	return s.modify
 }
 
 // reconsign makes a new version of e's trade shipped again at at, a stand-in
 // for a re-sent parcel: its consignTime and gmtModified become at.
-func (s *jkyStore) reconsign(e *jkyEntry, at time.Time) {
-	s.replace(e, at, func(t *jkyTrade) {
+func (s *jkyStore) reconsign(e *entry[jkyTrade], at time.Time) {
+	s.update(e, at, func(t *jkyTrade) {
 		s.change(t, at)
 		t.consign(at)
 	})
@@ -236,33 +226,20 @@ func (s *jkyStore) reconsign(e *jkyEntry, at time.Time) {
 
 // recreate makes a new version of e's trade whose gmtCreate is at, a stand-in
 // for a trade re-imported from the platform.
-func (s *jkyStore) recreate(e *jkyEntry, at time.Time) {
-	s.replace(e, at, func(t *jkyTrade) {
+func (s *jkyStore) recreate(e *entry[jkyTrade], at time.Time) {
+	s.update(e, at, func(t *jkyTrade) {
 		s.change(t, at)
 		t.created = at.Truncate(time.Second)
 		t.GmtCreate = formatCST(t.created)
 	})
 }
 
-func (s *jkyStore) replace(e *jkyEntry, at time.Time, change func(*jkyTrade)) {
-	e.visible(at) // the version being replaced may have shown by now
+// update makes a new version of e's trade with change applied, stamped at.
+func (s *jkyStore) update(e *entry[jkyTrade], at time.Time, change func(*jkyTrade)) {
 	t := e.cur.clone()
 	change(t)
 	t.stamp(at)
-	e.cur = t
-	e.visibleAt = at.Add(s.lagDraw())
-}
-
-func (s *jkyStore) add(t *jkyTrade, at time.Time) {
-	s.entries = append(s.entries, &jkyEntry{cur: t, visibleAt: at.Add(s.lagDraw())})
-}
-
-// lagDraw is one change's visibility delay, in [0, lag].
-func (s *jkyStore) lagDraw() time.Duration {
-	if s.lag <= 0 {
-		return 0
-	}
-	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
+	s.replace(e, t, at)
 }
 
 // change moves a trade one step along its path most of the time, and
@@ -325,15 +302,6 @@ var (
 
 // jkyTradeTypes draws a trade's tradeType: mostly 92, the seed's filter.
 var jkyTradeTypes = []int{92, 92, 92, 92, 92, 92, 92, 1, 1, 8}
-
-func (s *jkyStore) digits(n int) string {
-	var b strings.Builder
-	b.WriteByte(byte('1' + s.rng.IntN(9)))
-	for range n - 1 {
-		b.WriteByte(byte('0' + s.rng.IntN(10)))
-	}
-	return b.String()
-}
 
 // waybill is a tracking number for the carrier.
 func (s *jkyStore) waybill(carrier string) string {

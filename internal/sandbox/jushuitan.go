@@ -55,19 +55,16 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ferry-data/ferry/producers/jushuitan"
@@ -219,80 +216,59 @@ type JSTToken struct {
 // JST is an in-process stand-in for 聚水潭's open platform. It is an
 // http.Handler and safe for concurrent use.
 type JST struct {
-	mu     sync.Mutex
-	cfg    JSTConfig
-	rng    *rand.Rand
-	store  *jstStore
-	tokens []*JSTToken // live pairs, oldest first
-	faults Faults
-	frozen bool
-	stats  JSTStats
+	engine[jstOrder]
+	cfg            JSTConfig
+	store          *jstStore
+	tokens         []*JSTToken // live pairs, oldest first
+	second, minute window      // calls in the clock second and minute, for the quotas
 
-	last           time.Time // clock time clock-driven changes were applied up to
-	mutDue, newDue float64   // fractional changes carried to the next tick
-
-	second, minute           time.Time // the clock second and minute counted
-	secondCalls, minuteCalls int
+	inits, refreshes int // tokens issued by getInitToken and refreshToken
 }
 
 // NewJST builds a sandbox with cfg's defaults filled in, its shops and
 // start orders generated and its start token pair issued.
 func NewJST(cfg JSTConfig) *JST {
 	cfg = cfg.withDefaults()
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x15e7_05a7))
-	now := cfg.Now()
-	s := &JST{
-		cfg:    cfg,
-		rng:    rng,
-		store:  newJSTStore(rng, cfg.VisibilityLag),
-		faults: cfg.Faults,
-		last:   now,
-	}
+	s := &JST{cfg: cfg}
+	now := s.start(cfg.Now, cfg.Seed, 0x15e7_05a7, cfg.Faults)
+	s.store = newJSTStore(s.rng, cfg.VisibilityLag)
 	s.store.seedShops(cfg.Shops, now)
 	s.store.seedOrders(cfg.Orders, cfg.Since, now)
+	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.other = s.changeShop
 	s.tokens = []*JSTToken{{AccessToken: cfg.AccessToken, RefreshToken: cfg.RefreshToken, Expires: now.Add(cfg.TokenTTL)}}
 	return s
+}
+
+// changeShop takes one clock-driven change in jstShopChangeOneIn for a
+// shop, and reports whether it did.
+func (s *JST) changeShop(at time.Time) bool {
+	if s.rng.IntN(jstShopChangeOneIn) != 0 {
+		return false
+	}
+	s.store.changeShop(pick(s.rng, s.store.shops), at)
+	return true
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
 func (s *JST) Config() JSTConfig {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.cfg
-	c.Faults = s.faults
+	c.Faults = s.currentFaults()
 	return c
 }
 
 // SetFaults replaces the injected failures from now on.
-func (s *JST) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = f.withDefaults()
-}
+func (s *JST) SetFaults(f Faults) { s.setFaults(f) }
 
 // Freeze stops every unprompted change: clock-driven changes and creations
 // and per-call mutations. Mutate still works; faults, quotas and token
 // expiry stay as configured.
-func (s *JST) Freeze() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	s.frozen = true
-}
+func (s *JST) Freeze() { s.freeze() }
 
 // Mutate changes n distinct random orders (all of them if n is larger),
 // stamped with the clock's now.
-func (s *JST) Mutate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	orders := s.store.orders
-	for _, i := range s.rng.Perm(len(orders))[:max(min(n, len(orders)), 0)] {
-		s.modify(orders[i], now)
-	}
-}
+func (s *JST) Mutate(n int) { s.mutate(n) }
 
 // Tokens returns the live token pairs, oldest first, expired ones
 // included.
@@ -321,106 +297,64 @@ func (s *JST) ExpireTokens() {
 // not, as the API would render it, sorted by o_id. Values are what
 // json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
 // changes due by now are applied first.
-func (s *JST) TruthOrders() []map[string]any {
-	s.mu.Lock()
-	s.tick(s.cfg.Now())
-	all := make([]*jstOrder, len(s.store.orders))
-	for i, e := range s.store.orders {
-		all[i] = e.cur
-	}
-	b, err := json.Marshal(all)
-	s.mu.Unlock()
-	return jstDecode(b, err)
-}
+func (s *JST) TruthOrders() []map[string]any { return s.truth() }
 
 // TruthShops returns every shop as the API would render it, sorted by
 // shop_id. Clock-driven changes due by now are applied first.
 func (s *JST) TruthShops() []map[string]any {
 	s.mu.Lock()
-	s.tick(s.cfg.Now())
-	b, err := json.Marshal(s.store.shops)
-	s.mu.Unlock()
-	return jstDecode(b, err)
-}
-
-func jstDecode(b []byte, err error) []map[string]any {
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal jst records: %v", err)) // plain data: cannot happen
-	}
-	var out []map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal jst records: %v", err))
-	}
-	return out
+	defer s.mu.Unlock()
+	s.tick(s.clock())
+	return asMaps(s.store.shops)
 }
 
 // Stats returns the counters so far.
 func (s *JST) Stats() JSTStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	c := s.counts
+	return JSTStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+		Inits: s.inits, Refreshes: s.refreshes, Mutations: c.Mutations, Creations: c.Creations}
 }
 
 // ServeHTTP answers one call (vendors.md §1.2–1.6).
 func (s *JST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
-	if err == nil && len(body) > maxRequestBodySize {
-		err = errors.New("body too large")
-	}
+	body, err := readBody(r)
 	form := url.Values{}
 	if err == nil && strings.HasPrefix(r.Header.Get("Content-Type"), jstFormContentType) {
 		form, err = url.ParseQuery(string(body))
 	}
-	rep := s.handle(r.Method, r.URL.Path, form, err)
-	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
-		return // the caller has gone
-	}
-	h := w.Header()
-	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", rep.contentType)
-	w.WriteHeader(rep.code)
-	_, _ = w.Write(rep.body) // a failed write means the caller has gone
+	s.handle(r.Method, r.URL.Path, form, err).write(w, r)
 }
 
-// handle decides the answer to one call.
+// handle decides the answer to one call. A spent quota answers with its
+// own code; a throttle by Faults.ThrottleRate with either, even odds.
 func (s *JST) handle(method, path string, form url.Values, formErr error) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	s.stats.Calls++
+	code := 0 // the throttle code of the quota the call overran, if any
+	return s.serve(call{
+		quota: func(now time.Time) bool { code = s.overQuota(now); return code != 0 },
+		throttle: func(now time.Time) reply {
+			if code == 0 {
+				code = pick(s.rng, []int{jushuitan.CodeThrottledSecond, jushuitan.CodeThrottledMinute})
+			}
+			return jstThrottled(now, code)
+		},
+		answer: func(now time.Time, live bool) outcome { return s.answer(method, path, form, formErr, now, live) },
+	})
+}
 
-	if code, msg, over := s.overQuota(now); over {
-		s.stats.Throttled++
-		return jstJSON(now, jstEnvelope{Code: code, Msg: msg})
+// overQuota counts the call against its clock second and minute and
+// returns the throttle code of the quota it overran, or 0.
+func (s *JST) overQuota(now time.Time) int {
+	second := s.second.count(now, time.Second, s.cfg.PerSecond)
+	minute := s.minute.count(now, time.Minute, s.cfg.PerMinute)
+	switch {
+	case second:
+		return jushuitan.CodeThrottledSecond
+	case minute:
+		return jushuitan.CodeThrottledMinute
 	}
-	if s.chance(s.faults.ThrottleRate) {
-		s.stats.Throttled++
-		if s.rng.IntN(2) == 0 {
-			return jstJSON(now, jstEnvelope{Code: jushuitan.CodeThrottledSecond, Msg: jstPerSecondMessage})
-		}
-		return jstJSON(now, jstEnvelope{Code: jushuitan.CodeThrottledMinute, Msg: jstPerMinuteMessage})
-	}
-	if s.chance(s.faults.FailRate) {
-		s.stats.Failed++
-		switch failure(s.rng.IntN(int(failureKinds))) {
-		case failBadGateway:
-			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
-		case failGatewayTimeout:
-			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
-		default: // failTruncated: the answer the call would have had, cut, and without effect
-			rep := s.answer(method, path, form, formErr, now, false).reply
-			rep.body = rep.body[:len(rep.body)/2]
-			return rep
-		}
-	}
-	out := s.answer(method, path, form, formErr, now, true)
-	if out.rejected {
-		s.stats.Rejected++
-	} else {
-		s.stats.Served++
-	}
-	return out.reply
+	return 0
 }
 
 // answer validates the call and answers it. Without commit the call has no
@@ -534,9 +468,9 @@ func (s *JST) auth(method, path string, form url.Values, formErr error, now time
 	if commit {
 		if old >= 0 {
 			s.tokens = slices.Delete(s.tokens, old, old+1)
-			s.stats.Refreshes++
+			s.refreshes++
 		} else {
-			s.stats.Inits++
+			s.inits++
 		}
 		s.tokens = append(s.tokens, p)
 	}
@@ -628,7 +562,7 @@ func (s *JST) query(method, path string, form url.Values, formErr error, now tim
 		return nil, err
 	}
 	if commit && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(q, now)
+		s.mutatePassed(s.search(q, now), (q.pageIndex-1)*q.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(q, now)
 	n := len(matches)
@@ -730,105 +664,12 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 	return nil
 }
 
-// mutatePassed changes up to MutationsPerCall orders the caller has paged
-// past: the classic "record moves to the end while you page" trap.
-func (s *JST) mutatePassed(q jstQuery, now time.Time) {
-	matches := s.search(q, now)
-	passed := min((q.pageIndex-1)*q.pageSize, len(matches))
-	for _, i := range s.rng.Perm(passed)[:min(s.cfg.MutationsPerCall, passed)] {
-		s.modify(matches[i], now)
-	}
-}
-
 // search returns the visible orders matching q, in the API's order:
 // modified ascending, then o_id.
-func (s *JST) search(q jstQuery, now time.Time) []*jstOrderEntry {
-	var out []*jstOrderEntry
-	for _, e := range s.store.orders {
-		if o := e.visible(now); o != nil && q.matches(o) {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b *jstOrderEntry) int {
-		if c := a.shown.at.Compare(b.shown.at); c != 0 {
-			return c
-		}
-		return compareInt(a.shown.OID, b.shown.OID)
+func (s *JST) search(q jstQuery, now time.Time) []*entry[jstOrder] {
+	return s.store.search(now, q.matches, func(a, b *jstOrder) int {
+		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.OID, b.OID))
 	})
-	return out
-}
-
-func (s *JST) modify(e *jstOrderEntry, at time.Time) {
-	s.store.modify(e, at)
-	s.stats.Mutations++
-}
-
-// tick applies the clock-driven changes due between the last tick and now,
-// stamped at random instants in that interval, so that what happens depends
-// only on the clock and the seed.
-func (s *JST) tick(now time.Time) {
-	span := now.Sub(s.last)
-	if span <= 0 {
-		return
-	}
-	if s.frozen {
-		s.last = now
-		return
-	}
-	secs := span.Seconds()
-	s.mutDue += secs * s.cfg.MutationsPerSecond
-	s.newDue += secs * s.cfg.CreationsPerSecond
-	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
-	s.mutDue -= mutations
-	s.newDue -= creations
-
-	type event struct {
-		at     time.Time
-		create bool
-	}
-	events := make([]event, 0, int(mutations+creations))
-	for i := range int(mutations + creations) {
-		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
-		events = append(events, event{at: at, create: i >= int(mutations)})
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		switch {
-		case ev.create:
-			s.store.create(ev.at)
-			s.stats.Creations++
-		case s.rng.IntN(jstShopChangeOneIn) == 0:
-			s.store.changeShop(pick(s.rng, s.store.shops), ev.at)
-			s.stats.Mutations++
-		default:
-			s.modify(pick(s.rng, s.store.orders), ev.at)
-		}
-	}
-	s.last = now
-}
-
-// overQuota counts the call against its clock second and minute and
-// reports the throttle answer when either quota is spent.
-func (s *JST) overQuota(now time.Time) (code int, msg string, over bool) {
-	if sec := now.Truncate(time.Second); !sec.Equal(s.second) {
-		s.second, s.secondCalls = sec, 0
-	}
-	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
-		s.minute, s.minuteCalls = m, 0
-	}
-	s.secondCalls++
-	s.minuteCalls++
-	switch {
-	case s.cfg.PerSecond > 0 && s.secondCalls > s.cfg.PerSecond:
-		return jushuitan.CodeThrottledSecond, jstPerSecondMessage, true
-	case s.cfg.PerMinute > 0 && s.minuteCalls > s.cfg.PerMinute:
-		return jushuitan.CodeThrottledMinute, jstPerMinuteMessage, true
-	}
-	return 0, "", false
-}
-
-func (s *JST) chance(p float64) bool {
-	return p > 0 && s.rng.Float64() < p
 }
 
 // jstEnvelope is the open platform's response wrapper; data is null on
@@ -840,9 +681,13 @@ type jstEnvelope struct {
 }
 
 func jstJSON(now time.Time, env jstEnvelope) reply {
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal jst envelope: %v", err)) // plain data: cannot happen
+	return jsonReply(now, jstResponseContentType, env)
+}
+
+// jstThrottled is the throttle answer with code, 199 or 200.
+func jstThrottled(now time.Time, code int) reply {
+	if code == jushuitan.CodeThrottledSecond {
+		return jstJSON(now, jstEnvelope{Code: code, Msg: jstPerSecondMessage})
 	}
-	return reply{code: http.StatusOK, contentType: jstResponseContentType, body: b, date: now}
+	return jstJSON(now, jstEnvelope{Code: code, Msg: jstPerMinuteMessage})
 }

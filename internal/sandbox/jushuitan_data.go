@@ -109,31 +109,12 @@ func (o *jstOrder) clone() *jstOrder {
 	return &c
 }
 
-// jstOrderEntry is one order as the sandbox stores it: its latest version
-// and the version queries see, which trails by the visibility lag.
-type jstOrderEntry struct {
-	cur       *jstOrder // the latest version
-	shown     *jstOrder // what queries see; nil until a first version is visible
-	visibleAt time.Time // when cur becomes what queries see
-}
-
-// visible returns the version queries see at now, promoting cur once its
-// visibility lag has passed.
-func (e *jstOrderEntry) visible(now time.Time) *jstOrder {
-	if e.shown != e.cur && !now.Before(e.visibleAt) {
-		e.shown = e.cur
-	}
-	return e.shown
-}
-
 // jstStore holds the shops and orders of one company (co_id) and makes and
 // changes them. It is not safe for concurrent use; JST guards it.
 type jstStore struct {
-	rng    *rand.Rand
-	lag    time.Duration
-	coID   int64
-	shops  []*jstShop       // ascending shop_id
-	orders []*jstOrderEntry // ascending o_id
+	records[jstOrder] // the orders, ascending o_id
+	coID              int64
+	shops             []*jstShop // ascending shop_id
 
 	nextOID   int64
 	nextIoID  int64
@@ -144,8 +125,7 @@ type jstStore struct {
 
 func newJSTStore(rng *rand.Rand, lag time.Duration) *jstStore {
 	return &jstStore{
-		rng:       rng,
-		lag:       lag,
+		records:   records[jstOrder]{rng: rng, lag: lag},
 		coID:      10_100_000 + rng.Int64N(900_000),
 		nextOID:   3_000_000 + rng.Int64N(1_000_000),
 		nextIoID:  20_000_000 + rng.Int64N(1_000_000),
@@ -168,17 +148,8 @@ func (s *jstStore) seedShops(n int, now time.Time) {
 // [since, now), each created up to three days before its last change. The
 // rowversions follow the modified order, as a database's would.
 func (s *jstStore) seedOrders(n int, since, now time.Time) {
-	type stamps struct{ created, modified time.Time }
-	span := max(int64(now.Sub(since)), 1)
-	all := make([]stamps, n)
-	for i := range all {
-		m := since.Add(time.Duration(s.rng.Int64N(span)))
-		c := m.Add(-time.Duration(s.rng.Int64N(int64(72 * time.Hour))))
-		all[i] = stamps{created: c, modified: m}
-	}
 	// o_id and io_id follow creation order, as in the vendor.
-	slices.SortFunc(all, func(a, b stamps) int { return a.created.Compare(b.created) })
-	for _, st := range all {
+	for _, st := range s.lifespans(n, since, now, 72*time.Hour) {
 		o := s.newOrder(st.created)
 		steps := make([]time.Time, s.rng.IntN(4))
 		life := max(int64(st.modified.Sub(st.created)), 1)
@@ -189,40 +160,29 @@ func (s *jstStore) seedOrders(n int, since, now time.Time) {
 		for _, at := range append(steps, st.modified) {
 			s.change(o, at)
 		}
-		s.add(o, st.modified)
+		s.add(o, o.at)
 	}
-	byStamp := slices.Clone(s.orders)
-	slices.SortStableFunc(byStamp, func(a, b *jstOrderEntry) int { return a.cur.at.Compare(b.cur.at) })
+	byStamp := slices.Clone(s.entries)
+	slices.SortStableFunc(byStamp, func(a, b *entry[jstOrder]) int { return a.cur.at.Compare(b.cur.at) })
 	for _, e := range byStamp {
 		s.ts += 1 + s.rng.Int64N(40)
 		e.cur.Ts = s.ts
 	}
 }
 
-// create adds a new order made at at.
+// create adds a new order made at at. An order's lag runs from its
+// modified stamp, in whole seconds.
 func (s *jstStore) create(at time.Time) {
-	s.add(s.newOrder(at), at)
+	o := s.newOrder(at)
+	s.add(o, o.at)
 }
 
 // modify makes a new version of e's order, stamped at.
-func (s *jstStore) modify(e *jstOrderEntry, at time.Time) {
-	e.visible(at) // the version being replaced may have shown by now
+func (s *jstStore) modify(e *entry[jstOrder], at time.Time) {
+	e.visible(at) // promoted at at, though the new lag runs from o.at
 	o := e.cur.clone()
 	s.change(o, at)
-	e.cur = o
-	e.visibleAt = o.at.Add(s.lagDraw())
-}
-
-func (s *jstStore) add(o *jstOrder, at time.Time) {
-	s.orders = append(s.orders, &jstOrderEntry{cur: o, visibleAt: o.at.Add(s.lagDraw())})
-}
-
-// lagDraw is one change's visibility delay, in [0, lag].
-func (s *jstStore) lagDraw() time.Duration {
-	if s.lag <= 0 {
-		return 0
-	}
-	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
+	s.replace(e, o, o.at)
 }
 
 // stamp sets an order's modified stamp (whole seconds, as the API shows
@@ -290,15 +250,6 @@ var (
 	jstFreights   = []int64{0, 0, 0, 0, 600, 800, 1000, 1200}
 	jstWarehouses = []int64{0, 0, 0, 10_186_255, 10_192_881}
 )
-
-func (s *jstStore) digits(n int) string {
-	var b strings.Builder
-	b.WriteByte(byte('1' + s.rng.IntN(9)))
-	for range n - 1 {
-		b.WriteByte(byte('0' + s.rng.IntN(10)))
-	}
-	return b.String()
-}
 
 // newShop makes a shop with the given id, opened at created.
 func (s *jstStore) newShop(id int64, created time.Time) *jstShop {

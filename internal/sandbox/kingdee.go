@@ -60,18 +60,14 @@
 package sandbox
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/ferry-data/ferry/producers/kingdee"
@@ -83,6 +79,7 @@ const (
 	kdMaxSkew         = 5 * time.Minute
 	kdTokenTTL        = 24 * time.Hour
 	kdDomain          = "https://tf.jdy.com"
+	kdContentType     = "application/json;charset=utf-8"
 )
 
 // Kingdee's answer codes; kdCodeAuthKey is the vendor's, the others are
@@ -203,34 +200,23 @@ type KingdeeStats struct {
 // the authorisation and the customer list. It is an http.Handler and safe
 // for concurrent use.
 type Kingdee struct {
-	mu     sync.Mutex
-	cfg    KingdeeConfig
-	rng    *rand.Rand
-	store  *kdStore
-	faults Faults
-	frozen bool
-	stats  KingdeeStats
+	engine[kdCustomer]
+	cfg   KingdeeConfig
+	store *kdStore
 
-	born   time.Time                // clock time the secrets rotate from
-	appKey string                   // the authorised app's key
-	tokens map[string]kdToken       // issued app-tokens
-	nonces map[string]time.Time     // nonces seen within the timestamp skew
-	last   time.Time                // clock time changes were applied up to
-	mutDue float64                  // fractional mutations carried over
-	newDue float64                  // fractional creations carried over
-	quota  map[kdEndpoint]*kdMinute // per-endpoint minute counters
+	born   time.Time                 // clock time the secrets rotate from
+	appKey string                    // the authorised app's key
+	tokens map[string]kdToken        // issued app-tokens
+	nonces map[string]time.Time      // nonces seen within the timestamp skew
+	quota  [kdEPCustomers + 1]window // per-endpoint calls in the clock minute
+
+	auths, issued int // push_app_authorize calls served, app-tokens issued
 }
 
 // kdToken is an issued app-token: when, and with which secret generation.
 type kdToken struct {
 	issued time.Time
 	gen    int
-}
-
-// kdMinute counts calls in one clock minute.
-type kdMinute struct {
-	minute time.Time
-	calls  int
 }
 
 // kdEndpoint is one of the paths the sandbox serves.
@@ -259,20 +245,12 @@ func kdEndpointOf(path string) (kdEndpoint, string) {
 // customers generated.
 func NewKingdee(cfg KingdeeConfig) *Kingdee {
 	cfg = cfg.withDefaults()
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6b_d1d7))
-	now := cfg.Now()
-	s := &Kingdee{
-		cfg:    cfg,
-		rng:    rng,
-		store:  newKDStore(rng, cfg.VisibilityLag),
-		faults: cfg.Faults,
-		born:   now,
-		tokens: map[string]kdToken{},
-		nonces: map[string]time.Time{},
-		last:   now,
-		quota:  map[kdEndpoint]*kdMinute{},
-	}
+	s := &Kingdee{cfg: cfg, tokens: map[string]kdToken{}, nonces: map[string]time.Time{}}
+	now := s.start(cfg.Now, cfg.Seed, 0x6b_d1d7, cfg.Faults)
+	s.born = now
+	s.store = newKDStore(s.rng, cfg.VisibilityLag)
 	s.store.seed(cfg.Customers, cfg.Since, now)
+	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	s.appKey = kdDerive(cfg.Seed, "app-key")[:9]
 	return s
 }
@@ -286,134 +264,63 @@ func kdDerive(seed int64, label string) string {
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
 func (s *Kingdee) Config() KingdeeConfig {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.cfg
-	c.Faults = s.faults
+	c.Faults = s.currentFaults()
 	return c
 }
 
 // SetFaults replaces the injected failures from now on.
-func (s *Kingdee) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = f.withDefaults()
-}
+func (s *Kingdee) SetFaults(f Faults) { s.setFaults(f) }
 
 // Freeze stops every unprompted change: clock-driven mutations and
 // creations and per-call mutations. Mutate still works; faults, quotas and
 // secret rotation stay as configured.
-func (s *Kingdee) Freeze() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	s.frozen = true
-}
+func (s *Kingdee) Freeze() { s.freeze() }
 
 // Mutate modifies n distinct random customers (all of them if n is
 // larger), stamped with the clock's now.
-func (s *Kingdee) Mutate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	n = min(n, len(s.store.entries))
-	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
-		s.modify(s.store.entries[i], now)
-	}
-}
+func (s *Kingdee) Mutate(n int) { s.mutate(n) }
 
 // Truth returns every customer's latest version, visible to queries or
 // not, as the API would render it, sorted by id. Values are what
 // json.Unmarshal gives for any. Clock-driven changes due by now are
 // applied first.
-func (s *Kingdee) Truth() []map[string]any {
-	s.mu.Lock()
-	s.tick(s.cfg.Now())
-	all := make([]*kdCustomer, len(s.store.entries))
-	for i, e := range s.store.entries {
-		all[i] = e.cur
-	}
-	b, err := json.Marshal(all)
-	s.mu.Unlock()
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal customers: %v", err)) // plain data: cannot happen
-	}
-	var out []map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal customers: %v", err))
-	}
-	return out
-}
+func (s *Kingdee) Truth() []map[string]any { return s.truth() }
 
-// Stats returns the counters so far.
+// Stats returns the counters so far. Rotations is the secret's generation
+// at the latest clock time the sandbox acted on (a call, Truth, Mutate or
+// Freeze).
 func (s *Kingdee) Stats() KingdeeStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	c := s.counts
+	return KingdeeStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+		Auths: s.auths, Tokens: s.issued, Rotations: s.gen(s.last), Mutations: c.Mutations, Creations: c.Creations}
 }
 
 // ServeHTTP answers one call (vendors.md §4.1–4.5).
 func (s *Kingdee) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxRequestBodySize)) // bodies carry nothing here
-	rep := s.handle(r.Method, r.URL.Path, r.URL.RawQuery, r.Header)
-	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
-		return // the caller has gone
-	}
-	h := w.Header()
-	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", rep.contentType)
-	w.WriteHeader(rep.code)
-	_, _ = w.Write(rep.body) // a failed write means the caller has gone
-}
-
-// kdOutcome is a call's answer and whether it was refused.
-type kdOutcome struct {
-	reply
-	rejected bool
+	s.handle(r.Method, r.URL.Path, r.URL.RawQuery, r.Header).write(w, r)
 }
 
 // handle decides the answer to one call.
 func (s *Kingdee) handle(method, path, rawQuery string, h http.Header) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	s.stats.Calls++
-
 	ep, want := kdEndpointOf(path)
-	switch {
-	case ep == kdEPUnknown:
-		s.stats.Rejected++
-		return kdReply(now, http.StatusNotFound, kdEPUnknown, 404, "接口不存在: "+path, nil)
-	case method != want:
-		s.stats.Rejected++
-		return kdReply(now, http.StatusMethodNotAllowed, ep, 405, "请求方式错误，仅支持"+want, nil)
-	}
-	if s.overQuota(ep, now) || s.chance(s.faults.ThrottleRate) {
-		s.stats.Throttled++
-		return kdReply(now, http.StatusOK, ep, kdCodeThrottle, kdThrottleText, nil)
-	}
-	if s.chance(s.faults.FailRate) {
-		s.stats.Failed++
-		switch failure(s.rng.IntN(int(failureKinds))) {
-		case failBadGateway:
-			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
-		case failGatewayTimeout:
-			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
-		default: // failTruncated: the answer the call would have had, cut
-			rep := s.answer(ep, method, path, rawQuery, h, now, false).reply
-			rep.body = rep.body[:len(rep.body)/2]
-			return rep
-		}
-	}
-	out := s.answer(ep, method, path, rawQuery, h, now, true)
-	if out.rejected {
-		s.stats.Rejected++
-	} else {
-		s.stats.Served++
-	}
-	return out.reply
+	return s.serve(call{
+		refuse: func(now time.Time) (reply, bool) {
+			switch {
+			case ep == kdEPUnknown:
+				return kdReply(now, http.StatusNotFound, kdEPUnknown, 404, "接口不存在: "+path, nil), true
+			case method != want:
+				return kdReply(now, http.StatusMethodNotAllowed, ep, 405, "请求方式错误，仅支持"+want, nil), true
+			}
+			return reply{}, false
+		},
+		quota:    func(now time.Time) bool { return s.overQuota(ep, now) },
+		throttle: func(now time.Time) reply { return kdReply(now, http.StatusOK, ep, kdCodeThrottle, kdThrottleText, nil) },
+		answer:   func(now time.Time, live bool) outcome { return s.answer(ep, method, path, rawQuery, h, now, live) },
+	})
 }
 
 // kdRejection is a refused call: the code and text the client gets.
@@ -429,7 +336,7 @@ func kdReject(code int, format string, args ...any) *kdRejection {
 // answer validates the call and serves it. Only a live call changes
 // anything (nonces, tokens, counters, per-call mutations): a truncated
 // answer is computed without live.
-func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.Header, now time.Time, live bool) kdOutcome {
+func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.Header, now time.Time, live bool) outcome {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return kdRefuse(now, ep, kdReject(kdCodeParam, "参数格式错误"))
@@ -446,8 +353,8 @@ func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.He
 	return s.customers(q, h, now, live)
 }
 
-func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) kdOutcome {
-	return kdOutcome{reply: kdReply(now, http.StatusOK, ep, rej.code, rej.text, nil), rejected: true}
+func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) outcome {
+	return outcome{reply: kdReply(now, http.StatusOK, ep, rej.code, rej.text, nil), rejected: true}
 }
 
 // checkClient checks the client headers every call carries (§4.2).
@@ -503,12 +410,12 @@ func (s *Kingdee) appSecret(gen int) string {
 }
 
 // authorize is step 1.
-func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) kdOutcome {
+func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) outcome {
 	if q.Get("outerInstanceId") != s.cfg.OuterInstanceID {
 		return kdRefuse(now, kdEPAuthorize, kdReject(kdCodeInstance, "outerInstanceId无效或未授权"))
 	}
 	if live {
-		s.stats.Auths++
+		s.auths++
 	}
 	app := map[string]any{
 		"appKey":    s.appKey,
@@ -518,11 +425,11 @@ func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) kdOutcome {
 		"accountId": kdDerive(s.cfg.Seed, "account")[:19],
 		"status":    1,
 	}
-	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPAuthorize, kdAuthorizeOKCode, "success", []any{app})}
+	return outcome{reply: kdReply(now, http.StatusOK, kdEPAuthorize, kdAuthorizeOKCode, "success", []any{app})}
 }
 
 // token is step 2.
-func (s *Kingdee) token(q url.Values, now time.Time, live bool) kdOutcome {
+func (s *Kingdee) token(q url.Values, now time.Time, live bool) outcome {
 	gen := s.gen(now)
 	if q.Get("app_key") != s.appKey || q.Get("app_signature") != kingdee.AppSignature(s.appSecret(gen), s.appKey) {
 		return kdRefuse(now, kdEPToken, kdReject(kdCodeAuthKey, kdAuthKeyText))
@@ -530,14 +437,14 @@ func (s *Kingdee) token(q url.Values, now time.Time, live bool) kdOutcome {
 	tok := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
 	if live {
 		s.tokens[tok] = kdToken{issued: now, gen: gen}
-		s.stats.Tokens++
+		s.issued++
 	}
 	data := map[string]any{
 		"access_token": tok,
 		"app-token":    tok,
 		"expires":      now.Add(kdTokenTTL).UnixMilli(),
 	}
-	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPToken, kdCodeOK, "success", data)}
+	return outcome{reply: kdReply(now, http.StatusOK, kdEPToken, kdCodeOK, "success", data)}
 }
 
 // kdPage is the customer list's data.
@@ -563,7 +470,7 @@ func (k kdQuery) matches(c *kdCustomer) bool {
 }
 
 // customers is the business call.
-func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live bool) kdOutcome {
+func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live bool) outcome {
 	tok := h.Get(kingdee.HeaderAppToken)
 	if tok == "" {
 		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeNoToken, "缺少app-token"))
@@ -580,7 +487,7 @@ func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live boo
 		return kdRefuse(now, kdEPCustomers, rej)
 	}
 	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(req, now)
+		s.mutatePassed(s.search(req, now), (req.page-1)*req.rows, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(req, now)
 	data := kdPage{Count: len(matches), Page: req.page, PageSize: req.size, Rows: []*kdCustomer{}}
@@ -593,7 +500,7 @@ func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live boo
 			data.Rows = append(data.Rows, e.shown)
 		}
 	}
-	return kdOutcome{reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}
+	return outcome{reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}
 }
 
 // kdParse reads the list call's params.
@@ -630,80 +537,12 @@ func kdParse(q url.Values) (kdQuery, *kdRejection) {
 	return k, nil
 }
 
-// mutatePassed modifies up to MutationsPerCall customers the caller has
-// paged past: the "record moves to the end while you page" trap.
-func (s *Kingdee) mutatePassed(req kdQuery, now time.Time) {
-	matches := s.search(req, now)
-	passed := min((req.page-1)*req.rows, len(matches))
-	n := min(s.cfg.MutationsPerCall, passed)
-	for _, i := range s.rng.Perm(passed)[:n] {
-		s.modify(matches[i], now)
-	}
-}
-
 // search returns the visible customers matching req, in the API's order:
 // modify_time ascending, then id.
-func (s *Kingdee) search(req kdQuery, now time.Time) []*kdEntry {
-	var out []*kdEntry
-	for _, e := range s.store.entries {
-		c := e.visible(now)
-		if c == nil || !req.matches(c) {
-			continue
-		}
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b *kdEntry) int {
-		if c := a.shown.modified.Compare(b.shown.modified); c != 0 {
-			return c
-		}
-		return compareInt(a.shown.id, b.shown.id)
+func (s *Kingdee) search(req kdQuery, now time.Time) []*entry[kdCustomer] {
+	return s.store.search(now, req.matches, func(a, b *kdCustomer) int {
+		return cmp.Or(a.modified.Compare(b.modified), cmp.Compare(a.id, b.id))
 	})
-	return out
-}
-
-func (s *Kingdee) modify(e *kdEntry, at time.Time) {
-	s.store.modify(e, at)
-	s.stats.Mutations++
-}
-
-// tick applies the clock-driven changes due between the last tick and now,
-// stamped at random instants in that interval, and notes secret rotations.
-func (s *Kingdee) tick(now time.Time) {
-	s.stats.Rotations = max(s.stats.Rotations, s.gen(now))
-	span := now.Sub(s.last)
-	if span <= 0 {
-		return
-	}
-	if s.frozen {
-		s.last = now
-		return
-	}
-	secs := span.Seconds()
-	s.mutDue += secs * s.cfg.MutationsPerSecond
-	s.newDue += secs * s.cfg.CreationsPerSecond
-	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
-	s.mutDue -= mutations
-	s.newDue -= creations
-
-	type event struct {
-		at     time.Time
-		create bool
-	}
-	events := make([]event, 0, int(mutations+creations))
-	for i := range int(mutations + creations) {
-		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
-		events = append(events, event{at: at, create: i >= int(mutations)})
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		if ev.create {
-			s.store.create(ev.at)
-			s.stats.Creations++
-			continue
-		}
-		s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
-	}
-	s.last = now
 }
 
 // overQuota counts a call against its endpoint's clock minute and reports
@@ -716,23 +555,7 @@ func (s *Kingdee) overQuota(ep kdEndpoint, now time.Time) bool {
 	case kdEPToken:
 		limit = s.cfg.TokenCallsPerMinute
 	}
-	if limit < 0 {
-		return false
-	}
-	m := s.quota[ep]
-	if m == nil {
-		m = &kdMinute{}
-		s.quota[ep] = m
-	}
-	if t := now.Truncate(time.Minute); !t.Equal(m.minute) {
-		m.minute, m.calls = t, 0
-	}
-	m.calls++
-	return m.calls > limit
-}
-
-func (s *Kingdee) chance(p float64) bool {
-	return p > 0 && s.rng.Float64() < p
+	return s.quota[ep].count(now, time.Minute, limit)
 }
 
 // kdEnvelope is the business and token calls' wrapper.
@@ -754,9 +577,7 @@ func kdReply(now time.Time, status int, ep kdEndpoint, code int, text string, da
 	if ep == kdEPAuthorize {
 		env = kdAuthEnvelope{Code: code, Msg: text, Data: data}
 	}
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
-	}
-	return reply{code: status, contentType: "application/json;charset=utf-8", body: b, date: now}
+	rep := jsonReply(now, kdContentType, env)
+	rep.code = status
+	return rep
 }

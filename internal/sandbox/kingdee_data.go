@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"time"
 )
@@ -81,30 +80,11 @@ func (c *kdCustomer) stamp(at time.Time) {
 	c.ModifyTime = formatCST(c.modified)
 }
 
-// kdEntry is one customer as the sandbox stores it: its latest version and
-// the version queries see, which trails by the visibility lag.
-type kdEntry struct {
-	cur       *kdCustomer
-	shown     *kdCustomer // nil until a first version is visible
-	visibleAt time.Time   // when cur becomes what queries see
-}
-
-// visible returns the version queries see at now, promoting cur once its
-// visibility lag has passed.
-func (e *kdEntry) visible(now time.Time) *kdCustomer {
-	if e.shown != e.cur && !now.Before(e.visibleAt) {
-		e.shown = e.cur
-	}
-	return e.shown
-}
-
 // kdStore holds the customers and makes and changes them. It is not safe
 // for concurrent use; Kingdee guards it.
 type kdStore struct {
-	rng     *rand.Rand
-	lag     time.Duration
-	entries []*kdEntry // ascending id
-	names   map[string]bool
+	records[kdCustomer] // ascending id
+	names               map[string]bool
 
 	nextID int64
 	nextNo int
@@ -112,28 +92,18 @@ type kdStore struct {
 
 func newKDStore(rng *rand.Rand, lag time.Duration) *kdStore {
 	return &kdStore{
-		rng:    rng,
-		lag:    lag,
-		names:  map[string]bool{},
-		nextID: 1783670301378400000 + rng.Int64N(100000),
-		nextNo: 1,
+		records: records[kdCustomer]{rng: rng, lag: lag},
+		names:   map[string]bool{},
+		nextID:  1783670301378400000 + rng.Int64N(100000),
+		nextNo:  1,
 	}
 }
 
 // seed fills the store with n customers whose modify stamps lie in
 // [since, now), each created up to a year before its last change.
 func (s *kdStore) seed(n int, since, now time.Time) {
-	type stamps struct{ created, modified time.Time }
-	span := max(int64(now.Sub(since)), 1)
-	all := make([]stamps, n)
-	for i := range all {
-		m := since.Add(time.Duration(s.rng.Int64N(span)))
-		c := m.Add(-time.Duration(s.rng.Int64N(int64(365 * 24 * time.Hour))))
-		all[i] = stamps{created: c, modified: m}
-	}
 	// id and number follow creation order, as in the vendor.
-	slices.SortFunc(all, func(a, b stamps) int { return a.created.Compare(b.created) })
-	for _, st := range all {
+	for _, st := range s.lifespans(n, since, now, 365*24*time.Hour) {
 		c := s.newCustomer(st.created)
 		for range s.rng.IntN(3) {
 			s.change(c, st.created.Add(time.Duration(s.rng.Int64N(max(int64(st.modified.Sub(st.created)), 1)))))
@@ -149,24 +119,10 @@ func (s *kdStore) create(at time.Time) {
 }
 
 // modify makes a new version of e's customer, stamped at.
-func (s *kdStore) modify(e *kdEntry, at time.Time) {
-	e.visible(at) // the version being replaced may have shown by now
+func (s *kdStore) modify(e *entry[kdCustomer], at time.Time) {
 	c := e.cur.clone()
 	s.change(c, at)
-	e.cur = c
-	e.visibleAt = at.Add(s.lagDraw())
-}
-
-func (s *kdStore) add(c *kdCustomer, at time.Time) {
-	s.entries = append(s.entries, &kdEntry{cur: c, visibleAt: at.Add(s.lagDraw())})
-}
-
-// lagDraw is one change's visibility delay, in [0, lag].
-func (s *kdStore) lagDraw() time.Duration {
-	if s.lag <= 0 {
-		return 0
-	}
-	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
+	s.replace(e, c, at)
 }
 
 // Stand-in reference data: regions with their 统一社会信用代码 area codes,
@@ -210,19 +166,6 @@ var (
 )
 
 const kdAlnum = "0123456789ABCDEFGHJKLMNPQRTUWXY" // the credit code's alphabet
-
-func (s *kdStore) digits(n int) string {
-	var b strings.Builder
-	b.WriteByte(byte('1' + s.rng.IntN(9)))
-	for range n - 1 {
-		b.WriteByte(byte('0' + s.rng.IntN(10)))
-	}
-	return b.String()
-}
-
-func (s *kdStore) personName() string {
-	return pick(s.rng, surnames) + pick(s.rng, givenNames)
-}
 
 func (s *kdStore) mobile() string {
 	return pick(s.rng, telPrefix) + s.digits(8)

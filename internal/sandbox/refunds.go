@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -119,29 +118,10 @@ func (r *refund) stamp(at time.Time) {
 	}
 }
 
-// entry is one refund as the sandbox stores it: its latest version and the
-// version queries see, which trails by the visibility lag.
-type entry struct {
-	cur       *refund   // the latest version
-	shown     *refund   // what queries see; nil until a first version is visible
-	visibleAt time.Time // when cur becomes what queries see
-}
-
-// visible returns the version queries see at now, promoting cur once its
-// visibility lag has passed.
-func (e *entry) visible(now time.Time) *refund {
-	if e.shown != e.cur && !now.Before(e.visibleAt) {
-		e.shown = e.cur
-	}
-	return e.shown
-}
-
 // refundStore holds the refunds and makes and changes them. It is not safe
 // for concurrent use; WDT guards it.
 type refundStore struct {
-	rng     *rand.Rand
-	lag     time.Duration
-	entries []*entry // ascending refund_id
+	records[refund] // ascending refund_id
 
 	nextRefundID int64
 	nextRecID    int64
@@ -151,8 +131,7 @@ type refundStore struct {
 
 func newRefundStore(rng *rand.Rand, lag time.Duration) *refundStore {
 	return &refundStore{
-		rng:          rng,
-		lag:          lag,
+		records:      records[refund]{rng: rng, lag: lag},
 		nextRefundID: 1130000 + rng.Int64N(1000),
 		nextRecID:    1137000 + rng.Int64N(1000),
 		nextTradeID:  2740000 + rng.Int64N(1000),
@@ -163,17 +142,8 @@ func newRefundStore(rng *rand.Rand, lag time.Duration) *refundStore {
 // seed fills the store with n refunds whose modified stamps lie in
 // [since, now), each created up to three days before its last change.
 func (s *refundStore) seed(n int, since, now time.Time) {
-	type stamps struct{ created, modified time.Time }
-	span := max(int64(now.Sub(since)), 1)
-	all := make([]stamps, n)
-	for i := range all {
-		m := since.Add(time.Duration(s.rng.Int64N(span)))
-		c := m.Add(-time.Duration(s.rng.Int64N(int64(72 * time.Hour))))
-		all[i] = stamps{created: c, modified: m}
-	}
 	// refund_id and refund_no follow creation order, as in the vendor.
-	slices.SortFunc(all, func(a, b stamps) int { return a.created.Compare(b.created) })
-	for _, st := range all {
+	for _, st := range s.lifespans(n, since, now, 72*time.Hour) {
 		r := s.newRefund(st.created)
 		// A few changes in between; the last one at the drawn stamp.
 		steps := make([]time.Time, 1+s.rng.IntN(4))
@@ -190,32 +160,16 @@ func (s *refundStore) seed(n int, since, now time.Time) {
 	}
 }
 
-// create adds a new refund made at at and returns it.
-func (s *refundStore) create(at time.Time) *refund {
-	r := s.newRefund(at)
-	s.add(r, at)
-	return r
+// create adds a new refund made at at.
+func (s *refundStore) create(at time.Time) {
+	s.add(s.newRefund(at), at)
 }
 
 // modify makes a new version of e's refund, stamped at.
-func (s *refundStore) modify(e *entry, at time.Time) {
-	e.visible(at) // the version being replaced may have shown by now
+func (s *refundStore) modify(e *entry[refund], at time.Time) {
 	r := e.cur.clone()
 	s.change(r, at)
-	e.cur = r
-	e.visibleAt = at.Add(s.lagDraw())
-}
-
-func (s *refundStore) add(r *refund, at time.Time) {
-	s.entries = append(s.entries, &entry{cur: r, visibleAt: at.Add(s.lagDraw())})
-}
-
-// lagDraw is one change's visibility delay, in [0, lag].
-func (s *refundStore) lagDraw() time.Duration {
-	if s.lag <= 0 {
-		return 0
-	}
-	return time.Duration(s.rng.Int64N(int64(s.lag) + 1))
+	s.replace(e, r, at)
 }
 
 // Stand-in reference data. Shop, platform and warehouse codes are invented;
@@ -288,21 +242,6 @@ var nextStatus = map[int][]int{
 	85: {86},
 	86: {87, 90},
 	87: {90},
-}
-
-func pick[T any](rng *rand.Rand, xs []T) T { return xs[rng.IntN(len(xs))] }
-
-func (s *refundStore) digits(n int) string {
-	var b strings.Builder
-	b.WriteByte(byte('1' + s.rng.IntN(9)))
-	for range n - 1 {
-		b.WriteByte(byte('0' + s.rng.IntN(10)))
-	}
-	return b.String()
-}
-
-func (s *refundStore) personName() string {
-	return pick(s.rng, surnames) + pick(s.rng, givenNames)
 }
 
 func yuan(cents int64) float64 { return float64(cents) / 100 }

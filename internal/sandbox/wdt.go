@@ -1,18 +1,13 @@
 package sandbox
 
 import (
+	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ferry-data/ferry/producers/wdt"
@@ -22,9 +17,9 @@ import (
 const refundSearch = "aftersales.refund.Refund.search"
 
 const (
-	defaultPageSize    = 40
-	maxTimestampSkew   = 120 * time.Second
-	maxRequestBodySize = 1 << 20
+	defaultPageSize  = 40
+	maxTimestampSkew = 120 * time.Second
+	wdtContentType   = "application/json;charset=utf-8"
 )
 
 // WDTConfig configures a WDT sandbox. The zero value is a usable sandbox:
@@ -117,21 +112,12 @@ type WDTStats struct {
 // aftersales.refund.Refund.search. It is an http.Handler and safe for
 // concurrent use.
 type WDT struct {
-	mu     sync.Mutex
+	engine[refund]
 	cfg    WDTConfig
 	secret string
 	salt   string
-	rng    *rand.Rand
 	store  *refundStore
-	faults Faults
-	frozen bool
-	stats  WDTStats
-
-	last           time.Time // clock time clock-driven changes were applied up to
-	mutDue, newDue float64   // fractional changes carried to the next tick
-
-	minute      time.Time // the clock minute minuteCalls counts
-	minuteCalls int
+	minute window // calls in the clock minute, for CallsPerMinute
 }
 
 // NewWDT builds a sandbox with cfg's defaults filled in and its start
@@ -139,167 +125,70 @@ type WDT struct {
 func NewWDT(cfg WDTConfig) *WDT {
 	cfg = cfg.withDefaults()
 	secret, salt := wdt.SplitSecret(cfg.AppSecret)
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed_7d7))
-	now := cfg.Now()
-	s := &WDT{
-		cfg:    cfg,
-		secret: secret,
-		salt:   salt,
-		rng:    rng,
-		store:  newRefundStore(rng, cfg.VisibilityLag),
-		faults: cfg.Faults,
-		last:   now,
-	}
+	s := &WDT{cfg: cfg, secret: secret, salt: salt}
+	now := s.start(cfg.Now, cfg.Seed, 0x5eed_7d7, cfg.Faults)
+	s.store = newRefundStore(s.rng, cfg.VisibilityLag)
 	s.store.seed(cfg.Records, cfg.Since, now)
+	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
 func (s *WDT) Config() WDTConfig {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	c := s.cfg
-	c.Faults = s.faults
+	c.Faults = s.currentFaults()
 	return c
 }
 
 // SetFaults replaces the injected failures from now on.
-func (s *WDT) SetFaults(f Faults) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = f.withDefaults()
-}
+func (s *WDT) SetFaults(f Faults) { s.setFaults(f) }
 
 // Freeze stops every unprompted change: clock-driven mutations and
 // creations and per-call mutations. Mutate still works; faults and
 // throttling stay as configured.
-func (s *WDT) Freeze() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	s.frozen = true
-}
+func (s *WDT) Freeze() { s.freeze() }
 
 // Mutate modifies n distinct random refunds (all of them if n is larger),
 // stamped with the clock's now.
-func (s *WDT) Mutate(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	n = min(n, len(s.store.entries))
-	for _, i := range s.rng.Perm(len(s.store.entries))[:max(n, 0)] {
-		s.modify(s.store.entries[i], now)
-	}
-}
+func (s *WDT) Mutate(n int) { s.mutate(n) }
 
 // Truth returns every refund's latest version, visible to queries or not,
 // as the API would render it, sorted by refund_id. Values are what
 // json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
 // changes due by now are applied first.
-func (s *WDT) Truth() []map[string]any {
-	s.mu.Lock()
-	s.tick(s.cfg.Now())
-	all := make([]*refund, len(s.store.entries))
-	for i, e := range s.store.entries {
-		all[i] = e.cur
-	}
-	b, err := json.Marshal(all)
-	s.mu.Unlock()
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal refunds: %v", err)) // plain data: cannot happen
-	}
-	var out []map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
-		panic(fmt.Sprintf("sandbox: unmarshal refunds: %v", err))
-	}
-	return out
-}
+func (s *WDT) Truth() []map[string]any { return s.truth() }
 
 // Stats returns the counters so far.
-func (s *WDT) Stats() WDTStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stats
-}
+func (s *WDT) Stats() WDTStats { return WDTStats(s.stats()) }
 
 // ServeHTTP answers one call of the direct API (vendors.md §3.2–3.5) on any
 // path.
 func (s *WDT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBodySize+1))
-	if err == nil && len(body) > maxRequestBodySize {
-		err = errors.New("body too large")
-	}
-	rep := s.handle(r.Method, r.URL.Query(), body, err)
-	if rep.delay > 0 && !wait(r.Context(), rep.delay) {
-		return // the caller has gone
-	}
-	h := w.Header()
-	h.Set("Date", rep.date.UTC().Format(http.TimeFormat))
-	h.Set("Content-Type", rep.contentType)
-	w.WriteHeader(rep.code)
-	_, _ = w.Write(rep.body) // a failed write means the caller has gone
-}
-
-// reply is an answer decided under the lock and written after it.
-type reply struct {
-	code        int
-	contentType string
-	body        []byte
-	delay       time.Duration // wall time to wait before answering
-	date        time.Time
+	body, err := readBody(r)
+	s.handle(r.Method, r.URL.Query(), body, err).write(w, r)
 }
 
 // handle decides the answer to one call.
 func (s *WDT) handle(method string, q url.Values, body []byte, bodyErr error) reply {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.tick(now)
-	s.stats.Calls++
-
-	if s.overQuota(now) || s.chance(s.faults.ThrottleRate) {
-		s.stats.Throttled++
-		return jsonReply(now, envelope{Status: 100, Message: throttleMessage})
-	}
-	if s.chance(s.faults.FailRate) {
-		s.stats.Failed++
-		switch failure(s.rng.IntN(int(failureKinds))) {
-		case failBadGateway:
-			return reply{code: http.StatusBadGateway, contentType: "text/html", body: []byte(badGatewayPage), date: now}
-		case failGatewayTimeout:
-			return reply{code: http.StatusGatewayTimeout, contentType: "text/html", body: []byte(gatewayTimeoutPage), delay: s.faults.SlowDelay, date: now}
-		default: // failTruncated: the answer the call would have had, cut
-			rep := s.answer(method, q, body, bodyErr, now, false).reply
-			rep.body = rep.body[:len(rep.body)/2]
-			return rep
-		}
-	}
-	rep := s.answer(method, q, body, bodyErr, now, !s.frozen)
-	if rep.rejected {
-		s.stats.Rejected++
-	} else {
-		s.stats.Served++
-	}
-	return rep.reply
+	return s.serve(call{
+		quota: func(now time.Time) bool { return s.minute.count(now, time.Minute, s.cfg.CallsPerMinute) },
+		throttle: func(now time.Time) reply {
+			return jsonReply(now, wdtContentType, envelope{Status: 100, Message: throttleMessage})
+		},
+		answer: func(now time.Time, live bool) outcome { return s.answer(method, q, body, bodyErr, now, live) },
+	})
 }
 
-// outcome is a call's answer and whether validation refused it.
-type outcome struct {
-	reply
-	rejected bool
-}
-
-// answer validates the call and, if it is good, pages the refunds; with
-// mutate, the call first modifies refunds it has already passed.
-func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, now time.Time, mutate bool) outcome {
+// answer validates the call and, if it is good, pages the refunds; a live
+// call first modifies refunds it has already passed.
+func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, now time.Time, live bool) outcome {
 	req, err := s.parse(method, q, body, bodyErr, now)
 	if err != nil {
-		return outcome{reply: jsonReply(now, envelope{Status: 100, Message: err.Error()}), rejected: true}
+		return outcome{reply: jsonReply(now, wdtContentType, envelope{Status: 100, Message: err.Error()}), rejected: true}
 	}
-	if mutate && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(req, now)
+	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
+		s.mutatePassed(s.search(req, now), req.pageNo*req.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(req, now)
 	data := &searchData{Order: []*refund{}}
@@ -312,110 +201,15 @@ func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, no
 			data.Order = append(data.Order, e.shown)
 		}
 	}
-	return outcome{reply: jsonReply(now, envelope{Data: data})}
-}
-
-// mutatePassed modifies up to MutationsPerCall refunds the caller has paged
-// past: the classic "record moves to the end while you page" trap.
-func (s *WDT) mutatePassed(req request, now time.Time) {
-	matches := s.search(req, now)
-	passed := min(req.pageNo*req.pageSize, len(matches))
-	n := min(s.cfg.MutationsPerCall, passed)
-	for _, i := range s.rng.Perm(passed)[:n] {
-		s.modify(matches[i], now)
-	}
+	return outcome{reply: jsonReply(now, wdtContentType, envelope{Data: data})}
 }
 
 // search returns the visible refunds matching req, in the API's order:
 // modified ascending, then refund_id.
-func (s *WDT) search(req request, now time.Time) []*entry {
-	var out []*entry
-	for _, e := range s.store.entries {
-		r := e.visible(now)
-		if r == nil || !req.matches(r) {
-			continue
-		}
-		out = append(out, e)
-	}
-	slices.SortFunc(out, func(a, b *entry) int {
-		if c := compareInt(a.shown.Modified, b.shown.Modified); c != 0 {
-			return c
-		}
-		return compareInt(a.shown.RefundID, b.shown.RefundID)
+func (s *WDT) search(req request, now time.Time) []*entry[refund] {
+	return s.store.search(now, req.matches, func(a, b *refund) int {
+		return cmp.Or(cmp.Compare(a.Modified, b.Modified), cmp.Compare(a.RefundID, b.RefundID))
 	})
-	return out
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func (s *WDT) modify(e *entry, at time.Time) {
-	s.store.modify(e, at)
-	s.stats.Mutations++
-}
-
-// tick applies the clock-driven changes due between the last tick and now,
-// stamped at random instants in that interval, so that what happens depends
-// only on the clock and the seed.
-func (s *WDT) tick(now time.Time) {
-	span := now.Sub(s.last)
-	if span <= 0 {
-		return
-	}
-	if s.frozen {
-		s.last = now
-		return
-	}
-	secs := span.Seconds()
-	s.mutDue += secs * s.cfg.MutationsPerSecond
-	s.newDue += secs * s.cfg.CreationsPerSecond
-	mutations, creations := math.Floor(s.mutDue), math.Floor(s.newDue)
-	s.mutDue -= mutations
-	s.newDue -= creations
-
-	type event struct {
-		at     time.Time
-		create bool
-	}
-	events := make([]event, 0, int(mutations+creations))
-	for i := range int(mutations + creations) {
-		at := s.last.Add(time.Duration(1 + s.rng.Int64N(int64(span))))
-		events = append(events, event{at: at, create: i >= int(mutations)})
-	}
-	slices.SortStableFunc(events, func(a, b event) int { return a.at.Compare(b.at) })
-	for _, ev := range events {
-		if ev.create {
-			s.store.create(ev.at)
-			s.stats.Creations++
-			continue
-		}
-		s.modify(s.store.entries[s.rng.IntN(len(s.store.entries))], ev.at)
-	}
-	s.last = now
-}
-
-// overQuota counts the call against its clock minute and reports whether
-// the minute's quota is spent.
-func (s *WDT) overQuota(now time.Time) bool {
-	if s.cfg.CallsPerMinute <= 0 {
-		return false
-	}
-	if m := now.Truncate(time.Minute); !m.Equal(s.minute) {
-		s.minute, s.minuteCalls = m, 0
-	}
-	s.minuteCalls++
-	return s.minuteCalls > s.cfg.CallsPerMinute
-}
-
-func (s *WDT) chance(p float64) bool {
-	return p > 0 && s.rng.Float64() < p
 }
 
 // request is a validated search call.
@@ -606,12 +400,4 @@ type envelope struct {
 type searchData struct {
 	TotalCount *int      `json:"total_count,omitempty"`
 	Order      []*refund `json:"order"`
-}
-
-func jsonReply(now time.Time, env envelope) reply {
-	b, err := json.Marshal(env)
-	if err != nil {
-		panic(fmt.Sprintf("sandbox: marshal envelope: %v", err)) // plain data: cannot happen
-	}
-	return reply{code: http.StatusOK, contentType: "application/json;charset=utf-8", body: b, date: now}
 }
