@@ -16,7 +16,11 @@
 // # Not missing records
 //
 // Windows cover [checkpoint − overlap, vendor now − lag], cut into spans no
-// longer than the vendor allows, both ends inclusive on the vendor side.
+// longer than the vendor allows, both ends inclusive on the vendor side
+// (Plan): consecutive windows share their boundary second, so records
+// stamped on it are read twice, never skipped. The vendor's now comes
+// from the Date header of its answers (VendorClock), so a vendor whose
+// clock runs behind or ahead of ferry's is never polled into its future.
 // The lag keeps windows behind records that become visible late; the
 // overlap re-reads the last stretch of the previous pass, for records whose
 // stamp lies in the past when they appear.

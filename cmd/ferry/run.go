@@ -177,7 +177,7 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 			Writer:      p.kafkaWriter(),
 			Checkpoints: cps,
 			Since:       since,
-			Now:         now,
+			Now:         p.vendorClock(f.Source.Vendor).Now,
 			Log:         p.log,
 			Stats:       p.stats.Flow(f.Name),
 		})

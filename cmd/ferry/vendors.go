@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -24,12 +25,14 @@ type clientSettings struct {
 	Timeout time.Duration
 	Backoff backoff.Policy
 	Now     func() time.Time
+	Observe func(http.Header)
 	Logger  *slog.Logger
 }
 
 // clients holds one client per vendor account, so that every flow of an
 // account draws on one call budget.
 type clients struct {
+	clocks  map[string]*producers.VendorClock
 	wdt     *wdt.Client
 	jst     *jushuitan.Client
 	jackyun *jackyun.Client
@@ -53,11 +56,25 @@ func (p *pipeline) settings(vendor string) clientSettings {
 			limit = r
 		}
 	}
-	s := clientSettings{Limit: limit, Now: p.now, Logger: p.log}
+	c := p.vendorClock(vendor)
+	s := clientSettings{Limit: limit, Now: c.Now, Observe: c.Observe, Logger: p.log}
 	if p.tune != nil {
 		p.tune(&s)
 	}
 	return s
+}
+
+// vendorClock is the vendor's clock, shared by its clients and producers.
+func (p *pipeline) vendorClock(vendor string) *producers.VendorClock {
+	if p.clients.clocks == nil {
+		p.clients.clocks = map[string]*producers.VendorClock{}
+	}
+	c, ok := p.clients.clocks[vendor]
+	if !ok {
+		c = producers.NewVendorClock(p.now)
+		p.clients.clocks[vendor] = c
+	}
+	return c
 }
 
 func missing(f *flows.Flow, vendor string, vars ...string) error {
@@ -76,7 +93,7 @@ func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
 		}
 		if p.clients.wdt == nil {
 			p.clients.wdt, err = wdt.New(wdt.Config{URL: a.URL, SID: a.SID, AppKey: a.AppKey, AppSecret: a.AppSecret,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Logger: s.Logger})
+				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
 		if err == nil {
 			return wdt.NewSource(p.clients.wdt, f, p.log)
@@ -89,7 +106,7 @@ func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
 		if p.clients.jst == nil {
 			p.clients.jst, err = jushuitan.New(jushuitan.Config{URL: a.URL, AppKey: a.AppKey, AppSecret: a.AppSecret,
 				AccessToken: a.AccessToken, RefreshToken: a.RefreshToken,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Logger: s.Logger})
+				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
 		if err == nil {
 			return jushuitan.NewSource(p.clients.jst, f, p.log)
@@ -101,7 +118,7 @@ func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
 		}
 		if p.clients.jackyun == nil {
 			p.clients.jackyun, err = jackyun.New(jackyun.Config{URL: a.URL, AppKey: a.AppKey, Secret: a.Secret,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Logger: s.Logger})
+				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
 		if err == nil {
 			return jackyun.NewSource(p.clients.jackyun, f, p.log)
@@ -113,7 +130,7 @@ func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
 		}
 		if p.clients.kingdee == nil {
 			p.clients.kingdee, err = kingdee.New(kingdee.Config{URL: a.URL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-				OuterInstanceID: a.OuterInstanceID, Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Logger: s.Logger})
+				OuterInstanceID: a.OuterInstanceID, Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
 		if err == nil {
 			return kingdee.NewSource(p.clients.kingdee, f, p.log)
@@ -133,7 +150,7 @@ func (p *pipeline) banniuWriter(f *flows.Flow) (*banniu.Writer, error) {
 	if p.clients.banniu == nil {
 		s := p.settings("banniu")
 		c, err := banniu.New(banniu.Config{URL: a.URL, AppKey: a.AppKey, AppSecret: a.AppSecret, AccessToken: a.AccessToken,
-			Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Logger: s.Logger})
+			Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		if err != nil {
 			return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 		}

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -74,6 +75,9 @@ type Config struct {
 	// Now is the clock the timestamp parameter comes from; default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, sees the headers of every answer (ferry learns
+	// the vendor's clock from their Date).
+	Observe func(http.Header)
 }
 
 // Client calls one Jackyun account.
@@ -118,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
-		http:    resty.New().SetTimeout(cfg.Timeout),
+		http:    newHTTP(cfg),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "jackyun", "appkey", cfg.AppKey),
 	}, nil
@@ -405,4 +409,16 @@ func redact(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// newHTTP makes the resty client, passing answers' headers to Observe.
+func newHTTP(cfg Config) *resty.Client {
+	c := resty.New().SetTimeout(cfg.Timeout)
+	if cfg.Observe != nil {
+		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+			cfg.Observe(r.Header())
+			return nil
+		})
+	}
+	return c
 }

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ type Config struct {
 	// default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, sees the headers of every answer (ferry learns
+	// the vendor's clock from their Date).
+	Observe func(http.Header)
 }
 
 // refreshRetry is how long the client waits before trying again a
@@ -146,7 +150,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
-		http:    resty.New().SetTimeout(cfg.Timeout),
+		http:    newHTTP(cfg),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "jushuitan", "app_key", cfg.AppKey),
 		access:  cfg.AccessToken,
@@ -420,4 +424,16 @@ func redact(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// newHTTP makes the resty client, passing answers' headers to Observe.
+func newHTTP(cfg Config) *resty.Client {
+	c := resty.New().SetTimeout(cfg.Timeout)
+	if cfg.Observe != nil {
+		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+			cfg.Observe(r.Header())
+			return nil
+		})
+	}
+	return c
 }

@@ -82,6 +82,9 @@ type Config struct {
 	// default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, sees the headers of every answer (ferry learns
+	// the vendor's clock from their Date).
+	Observe func(http.Header)
 }
 
 // Client calls one Kingdee JDY account. It is safe for concurrent use.
@@ -139,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		cfg:     cfg,
 		base:    strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"),
-		http:    resty.New().SetTimeout(cfg.Timeout),
+		http:    newHTTP(cfg),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "kingdee", "client_id", cfg.ClientID),
 	}, nil
@@ -421,4 +424,16 @@ func redact(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// newHTTP makes the resty client, passing answers' headers to Observe.
+func newHTTP(cfg Config) *resty.Client {
+	c := resty.New().SetTimeout(cfg.Timeout)
+	if cfg.Observe != nil {
+		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+			cfg.Observe(r.Header())
+			return nil
+		})
+	}
+	return c
 }

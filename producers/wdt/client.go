@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -51,6 +52,9 @@ type Config struct {
 	// Now is the clock the timestamp parameter comes from.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observe, when set, sees the headers of every answer (ferry learns
+	// the vendor's clock from their Date).
+	Observe func(http.Header)
 }
 
 // Client calls one WDT account.
@@ -99,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:     cfg,
 		secret:  secret,
 		salt:    salt,
-		http:    resty.New().SetTimeout(cfg.Timeout),
+		http:    newHTTP(cfg),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "wdt", "sid", cfg.SID),
 	}, nil
@@ -212,4 +216,16 @@ func redact(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// newHTTP makes the resty client, passing answers' headers to Observe.
+func newHTTP(cfg Config) *resty.Client {
+	c := resty.New().SetTimeout(cfg.Timeout)
+	if cfg.Observe != nil {
+		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+			cfg.Observe(r.Header())
+			return nil
+		})
+	}
+	return c
 }
