@@ -45,6 +45,9 @@ type chaos struct {
 	// skew is how far ferry's clock runs ahead of the vendor's (behind
 	// when negative); ferry learns the vendor's from its answers.
 	skew time.Duration
+	// split is the most records one walk may return before the window is
+	// split.
+	split int
 }
 
 func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
@@ -60,6 +63,7 @@ func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
 		interruptEvery: 3 + rng.IntN(20),
 		step:           time.Duration(10+rng.IntN(300)) * time.Second,
 		skew:           time.Duration(rng.IntN(201)-100) * time.Second,
+		split:          100 + rng.IntN(1000),
 	}
 }
 
@@ -104,8 +108,10 @@ var chaosSources = []chaosSource{
 
 // TestChaos drives every source vendor's sandbox with all its traps at
 // once, drawn from a seed: records modified while paged and moved past
-// the walk, new records, changes visible late, throttling, failures, and
-// the producer stopped at random calls. After a quiet period the target
+// the walk, new records, changes visible late, throttling, failures,
+// windows holding more than a walk may return (split), ferry's clock ahead
+// of or behind the vendor's, and the producer stopped at random calls
+// (after pages published and acknowledged, before the checkpoint). After a quiet period the target
 // must hold every record the source holds, in its latest version. It runs
 // as many seeds as fit in -chaos.budget per vendor (or -chaos.seeds); a
 // failing seed is printed with the command that replays it.
@@ -156,6 +162,7 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 		h := newHarness(t, src.flow)
 		h.naive = expectFailure
 		c := drawChaos(rng, h.flow.Source.Window.Lag.D())
+		h.split = c.split
 		h.pipe.now = func() time.Time { return h.clock.Now().Add(c.skew) }
 		sb, mutations := src.start(h, c)
 		h.startConsumers()

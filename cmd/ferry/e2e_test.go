@@ -38,6 +38,7 @@ type harness struct {
 	calls  atomic.Int64
 	onCall func(n int64) // called before a vendor call is served
 	naive  bool          // producers walk forward once (the baseline)
+	split  int           // producers split windows holding more (0: default)
 }
 
 // t0 is the vendors' time when a test starts.
@@ -125,6 +126,7 @@ func (h *harness) sync(ctx context.Context) error {
 		h.t.Fatal(err)
 	}
 	ps[0].Naive = h.naive
+	ps[0].MaxWindowRecords = h.split
 	return ps[0].Sync(ctx)
 }
 
