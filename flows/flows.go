@@ -214,6 +214,11 @@ type Target struct {
 	// GiveUp is how long a record the target cannot take yet is retried
 	// before it is dead-lettered; default 24h.
 	GiveUp Duration `yaml:"giveUp"`
+	// Deletes says what ferry reconcile --repair does with records the
+	// source no longer returns: "report" them only (the default), or
+	// publish a "tombstone" to the canonical topic, which the MySQL sink
+	// turns into a DELETE.
+	Deletes string `yaml:"deletes"`
 
 	// Columns are the columns main_sql names, in order.
 	Columns []string `yaml:"-"`
@@ -392,6 +397,13 @@ func (f *Flow) validate() error {
 		return err
 	}
 	t := &f.Target
+	switch t.Deletes {
+	case "":
+		t.Deletes = "report"
+	case "report", "tombstone":
+	default:
+		return bad("target.deletes", "%q: want report or tombstone", t.Deletes)
+	}
 	switch t.Kind {
 	case "mysql":
 		return t.validateMySQL()

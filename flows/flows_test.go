@@ -102,6 +102,7 @@ func TestBadFlowFiles(t *testing.T) {
 		{"bad main_sql", "main_sql: REPLACE INTO", "main_sql: DELETE FROM", "demo.yaml:19: target.main_sql: want INSERT or REPLACE"},
 		{"bad topic", "topic: raw.demo", "topic: raw demo", "demo.yaml:13: source.topic"},
 		{"not yaml", "name: demo", "name: [demo", "demo.yaml: "},
+		{"bad deletes", "  kind: mysql", "  kind: mysql\n  deletes: erase", "demo.yaml:19: target.deletes: \"erase\": want report or tombstone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := flows.Parse("demo.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))

@@ -213,3 +213,21 @@ func head(ids []string) []string {
 	}
 	return ids
 }
+
+// Returned lists the keys the source returns for [from, to]: before a
+// tombstone is published for a key gone from a range, the time since the
+// range is searched, so a record merely modified after the range is not
+// taken for deleted.
+func Returned(ctx context.Context, f *flows.Flow, s *schemas.Schema, src Walker, from, to time.Time) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, w := range producers.Plan(from, to, f.Source.Window.Max.D()) {
+		got, err := read(ctx, f, s, src, w)
+		if err != nil {
+			return nil, err
+		}
+		for k := range got {
+			out[k] = true
+		}
+	}
+	return out, nil
+}

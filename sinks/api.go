@@ -144,6 +144,10 @@ func (s *APISink) waitTurn(ctx context.Context, m kafka.Message) error {
 // write sends one message to the target. It returns the message to
 // publish instead (parked again or dead-lettered), if any.
 func (s *APISink) write(ctx context.Context, m kafka.Message) (kafka.Message, bool) {
+	if m.Value == nil {
+		s.Log.Warn("an API target cannot delete; tombstone ignored", "flow", s.Flow.Name, "key", string(m.Key))
+		return kafka.Message{}, false
+	}
 	rec, err := s.Schema.Decode(m.Value)
 	if err != nil {
 		s.Stats.DeadLettered.Add(1)

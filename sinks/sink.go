@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
@@ -94,7 +95,16 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 	recs := make([]map[string]any, 0, len(batch))
 	origin := make([]kafka.Message, 0, len(batch))
 	var dead []kafka.Message
+	// A tombstone (a key without a value) deletes the key's row, unless
+	// a record of the key follows it in the batch.
+	deleted := map[string]bool{}
 	for _, m := range batch {
+		deleted[string(m.Key)] = m.Value == nil
+	}
+	for _, m := range batch {
+		if m.Value == nil || deleted[string(m.Key)] {
+			continue
+		}
 		rec, err := s.Schema.Decode(m.Value)
 		if err != nil {
 			dead = append(dead, s.deadLetter(m, err))
@@ -123,6 +133,9 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 	} else {
 		s.Stats.Written.Add(int64(len(recs)))
 	}
+	if err := s.delete(ctx, deleted); err != nil {
+		return err
+	}
 	if len(dead) > 0 {
 		if err := s.DeadLetters.WriteMessages(ctx, dead...); err != nil {
 			return fmt.Errorf("dead letters: %w", err)
@@ -130,6 +143,59 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 		s.Stats.DeadLettered.Add(int64(len(dead)))
 	}
 	return nil
+}
+
+// Deleter is a Writer that can also remove rows, for tombstones.
+type Deleter interface {
+	Delete(ctx context.Context, keys []any) error
+}
+
+// delete removes the rows of the batch's tombstoned keys.
+func (s *Sink) delete(ctx context.Context, deleted map[string]bool) error {
+	var keys []any
+	for k, gone := range deleted {
+		if !gone {
+			continue
+		}
+		key, err := keyValue(s.Schema, k)
+		if err != nil {
+			return fmt.Errorf("tombstone %q: %w", k, err)
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	d, ok := s.Target.(Deleter)
+	if !ok {
+		s.Log.Warn("target cannot delete; tombstones ignored", "flow", s.Flow.Name, "keys", len(keys))
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		err := d.Delete(ctx, keys)
+		if err == nil {
+			s.Stats.Deleted.Add(int64(len(keys)))
+			return nil
+		}
+		if !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if err := backoff.Sleep(ctx, s.Backoff.Delay(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// keyValue reads a message key as the schema's key kind.
+func keyValue(s *schemas.Schema, k string) (any, error) {
+	switch s.Field(s.Key).Kind {
+	case schemas.Long:
+		return strconv.ParseInt(k, 10, 64)
+	case schemas.Int:
+		n, err := strconv.ParseInt(k, 10, 32)
+		return int32(n), err
+	}
+	return k, nil
 }
 
 type permanentError struct{ err error }

@@ -7,7 +7,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/reconcile"
+	"github.com/ferry-data/ferry/schemas"
 )
 
 // errDifferences makes ferry reconcile exit 1 after printing its report.
@@ -82,6 +88,11 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 			return err
 		}
 	}
+	if f.Target.Deletes == "tombstone" {
+		if err := tombstone(ctx, p, f, s, prod, report, to); err != nil {
+			return err
+		}
+	}
 	if err := drained(ctx, p.cfg.Brokers, f); err != nil {
 		return err
 	}
@@ -95,6 +106,41 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 	}
 	if !report.Clean() {
 		return errDifferences
+	}
+	return nil
+}
+
+// tombstone publishes a tombstone to the canonical topic for every key the
+// source no longer returns, once the time since the range showed that the
+// record was not merely modified since.
+func tombstone(ctx context.Context, p *pipeline, f *flows.Flow, s *schemas.Schema, prod *producers.Producer, report reconcile.Report, to time.Time) error {
+	var gone []string
+	for _, w := range report.Windows {
+		gone = append(gone, w.Gone...)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	since := map[string]bool{}
+	if !report.Windows[0].Full() {
+		var err error
+		if since, err = reconcile.Returned(ctx, f, s, prod, to, prod.Now().Add(-f.Source.Window.Lag.D())); err != nil {
+			return err
+		}
+	}
+	var msgs []kafka.Message
+	for _, k := range gone {
+		if since[k] {
+			continue // modified after the range, not deleted
+		}
+		msgs = append(msgs, kafka.Message{Topic: f.CanonicalTopic(), Key: []byte(k), Headers: []kafka.Header{
+			{Key: bus.HeaderFlow, Value: []byte(f.Name)},
+			{Key: bus.HeaderError, Value: []byte("no longer returned by the source")},
+		}})
+	}
+	p.log.Info("publishing tombstones for records gone upstream", "flow", f.Name, "keys", len(msgs))
+	if err := p.kafkaWriter().WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("tombstones: %w", err)
 	}
 	return nil
 }

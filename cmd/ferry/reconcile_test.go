@@ -11,10 +11,12 @@ import (
 	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
-// TestReconcileReportsAndRepairs deletes rows from the refunds table and
-// rolls others back, then runs ferry reconcile: it reports exactly those
-// rows and exits non-zero; with --repair it re-polls the windows that
-// differ, and the table equals the vendor again.
+// TestReconcileReportsAndRepairs deletes rows from the refunds table,
+// rolls others back and adds one the vendor never had, then runs ferry
+// reconcile: it reports exactly those rows and exits non-zero; with
+// --repair (and the flow set to tombstone deletes) it re-polls the windows
+// that differ, deletes the row gone upstream, and the table equals the
+// vendor again.
 func TestReconcileReportsAndRepairs(t *testing.T) {
 	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 12, Records: 400})
 	h.startConsumers()
@@ -40,6 +42,7 @@ func TestReconcileReportsAndRepairs(t *testing.T) {
 	for _, q := range []string{
 		"DELETE FROM aftersales_refund_refund_search WHERE refund_id IN (" + strings.Join(gone, ",") + ")",
 		"UPDATE aftersales_refund_refund_search SET modified = modified - INTERVAL 1 DAY, status = 0 WHERE refund_id IN (" + strings.Join(stale, ",") + ")",
+		"INSERT INTO aftersales_refund_refund_search (refund_id, modified) VALUES (999999999, '2024-02-29 12:00:00')",
 	} {
 		if _, err := h.db.ExecContext(h.ctx, q); err != nil {
 			t.Fatal(err)
@@ -54,16 +57,17 @@ func TestReconcileReportsAndRepairs(t *testing.T) {
 		t.Fatalf("reconcile = %v, want differences:\n%s", err, &out)
 	}
 	report := out.String()
-	for _, want := range []string{fmt.Sprintf("missing: %v", gone), fmt.Sprintf("stale: %v", stale)} {
+	for _, want := range []string{fmt.Sprintf("missing: %v", gone), fmt.Sprintf("stale: %v", stale), "gone upstream: [999999999]"} {
 		if !strings.Contains(report, want) {
 			t.Fatalf("report lacks %q:\n%s", want, report)
 		}
 	}
-	if strings.Count(report, "missing:")+strings.Count(report, "stale:")+strings.Count(report, "gone upstream:") != 2 {
+	if strings.Count(report, "missing:")+strings.Count(report, "stale:")+strings.Count(report, "gone upstream:") != 3 {
 		t.Fatalf("report names more than the changed rows:\n%s", report)
 	}
 
 	h.pipe.cfg.Repair = true
+	h.flow.Target.Deletes = "tombstone"
 	out.Reset()
 	if err := reconcileFlow(h.ctx, h.pipe, &out); err != nil {
 		t.Fatalf("reconcile --repair = %v:\n%s", err, &out)

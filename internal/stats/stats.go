@@ -24,6 +24,7 @@ type Flow struct {
 	Written      atomic.Int64 // rows or records written by the sink
 	Deferred     atomic.Int64 // records parked because the target cannot take them yet
 	DeadLettered atomic.Int64 // records sent to the dead-letter topic
+	Deleted      atomic.Int64 // rows deleted for tombstones
 }
 
 // Registry holds the counters of every flow of a process.

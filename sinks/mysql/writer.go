@@ -415,3 +415,36 @@ func quote(name string) string {
 func literal(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
+
+// Delete removes the rows of the given keys (plain values of the key's
+// kind) in one transaction.
+func (w *Writer) Delete(ctx context.Context, keys []any) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	kf := w.cols[w.key]
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+	}
+	defer tx.Rollback()
+	for start := 0; start < len(keys); start += w.batchRows {
+		chunk := keys[start:min(start+w.batchRows, len(keys))]
+		args := make([]any, len(chunk))
+		for i, k := range chunk {
+			v, err := w.value(kf, k)
+			if err != nil {
+				return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
+			}
+			args[i] = v
+		}
+		q := "DELETE FROM " + quote(w.table) + " WHERE " + quote(kf.Name) + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
+	}
+	return nil
+}
