@@ -162,13 +162,21 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 		h := newHarness(t, src.flow)
 		h.naive = expectFailure
 		c := drawChaos(rng, h.flow.Source.Window.Lag.D())
+		if expectFailure {
+			// The trap itself, undiluted: records move past every walk,
+			// windows are walked whole, and no interrupted walk is redone.
+			c.perCall, c.split, c.rounds, c.interruptEvery = 2, 0, 1, 0
+		}
 		h.split = c.split
 		h.pipe.now = func() time.Time { return h.clock.Now().Add(c.skew) }
 		sb, mutations := src.start(h, c)
 		h.startConsumers()
 		for range c.rounds {
 			ctx, stop := context.WithCancel(h.ctx)
-			stopAt := h.calls.Load() + int64(1+rng.IntN(c.interruptEvery))
+			stopAt := int64(-1)
+			if c.interruptEvery > 0 {
+				stopAt = h.calls.Load() + int64(1+rng.IntN(c.interruptEvery))
+			}
 			h.onCall = func(n int64) {
 				if n == stopAt && n%2 == 0 { // half of the chosen calls stop the producer there
 					stop()
