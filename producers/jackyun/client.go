@@ -27,7 +27,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +37,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 const (
@@ -122,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
-		http:    newHTTP(cfg),
+		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "jackyun", "appkey", cfg.AppKey),
 	}, nil
@@ -258,7 +258,7 @@ func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, err
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		return Page{}, &retryable{Err: redact(err)}
+		return Page{}, &retryable{Err: vendorhttp.Redact(err)}
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return Page{}, &retryable{Status: code}
@@ -393,32 +393,4 @@ func marshal(v any) (string, error) {
 		return "", err
 	}
 	return strings.TrimSuffix(b.String(), "\n"), nil
-}
-
-// redact keeps only the scheme, host and path of a transport error's URL.
-// The form, which carries the signature, never reaches an error; the query
-// is dropped too, in case a gateway URL was configured with credentials.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery, u.User = "", nil
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-		return ue.Err
-	}
-	return err
-}
-
-// newHTTP makes the resty client, passing answers' headers to Observe.
-func newHTTP(cfg Config) *resty.Client {
-	c := resty.New().SetTimeout(cfg.Timeout)
-	if cfg.Observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
-			cfg.Observe(r.Header())
-			return nil
-		})
-	}
-	return c
 }

@@ -35,6 +35,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // Paths of the calls ferry makes (vendors.md §1.1).
@@ -150,7 +151,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
-		http:    newHTTP(cfg),
+		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "jushuitan", "app_key", cfg.AppKey),
 		access:  cfg.AccessToken,
@@ -391,7 +392,7 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, redact(err))
+		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return nil, fmt.Errorf("%w: HTTP %d", errTransient, code)
@@ -409,31 +410,4 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 		return nil, &throttled{code: env.Code, msg: env.Msg}
 	}
 	return nil, &APIError{Path: path, Code: env.Code, Message: env.Msg}
-}
-
-// redact keeps only the scheme, host and path of a transport error's URL.
-// ferry sends its secrets in the body, but a base URL may carry a query.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery, u.User, u.Fragment = "", nil, ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-		return ue.Err
-	}
-	return err
-}
-
-// newHTTP makes the resty client, passing answers' headers to Observe.
-func newHTTP(cfg Config) *resty.Client {
-	c := resty.New().SetTimeout(cfg.Timeout)
-	if cfg.Observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
-			cfg.Observe(r.Header())
-			return nil
-		})
-	}
-	return c
 }

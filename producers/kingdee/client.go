@@ -40,6 +40,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // The API's paths (vendors.md §4.1).
@@ -142,7 +143,7 @@ func New(cfg Config) (*Client, error) {
 	return &Client{
 		cfg:     cfg,
 		base:    strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"),
-		http:    newHTTP(cfg),
+		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "kingdee", "client_id", cfg.ClientID),
 	}, nil
@@ -333,7 +334,7 @@ func (c *Client) do(ctx context.Context, method, path string, params, headers ma
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, redact(err))
+		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == http.StatusTooManyRequests {
 		return nil, fmt.Errorf("%w: %s: HTTP %d", errTransient, path, code)
@@ -409,31 +410,4 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = flexInt(v)
 	return nil
-}
-
-// redact drops the query string (the token call's carries the app
-// signature) from transport errors.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-		return ue.Err
-	}
-	return err
-}
-
-// newHTTP makes the resty client, passing answers' headers to Observe.
-func newHTTP(cfg Config) *resty.Client {
-	c := resty.New().SetTimeout(cfg.Timeout)
-	if cfg.Observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
-			cfg.Observe(r.Header())
-			return nil
-		})
-	}
-	return c
 }

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // ThrottleMessage is the message WDT answers, with status 100, when an
@@ -103,7 +103,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:     cfg,
 		secret:  secret,
 		salt:    salt,
-		http:    newHTTP(cfg),
+		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "wdt", "sid", cfg.SID),
 	}, nil
@@ -181,7 +181,7 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		return Page{}, fmt.Errorf("%w: %v", errTransient, redact(err))
+		return Page{}, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return Page{}, fmt.Errorf("%w: HTTP %d", errTransient, code)
@@ -201,31 +201,4 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 		return Page{}, fmt.Errorf("%w: throttled: status %d: %s", errTransient, env.Status, env.Message)
 	}
 	return Page{}, &APIError{Method: method, Status: env.Status, Message: env.Message}
-}
-
-// redact drops the query string (it carries the salt and signature) from
-// transport errors.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-		return ue.Err
-	}
-	return err
-}
-
-// newHTTP makes the resty client, passing answers' headers to Observe.
-func newHTTP(cfg Config) *resty.Client {
-	c := resty.New().SetTimeout(cfg.Timeout)
-	if cfg.Observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
-			cfg.Observe(r.Header())
-			return nil
-		})
-	}
-	return c
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 const (
@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	return &Client{
 		cfg:     cfg,
-		http:    newHTTP(cfg),
+		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
 		limiter: rate.NewLimiter(cfg.Limit, 1),
 		log:     cfg.Logger.With("vendor", "banniu", "app_key", cfg.AppKey),
 	}, nil
@@ -251,7 +251,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("banniu %s: %w", method, ctx.Err())
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, redact(err))
+		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return nil, fmt.Errorf("%w: HTTP %d", errTransient, code)
@@ -274,31 +274,4 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		return nil, fmt.Errorf("%w: throttled: code %d: %s", errTransient, r.Code, r.ErrorMsg)
 	}
 	return nil, &APIError{Method: method, Code: r.Code, Message: r.ErrorMsg}
-}
-
-// redact drops the query string (it carries the access token and the
-// signature) from transport errors.
-func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		u, perr := url.Parse(ue.URL)
-		if perr == nil {
-			u.RawQuery = ""
-			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
-		}
-		return ue.Err
-	}
-	return err
-}
-
-// newHTTP makes the resty client, passing answers' headers to Observe.
-func newHTTP(cfg Config) *resty.Client {
-	c := resty.New().SetTimeout(cfg.Timeout)
-	if cfg.Observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
-			cfg.Observe(r.Header())
-			return nil
-		})
-	}
-	return c
 }

@@ -1,0 +1,42 @@
+// Package vendorhttp holds what every vendor client does the same way with
+// HTTP: its resty client, which shows every answer's headers to an
+// observer (ferry learns the vendor's clock from their Date), and keeping
+// secrets out of transport errors.
+package vendorhttp
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+)
+
+// New returns a resty client with the timeout; observe, when not nil, sees
+// the headers of every answer.
+func New(timeout time.Duration, observe func(http.Header)) *resty.Client {
+	c := resty.New().SetTimeout(timeout)
+	if observe != nil {
+		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+			observe(r.Header())
+			return nil
+		})
+	}
+	return c
+}
+
+// Redact drops the query string, user info and fragment from a transport
+// error's URL: vendors carry keys, tokens and signatures in the query.
+func Redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		u, perr := url.Parse(ue.URL)
+		if perr == nil {
+			u.RawQuery, u.User, u.Fragment = "", nil, ""
+			return &url.Error{Op: ue.Op, URL: u.String(), Err: ue.Err}
+		}
+		return ue.Err
+	}
+	return err
+}
