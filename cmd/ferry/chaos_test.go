@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/reconcile"
 )
@@ -110,8 +112,10 @@ var chaosSources = []chaosSource{
 // once, drawn from a seed: records modified while paged and moved past
 // the walk, new records, changes visible late, throttling, failures,
 // windows holding more than a walk may return (split), ferry's clock ahead
-// of or behind the vendor's, and the producer stopped at random calls
-// (after pages published and acknowledged, before the checkpoint). After a quiet period the target
+// of or behind the vendor's, and the producer stopped at random points:
+// as it asks for a page (after earlier pages were acknowledged, before the
+// checkpoint) or while a publish is on its way (stored by the broker or
+// not, never acknowledged to the producer). After a quiet period the target
 // must hold every record the source holds, in its latest version. It runs
 // as many seeds as fit in -chaos.budget per vendor (or -chaos.seeds); a
 // failing seed is printed with the command that replays it.
@@ -177,17 +181,35 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 			if c.interruptEvery > 0 {
 				stopAt = h.calls.Load() + int64(1+rng.IntN(c.interruptEvery))
 			}
-			h.onCall = func(n int64) {
-				if n == stopAt && n%2 == 0 { // half of the chosen calls stop the producer there
-					stop()
-				}
+			switch {
+			case stopAt < 0:
+			case stopAt%2 == 0:
+				// Stop the producer as it asks the vendor for a page, after
+				// earlier pages were published and acknowledged, before the
+				// window's checkpoint.
+				h.whenCalled(func(n int64) {
+					if n == stopAt {
+						stop()
+					}
+				})
+			default:
+				// Stop it while a publish is on its way: the broker may
+				// store the records, but the acknowledgement never reaches
+				// the producer.
+				produces, at := 0, int(stopAt%7)+1
+				h.cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+					if produces++; produces == at {
+						stop()
+					}
+					return nil, nil, false
+				})
 			}
 			err := h.sync(ctx)
 			stop()
 			if err != nil && ctx.Err() == nil {
 				t.Fatalf("sync: %v", err)
 			}
-			h.onCall = nil
+			h.whenCalled(nil)
 			h.clock.Advance(c.step)
 		}
 		h.settle(src.extra, sb)

@@ -29,16 +29,17 @@ import (
 // settable clock. Every vendor call takes a second of the vendors' time,
 // so changes keep happening while ferry pages.
 type harness struct {
-	t      *testing.T
-	ctx    context.Context
-	clock  *sandbox.Clock
-	flow   *flows.Flow
-	db     *sql.DB
-	pipe   *pipeline
-	calls  atomic.Int64
-	onCall func(n int64) // called before a vendor call is served
-	naive  bool          // producers walk forward once (the baseline)
-	split  int           // producers split windows holding more (0: default)
+	t       *testing.T
+	cluster *kfake.Cluster
+	ctx     context.Context
+	clock   *sandbox.Clock
+	flow    *flows.Flow
+	db      *sql.DB
+	pipe    *pipeline
+	calls   atomic.Int64
+	onCall  atomic.Pointer[func(n int64)] // called before a vendor call is served
+	naive   bool                          // producers walk forward once (the baseline)
+	split   int                           // producers split windows holding more (0: default)
 }
 
 // t0 is the vendors' time when a test starts.
@@ -54,7 +55,7 @@ func newHarness(t *testing.T, flow string) *harness {
 	}
 	t.Cleanup(cluster.Close)
 	db, dsn := mysqltest.New(t)
-	h := &harness{t: t, ctx: ctx, clock: sandbox.NewClock(t0), db: db}
+	h := &harness{t: t, cluster: cluster, ctx: ctx, clock: sandbox.NewClock(t0), db: db}
 
 	cfg, err := parse([]string{"up", "--flow", flow, "--since", "2024-02-27 00:00:00"}, func(string) string { return "" })
 	if err != nil {
@@ -83,8 +84,8 @@ func newHarness(t *testing.T, flow string) *harness {
 func (h *harness) serve(vendor http.Handler, path string) string {
 	return h.serveTarget(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := h.calls.Add(1)
-		if h.onCall != nil {
-			h.onCall(n)
+		if f := h.onCall.Load(); f != nil {
+			(*f)(n)
 		}
 		h.clock.Advance(time.Second)
 		vendor.ServeHTTP(w, r)
@@ -98,6 +99,16 @@ func (h *harness) serveTarget(vendor http.Handler, path string) string {
 	srv := httptest.NewServer(vendor)
 	h.t.Cleanup(srv.Close)
 	return srv.URL + path
+}
+
+// whenCalled sets (or, with nil, clears) the hook run before each vendor
+// call; calls still in flight from a stopped producer may run it.
+func (h *harness) whenCalled(f func(n int64)) {
+	if f == nil {
+		h.onCall.Store(nil)
+		return
+	}
+	h.onCall.Store(&f)
 }
 
 // startConsumers runs the flow's processor and sink in the background.

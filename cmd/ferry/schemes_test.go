@@ -112,11 +112,11 @@ func TestProducerRestartMidWindow(t *testing.T) {
 	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 11, Records: 600, MutationsPerSecond: 2, MutationsPerCall: 1, VisibilityLag: 10 * time.Second})
 	h.startConsumers()
 	ctx, stop := context.WithCancel(h.ctx)
-	h.onCall = func(n int64) {
+	h.whenCalled(func(n int64) {
 		if n == 5 { // the count call and three pages are done
 			stop()
 		}
-	}
+	})
 	if err := h.sync(ctx); err == nil {
 		t.Fatal("producer was not stopped mid-window")
 	}
@@ -127,7 +127,7 @@ func TestProducerRestartMidWindow(t *testing.T) {
 	if _, ok := cps[0].Checkpoints.Get(h.flow.Name); ok {
 		t.Fatal("the interrupted window was checkpointed")
 	}
-	h.onCall = nil
+	h.whenCalled(nil)
 	h.clock.Advance(time.Minute)
 	h.settle(0, sb)
 	assertRefunds(h, sb)
