@@ -1,11 +1,16 @@
 package producers_test
 
 import (
+	"log/slog"
 	"net/http"
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/producers/wdt"
 )
 
 func TestVendorClock(t *testing.T) {
@@ -25,4 +30,35 @@ func TestVendorClock(t *testing.T) {
 	if !c.Now().Equal(local) {
 		t.Fatal("an unreadable Date moved the clock")
 	}
+}
+
+// TestFarSkewIsLearnt: ferry's clock runs five minutes ahead of WDT's,
+// which refuses timestamps more than 120s off; the first call is refused,
+// its Date teaches ferry the vendor's clock, the sync goes on, and nothing
+// is missed. (The first window of a process is planned before any answer,
+// on ferry's clock; the overlap of the next window covers what it reached
+// into the vendor's future.)
+func TestFarSkewIsLearnt(t *testing.T) {
+	e := newEnv(t, sandbox.WDTConfig{Seed: 4, Records: 120}, 72*time.Hour)
+	local := func() time.Time { return e.clock.Now().Add(5 * time.Minute) }
+	vc := producers.NewVendorClock(local)
+	c := e.sb.Config()
+	client, err := wdt.New(wdt.Config{URL: e.url, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
+		Limit: rate.Inf, Now: vc.Now, Observe: vc.Observe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := wdt.NewSource(client, e.prod.Flow, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.prod.Source, e.prod.Now = src, vc.Now
+	if err := e.prod.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.sb.Stats().Rejected; r != 1 {
+		t.Fatalf("%d calls refused, want the first one only", r)
+	}
+	e.finish(t)
+	e.assertComplete(t)
 }

@@ -27,6 +27,7 @@ import (
 )
 
 type env struct {
+	url     string // the sandbox's endpoint
 	ctx     context.Context
 	brokers []string
 	clock   *sandbox.Clock
@@ -70,6 +71,7 @@ func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
 	e.sb = sandbox.NewWDT(sc)
 	srv := httptest.NewServer(e.sb)
 	t.Cleanup(srv.Close)
+	e.url = srv.URL
 
 	flow, err := flows.Named("wdt_refunds")
 	if err != nil {
