@@ -171,19 +171,11 @@ func (s *Sink) delete(ctx context.Context, deleted map[string]bool) error {
 		s.Log.Warn("target cannot delete; tombstones ignored", "flow", s.Flow.Name, "keys", len(keys))
 		return nil
 	}
-	for attempt := 0; ; attempt++ {
-		err := d.Delete(ctx, keys)
-		if err == nil {
-			s.Stats.Deleted.Add(int64(len(keys)))
-			return nil
-		}
-		if !transient(err) || ctx.Err() != nil {
-			return err
-		}
-		if err := backoff.Sleep(ctx, s.Backoff.Delay(attempt)); err != nil {
-			return err
-		}
+	if err := s.retry(ctx, "delete", func() error { return d.Delete(ctx, keys) }); err != nil {
+		return err
 	}
+	s.Stats.Deleted.Add(int64(len(keys)))
+	return nil
 }
 
 // keyValue reads a message key as the schema's key kind.
@@ -205,8 +197,14 @@ func (e *permanentError) Error() string { return e.err.Error() }
 // write retries transient failures until ctx ends, and reports the
 // target's refusals as *permanentError.
 func (s *Sink) write(ctx context.Context, recs []map[string]any) error {
+	return s.retry(ctx, "write", func() error { return s.Target.Write(ctx, recs) })
+}
+
+// retry runs a target operation until it succeeds, is refused, or ctx
+// ends; transient failures back off.
+func (s *Sink) retry(ctx context.Context, what string, op func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.Target.Write(ctx, recs)
+		err := op()
 		if err == nil {
 			return nil
 		}
@@ -217,7 +215,7 @@ func (s *Sink) write(ctx context.Context, recs []map[string]any) error {
 			return &permanentError{err: err}
 		}
 		d := s.Backoff.Delay(attempt)
-		s.Log.Warn("target write failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", d, "err", err)
+		s.Log.Warn("target "+what+" failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", d, "err", err)
 		if err := backoff.Sleep(ctx, d); err != nil {
 			return err
 		}
