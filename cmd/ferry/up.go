@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,7 +54,9 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		cfg.MySQLDSN = dsn
 		log.Info("embedded MySQL-protocol database", "database", "ferry")
 	}
-	bg, bgctx := errgroup.WithContext(ctx)
+	rolesCtx, stopRoles := context.WithCancel(ctx)
+	defer stopRoles()
+	bg, bgctx := errgroup.WithContext(rolesCtx)
 	since, err := cfg.since(time.Now())
 	if err != nil {
 		return err
@@ -118,8 +119,8 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		}
 		return nil
 	}()
-	bg.Go(func() error { return errStop })
-	if werr := bg.Wait(); werr != nil && !errors.Is(werr, errStop) && !errors.Is(werr, context.Canceled) && err == nil {
+	stopRoles()
+	if werr := clean(bg.Wait()); werr != nil && err == nil {
 		err = werr
 	}
 	if err != nil {
@@ -128,8 +129,6 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 	p.stats.Summary(stdout, time.Since(started))
 	return nil
 }
-
-var errStop = errors.New("stop")
 
 // drained waits until the flow's processors committed everything the
 // producers published, and then its sinks everything the processors did.
