@@ -12,8 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -199,9 +197,6 @@ func CaughtUp(ctx context.Context, brokers []string, group, topic string, end ma
 	}
 	return true, nil
 }
-
-// HostPort joins a host and port.
-func HostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
 // ReadAll reads a topic from its first offset up to its current end and
 // hands every message to fn, partition by partition. State topics (compacted

@@ -31,15 +31,6 @@ func Sign(params map[string]string, secret string) string {
 	return md5Hex(b.String())
 }
 
-// LegacySign computes the legacy gateway's signature (open.erp321.com,
-// vendors.md §1.3): lowercase hex MD5 of method + partnerid + "token" +
-// token + "ts" + ts + partnerkey. ferry speaks only the new protocol; this
-// is here so that flows still on the legacy gateway can be checked against
-// the vendor's vector.
-func LegacySign(method, partnerID, token string, ts int64, partnerKey string) string {
-	return md5Hex(method + partnerID + "token" + token + "ts" + strconv.FormatInt(ts, 10) + partnerKey)
-}
-
 // Timestamp renders t as the timestamp parameter: Unix seconds.
 func Timestamp(t time.Time) string {
 	return strconv.FormatInt(t.Unix(), 10)

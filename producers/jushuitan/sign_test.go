@@ -30,15 +30,6 @@ func TestSignComputedVector(t *testing.T) {
 	}
 }
 
-// The VERIFIED-by-source vector of the legacy protocol (vendors.md §1.3):
-// md5("orders.out.simple.querypartnertokentokents1234secret").
-func TestLegacySignVector(t *testing.T) {
-	got := LegacySign("orders.out.simple.query", "partner", "token", 1234, "secret")
-	if want := "cd9a35314565f0b2928fdbbfbb5ac00b"; got != want {
-		t.Fatalf("LegacySign = %s, want %s", got, want)
-	}
-}
-
 // The token calls sign their forms with the same rule (J
 // DefaultJstAuthDigest); these values were computed with Python's hashlib
 // for this test, not taken from the vendor.
