@@ -552,16 +552,7 @@ func TestBanniuFailRateGivesEveryFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch {
-		case resp.StatusCode == http.StatusBadGateway:
-			kinds["502"]++
-		case resp.StatusCode == http.StatusGatewayTimeout:
-			kinds["504"]++
-		case resp.StatusCode == http.StatusOK && !json.Valid(b) && bytes.HasPrefix(b, []byte(`{"response":`)):
-			kinds["truncated"]++
-		default:
-			t.Fatalf("unexpected answer: HTTP %d %.100s", resp.StatusCode, b)
-		}
+		kinds[failureKind(t, resp, b, `{"response":`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)

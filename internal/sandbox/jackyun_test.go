@@ -549,16 +549,7 @@ func TestJackyunFailRateGivesEveryFailure(t *testing.T) {
 	kinds := map[string]int{}
 	for range 30 {
 		resp, b := f.do(jkyCall{pageIndex: 1, pageSize: 5})
-		switch {
-		case resp.StatusCode == http.StatusBadGateway:
-			kinds["502"]++
-		case resp.StatusCode == http.StatusGatewayTimeout:
-			kinds["504"]++
-		case resp.StatusCode == http.StatusOK && !json.Valid(b) && bytes.HasPrefix(b, []byte(`{"code":200`)):
-			kinds["truncated"]++
-		default:
-			t.Fatalf("unexpected answer: HTTP %d %.100s", resp.StatusCode, b)
-		}
+		kinds[failureKind(t, resp, b, `{"code":200`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
