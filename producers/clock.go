@@ -18,6 +18,7 @@ type VendorClock struct {
 
 	mu     sync.Mutex
 	offset time.Duration
+	learnt bool
 }
 
 // NewVendorClock starts from ferry's clock (time.Now when nil).
@@ -45,5 +46,13 @@ func (c *VendorClock) Observe(h http.Header) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.offset = date.Sub(c.local())
+	c.offset, c.learnt = date.Sub(c.local()), true
+}
+
+// Learnt reports whether an answer has taught the vendor's clock yet;
+// until then Now is ferry's own.
+func (c *VendorClock) Learnt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.learnt
 }

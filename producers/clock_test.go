@@ -16,8 +16,8 @@ import (
 func TestVendorClock(t *testing.T) {
 	local := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 	c := producers.NewVendorClock(func() time.Time { return local })
-	if !c.Now().Equal(local) {
-		t.Fatalf("before any answer: %v", c.Now())
+	if !c.Now().Equal(local) || c.Learnt() {
+		t.Fatalf("before any answer: %v, learnt %v", c.Now(), c.Learnt())
 	}
 	for _, skew := range []time.Duration{3 * time.Minute, -2 * time.Minute, 0} {
 		h := http.Header{"Date": {local.Add(skew).Format(http.TimeFormat)}}
@@ -25,6 +25,9 @@ func TestVendorClock(t *testing.T) {
 		if got := c.Now().Sub(local); got != skew {
 			t.Fatalf("vendor %v ahead: clock says %v", skew, got)
 		}
+	}
+	if !c.Learnt() {
+		t.Fatal("answers read, clock not learnt")
 	}
 	c.Observe(http.Header{"Date": {"yesterday"}})
 	if !c.Now().Equal(local) {
@@ -34,10 +37,8 @@ func TestVendorClock(t *testing.T) {
 
 // TestFarSkewIsLearnt: ferry's clock runs five minutes ahead of WDT's,
 // which refuses timestamps more than 120s off; the first call is refused,
-// its Date teaches ferry the vendor's clock, the sync goes on, and nothing
-// is missed. (The first window of a process is planned before any answer,
-// on ferry's clock; the overlap of the next window covers what it reached
-// into the vendor's future.)
+// its Date teaches ferry the vendor's clock, and the windows, planned only
+// then, end at the vendor's now minus lag, not ferry's. Nothing is missed.
 func TestFarSkewIsLearnt(t *testing.T) {
 	e := newEnv(t, sandbox.WDTConfig{Seed: 4, Records: 120}, 72*time.Hour)
 	local := func() time.Time { return e.clock.Now().Add(5 * time.Minute) }
@@ -52,12 +53,16 @@ func TestFarSkewIsLearnt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.prod.Source, e.prod.Now = src, vc.Now
+	e.prod.Source, e.prod.Now, e.prod.Learnt = src, vc.Now, vc.Learnt
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.sb.Stats().Rejected; r != 1 {
 		t.Fatalf("%d calls refused, want the first one only", r)
+	}
+	cp, _ := e.prod.Checkpoints.Get(e.prod.Flow.Name)
+	if want := e.clock.Now().Add(-e.prod.Flow.Source.Window.Lag.D()).Truncate(time.Second); !cp.End.Equal(want) {
+		t.Fatalf("checkpoint at %v, want the vendor's now minus lag, %v", cp.End, want)
 	}
 	e.finish(t)
 	e.assertComplete(t)

@@ -21,6 +21,8 @@
 // stamped on it are read twice, never skipped. The vendor's now comes
 // from the Date header of its answers (VendorClock), so a vendor whose
 // clock runs behind or ahead of ferry's is never polled into its future.
+// A process's first window is planned only after one call has taught
+// that clock (Producer.Learnt): one extra call per start.
 // The lag keeps windows behind records that become visible late; the
 // overlap re-reads the last stretch of the previous pass, for records whose
 // stamp lies in the past when they appear.

@@ -61,6 +61,10 @@ type Producer struct {
 	Since time.Time
 	// Now is the vendor's clock as ferry knows it; default time.Now.
 	Now func() time.Time
+	// Learnt, when set, reports whether Now has been learnt from the
+	// vendor's answers (VendorClock.Learnt). Until it has, Sync makes one
+	// call to learn it before it plans a window.
+	Learnt func() bool
 	// PollInterval is the pause between passes once caught up; default 30s.
 	PollInterval time.Duration
 	// MaxWindowRecords splits windows holding more; default 20000.
@@ -127,13 +131,17 @@ func (p *Producer) Sync(ctx context.Context) error {
 		}
 		return p.commit(ctx, p.Now())
 	}
-	end := p.Now().Add(-w.Lag.D()).Truncate(time.Second)
 	start := p.Since
-	if cp, ok := p.Checkpoints.Get(p.Flow.Name); ok {
-		if !cp.End.Before(end) {
-			return nil
-		}
+	cp, resumed := p.Checkpoints.Get(p.Flow.Name)
+	if resumed {
 		start = cp.End.Add(-w.Overlap.D())
+	}
+	if err := p.learnClock(ctx, start); err != nil {
+		return fmt.Errorf("flow %s: %w", p.Flow.Name, err)
+	}
+	end := p.Now().Add(-w.Lag.D()).Truncate(time.Second)
+	if resumed && !cp.End.Before(end) {
+		return nil
 	}
 	for _, win := range Plan(start, end, w.Max.D()) {
 		if err := p.window(ctx, win); err != nil {
@@ -142,6 +150,26 @@ func (p *Producer) Sync(ctx context.Context) error {
 		if err := p.commit(ctx, win.To); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// learnClock makes one call, page 0 of the second from start, when the
+// vendor's clock is not learnt yet: windows end at the vendor's now minus
+// lag, and a window planned on ferry's clock while it runs ahead would
+// reach into the vendor's future. The answer's records are read again by
+// the window that covers them.
+func (p *Producer) learnClock(ctx context.Context, start time.Time) error {
+	if p.Learnt == nil || p.Learnt() {
+		return nil
+	}
+	start = start.Truncate(time.Second)
+	if _, err := p.page(ctx, Window{From: start, To: start.Add(time.Second)}, 0); err != nil {
+		return fmt.Errorf("learn the vendor's clock: %w", err)
+	}
+	if !p.Learnt() {
+		p.Log.Warn("the vendor's answer has no Date header; windows are planned on ferry's clock", "flow", p.Flow.Name)
+		p.Learnt = nil
 	}
 	return nil
 }

@@ -171,13 +171,15 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 		if err != nil {
 			return nil, err
 		}
+		clock := p.vendorClock(f.Source.Vendor)
 		out = append(out, &producers.Producer{
 			Flow:        f,
 			Source:      src,
 			Writer:      p.kafkaWriter(),
 			Checkpoints: cps,
 			Since:       since,
-			Now:         p.vendorClock(f.Source.Vendor).Now,
+			Now:         clock.Now,
+			Learnt:      clock.Learnt,
 			Log:         p.log,
 			Stats:       p.stats.Flow(f.Name),
 		})
