@@ -31,7 +31,16 @@ type chaosSource struct {
 	// consign-time windows) does not re-read a record modified after its
 	// window.
 	stale bool
-	start func(h *harness, c chaos) (frozen, func() int)
+	start func(h *harness, c chaos) chaosSandbox
+}
+
+// chaosSandbox is what a chaos run needs of a source vendor's sandbox.
+type chaosSandbox struct {
+	frozen
+	mutations func() int // records changed so far
+	// tie changes n records in one batch, all stamped at, on the time the
+	// flow's windows follow.
+	tie func(at time.Time, n int)
 }
 
 // chaos are the traps of one seed.
@@ -50,6 +59,9 @@ type chaos struct {
 	// split is the most records one walk may return before the window is
 	// split.
 	split int
+	// ties is how many records each batch stamped on the second the next
+	// pass's windows end on changes.
+	ties int
 }
 
 func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
@@ -64,8 +76,9 @@ func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
 		rounds:         2 + rng.IntN(4),
 		interruptEvery: 3 + rng.IntN(20),
 		step:           time.Duration(10+rng.IntN(300)) * time.Second,
-		skew:           time.Duration(rng.IntN(201)-100) * time.Second,
+		skew:           time.Duration(rng.IntN(601)-300) * time.Second,
 		split:          100 + rng.IntN(1000),
+		ties:           rng.IntN(200),
 	}
 }
 
@@ -74,44 +87,45 @@ func (c chaos) faults() sandbox.Faults {
 }
 
 var chaosSources = []chaosSource{
-	{flow: "wdt_refunds", stale: true, start: func(h *harness, c chaos) (frozen, func() int) {
+	{flow: "wdt_refunds", stale: true, start: func(h *harness, c chaos) chaosSandbox {
 		sb := sandbox.NewWDT(sandbox.WDTConfig{Seed: int64(c.records), Records: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()})
 		k := sb.Config()
 		h.pipe.cfg.WDT = WDTAccount{URL: h.serve(sb, "/openapi"), SID: k.SID, AppKey: k.AppKey, AppSecret: k.AppSecret}
-		return sb, func() int { return sb.Stats().Mutations }
+		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt}
 	}},
-	{flow: "jst_orders", stale: true, start: func(h *harness, c chaos) (frozen, func() int) {
+	{flow: "jst_orders", stale: true, start: func(h *harness, c chaos) chaosSandbox {
 		sb := sandbox.NewJST(sandbox.JSTConfig{Seed: int64(c.records), Orders: c.records, Shops: 3, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()
 		h.pipe.cfg.JST = JSTAccount{URL: h.serve(sb, ""), AppKey: k.AppKey, AppSecret: k.AppSecret, AccessToken: k.AccessToken, RefreshToken: k.RefreshToken}
-		return sb, func() int { return sb.Stats().Mutations }
+		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt}
 	}},
-	{flow: "jackyun_trades_banniu", extra: 25 * time.Hour, start: func(h *harness, c chaos) (frozen, func() int) {
+	{flow: "jackyun_trades_banniu", extra: 25 * time.Hour, start: func(h *harness, c chaos) chaosSandbox {
 		h.flow.Target.Kind = "topic" // compare on the canonical topic; Banniu has its own test
 		sb := sandbox.NewJackyun(sandbox.JackyunConfig{Seed: int64(c.records), Trades: c.records * 3, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()
 		h.pipe.cfg.Jackyun = JackyunAccount{URL: h.serve(sb, "/open/openapi/do"), AppKey: k.AppKey, Secret: k.Secret}
-		return sb, func() int { return sb.Stats().Mutations }
+		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.ReconsignAt}
 	}},
-	{flow: "kingdee_customers", stale: true, start: func(h *harness, c chaos) (frozen, func() int) {
+	{flow: "kingdee_customers", stale: true, start: func(h *harness, c chaos) chaosSandbox {
 		sb := sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: int64(c.records), Customers: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			TokenCallsPerMinute: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()
 		h.pipe.cfg.Kingdee = KingdeeAccount{URL: h.serve(sb, ""), ClientID: k.ClientID, ClientSecret: k.ClientSecret, OuterInstanceID: k.OuterInstanceID}
-		return sb, func() int { return sb.Stats().Mutations }
+		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt}
 	}},
 }
 
 // TestChaos drives every source vendor's sandbox with all its traps at
 // once, drawn from a seed: records modified while paged and moved past
-// the walk, new records, changes visible late, throttling, failures,
-// windows holding more than a walk may return (split), ferry's clock ahead
+// the walk, new records, changes visible late, batches of records sharing
+// the second a window ends on, throttling, failures, windows holding more
+// than a walk may return (split), ferry's clock up to five minutes ahead
 // of or behind the vendor's, and the producer stopped at random points:
 // as it asks for a page (after earlier pages were acknowledged, before the
 // checkpoint) or while a publish is on its way (stored by the broker or
@@ -173,7 +187,8 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 		}
 		h.split = c.split
 		h.pipe.now = func() time.Time { return h.clock.Now().Add(c.skew) }
-		sb, mutations := src.start(h, c)
+		sb := src.start(h, c)
+		lag := h.flow.Source.Window.Lag.D()
 		h.startConsumers()
 		for range c.rounds {
 			ctx, stop := context.WithCancel(h.ctx)
@@ -210,32 +225,20 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 				t.Fatalf("sync: %v", err)
 			}
 			h.whenCalled(nil)
-			h.clock.Advance(c.step)
+			// A batch of records sharing the second the next pass's
+			// windows end on, the vendor's now minus lag; stamped in the
+			// past, it shows late, when the lag is longer than the step.
+			next := h.clock.Now().Add(c.step)
+			if at := next.Add(-lag); at.After(h.clock.Now()) {
+				h.clock.Advance(at.Sub(h.clock.Now()))
+			}
+			sb.tie(next.Add(-lag), c.ties)
+			h.clock.Advance(next.Sub(h.clock.Now()))
 		}
 		h.settle(src.extra, sb)
-		s, err := loadSchema(h.flow)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps, err := h.pipe.buildProducers(h.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var dst reconcile.Target
-		if h.flow.Target.Kind == "mysql" {
-			dst = reconcile.Table{DB: h.db, Name: h.flow.Target.Table, Schema: s, Zone: h.flow.Target.Zone.Loc()}
-		} else if dst, err = reconcile.ReadTopic(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), s); err != nil {
-			t.Fatal(err)
-		}
-		since, _ := parseTime(h.pipe.cfg.Since, h.clock.Now())
-		ps[0].Now = h.clock.Now // compare up to the vendor's now
-		report, err := reconcile.Check(h.ctx, h.flow, s, ps[0], dst, since, h.clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range report.Windows {
+		for _, w := range h.reconcile(h.clock.Now()).Windows {
 			if len(w.Missing) > 0 || (src.stale && len(w.Stale) > 0) {
-				failed = fmt.Errorf("chaos %+v (%d mutations): window %s: missing %v, stale %v", c, mutations(), w.Window, w.Missing, w.Stale)
+				failed = fmt.Errorf("chaos %+v (%d mutations): window %s: missing %v, stale %v", c, sb.mutations(), w.Window, w.Missing, w.Stale)
 			}
 		}
 		if failed != nil && !expectFailure {
@@ -243,4 +246,91 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 		}
 	})
 	return failed
+}
+
+// reconcile checks the target against the source from the flow's start up
+// to until, as ferry reconcile does.
+func (h *harness) reconcile(until time.Time) reconcile.Report {
+	h.t.Helper()
+	s, err := loadSchema(h.flow)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ps, err := h.pipe.buildProducers(h.ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var dst reconcile.Target
+	if h.flow.Target.Kind == "mysql" {
+		dst = reconcile.Table{DB: h.db, Name: h.flow.Target.Table, Schema: s, Zone: h.flow.Target.Zone.Loc()}
+	} else if dst, err = reconcile.ReadTopic(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), s); err != nil {
+		h.t.Fatal(err)
+	}
+	since, _ := parseTime(h.pipe.cfg.Since, h.clock.Now())
+	ps[0].Now = h.clock.Now // compare up to the vendor's now
+	report, err := reconcile.Check(h.ctx, h.flow, s, ps[0], dst, since, until)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return report
+}
+
+// TestTiesOnWindowBoundary: with no overlap between passes, batches of
+// records sharing the second one pass ends on and the next starts on, each
+// longer than a page, are read whole, with no pass after them: windows
+// include both ends on every vendor's side. (Plan's tests cover the
+// planner's side of the rule.)
+func TestTiesOnWindowBoundary(t *testing.T) {
+	for _, src := range chaosSources {
+		t.Run(src.flow, func(t *testing.T) {
+			h := newHarness(t, src.flow)
+			h.flow.Source.Window.Overlap = 0
+			sb := src.start(h, chaos{records: 300})
+			h.startConsumers()
+			ps, err := h.pipe.buildProducers(h.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			batch := ps[0].Source.PageSize()*2 + ps[0].Source.PageSize()/2
+			lag := h.flow.Source.Window.Lag.D()
+
+			if err := h.sync(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+			first := h.checkpoint()
+			sb.tie(first, batch) // on the end of the pass just made, shown late
+			h.clock.Advance(lag + time.Minute)
+			second := h.clock.Now().Add(-lag)
+			sb.tie(second, batch) // on the end of the next pass
+			if err := h.sync(h.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := h.checkpoint(); !got.Equal(second) {
+				t.Fatalf("the pass ended at %v, not on the batch's second %v", got, second)
+			}
+			if err := drained(h.ctx, h.pipe.cfg.Brokers, h.flow); err != nil {
+				t.Fatal(err)
+			}
+			// Up to now, past the batch's second, so that reconcile's own
+			// windows hold it inside rather than on an edge.
+			for _, w := range h.reconcile(h.clock.Now()).Windows {
+				if len(w.Missing) > 0 || (src.stale && len(w.Stale) > 0) {
+					t.Fatalf("window %s: missing %v, stale %v", w.Window, w.Missing, w.Stale)
+				}
+			}
+			if n := sb.mutations(); n != 2*batch {
+				t.Fatalf("%d records changed, want two batches of %d", n, batch)
+			}
+		})
+	}
+}
+
+// checkpoint is where the flow's checkpoint stands.
+func (h *harness) checkpoint() time.Time {
+	h.t.Helper()
+	cp, ok := h.pipe.checkpoints.Get(h.flow.Name)
+	if !ok {
+		h.t.Fatal("no checkpoint")
+	}
+	return cp.End
 }

@@ -107,13 +107,29 @@ func (e *engine[T]) freeze() {
 // mutate modifies n distinct random records (all of them if n is larger),
 // stamped with the clock's now.
 func (e *engine[T]) mutate(n int) {
+	e.mutateAt(time.Time{}, n, nil, e.modify)
+}
+
+// mutateAt changes n distinct random records among those eligible accepts
+// (all records when nil; all of them if n is larger) with change, all
+// stamped at, or at the clock's now when at is zero or later: one batch,
+// one shared instant. A batch stamped in the past shows late, as one whose
+// transaction committed late; eligible must then leave out records
+// changed after at.
+func (e *engine[T]) mutateAt(at time.Time, n int, eligible func(*T) bool, change func(*entry[T], time.Time)) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := e.clock()
 	e.tick(now)
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
 	all := e.records.entries
+	if eligible != nil {
+		all = slices.DeleteFunc(slices.Clone(all), func(x *entry[T]) bool { return !eligible(x.cur) })
+	}
 	for _, i := range e.rng.Perm(len(all))[:max(min(n, len(all)), 0)] {
-		e.modify(all[i], now)
+		change(all[i], at)
 		e.counts.Mutations++
 	}
 }

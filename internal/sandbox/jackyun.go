@@ -242,8 +242,19 @@ func (s *Jackyun) SetFaults(f Faults) { s.setFaults(f) }
 func (s *Jackyun) Freeze() { s.freeze() }
 
 // Mutate modifies n distinct random trades (all of them if n is larger),
-// stamped with the clock's now.
+// all stamped with the clock's now: the batch shares one second, as a bulk
+// update's records do.
 func (s *Jackyun) Mutate(n int) { s.mutate(n) }
+
+// ReconsignAt ships n distinct random shipped trades, last changed at or
+// before at, again in one batch (all of them if n is larger): their
+// consignTime and gmtModified become at, one second shared by the batch,
+// as when a warehouse confirms a wave of parcels at once. at is a whole
+// second no later than the clock's now; a batch stamped in the past shows
+// late, as one whose transaction committed late.
+func (s *Jackyun) ReconsignAt(at time.Time, n int) {
+	s.mutateAt(at, n, func(t *jkyTrade) bool { return !t.consigned.IsZero() && !t.modified.After(at) }, s.store.reconsign)
+}
 
 // Truth returns every trade's latest version, visible to queries or not,
 // as the API renders it in camelCase, sorted by tradeId. Values are what

@@ -267,8 +267,17 @@ func (s *JST) SetFaults(f Faults) { s.setFaults(f) }
 func (s *JST) Freeze() { s.freeze() }
 
 // Mutate changes n distinct random orders (all of them if n is larger),
-// stamped with the clock's now.
+// all stamped with the clock's now: the batch shares one second, as a bulk
+// update's records do.
 func (s *JST) Mutate(n int) { s.mutate(n) }
+
+// MutateAt modifies n distinct random orders, last modified at or before
+// at, in one batch (all of them if n is larger), all stamped at: a whole
+// second no later than the clock's now, shared by the batch. A batch
+// stamped in the past shows late, as one whose transaction committed late.
+func (s *JST) MutateAt(at time.Time, n int) {
+	s.mutateAt(at, n, func(o *jstOrder) bool { return !o.at.After(at) }, s.store.modify)
+}
 
 // Tokens returns the live token pairs, oldest first, expired ones
 // included.

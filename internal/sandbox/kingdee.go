@@ -277,9 +277,18 @@ func (s *Kingdee) SetFaults(f Faults) { s.setFaults(f) }
 // secret rotation stay as configured.
 func (s *Kingdee) Freeze() { s.freeze() }
 
-// Mutate modifies n distinct random customers (all of them if n is
-// larger), stamped with the clock's now.
+// Mutate modifies n distinct random customers (all of them if n is larger),
+// all stamped with the clock's now: the batch shares one second, as a bulk
+// update's records do.
 func (s *Kingdee) Mutate(n int) { s.mutate(n) }
+
+// MutateAt modifies n distinct random customers, last modified at or before
+// at, in one batch (all of them if n is larger), all stamped at: a whole
+// second no later than the clock's now, shared by the batch. A batch
+// stamped in the past shows late, as one whose transaction committed late.
+func (s *Kingdee) MutateAt(at time.Time, n int) {
+	s.mutateAt(at, n, func(c *kdCustomer) bool { return !c.modified.After(at) }, s.store.modify)
+}
 
 // Truth returns every customer's latest version, visible to queries or
 // not, as the API would render it, sorted by id. Values are what

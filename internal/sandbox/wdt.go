@@ -150,8 +150,17 @@ func (s *WDT) SetFaults(f Faults) { s.setFaults(f) }
 func (s *WDT) Freeze() { s.freeze() }
 
 // Mutate modifies n distinct random refunds (all of them if n is larger),
-// stamped with the clock's now.
+// all stamped with the clock's now: the batch shares one second, as a bulk
+// update's records do.
 func (s *WDT) Mutate(n int) { s.mutate(n) }
+
+// MutateAt modifies n distinct random refunds, last modified at or before
+// at, in one batch (all of them if n is larger), all stamped at: a whole
+// second no later than the clock's now, shared by the batch. A batch
+// stamped in the past shows late, as one whose transaction committed late.
+func (s *WDT) MutateAt(at time.Time, n int) {
+	s.mutateAt(at, n, func(r *refund) bool { return r.Modified <= at.UnixMilli() }, s.store.modify)
+}
 
 // Truth returns every refund's latest version, visible to queries or not,
 // as the API would render it, sorted by refund_id. Values are what

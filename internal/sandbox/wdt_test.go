@@ -337,6 +337,39 @@ func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 	}
 }
 
+// TestMutateAtStampsABatchInThePast: MutateAt changes a batch of refunds
+// all stamped one past second, only refunds not changed since, and the
+// batch shows at once, as one whose transaction committed late.
+func TestMutateAtStampsABatchInThePast(t *testing.T) {
+	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 200})
+	at := start.Add(-2 * time.Hour)
+	before := map[any]float64{}
+	eligible := 0
+	for _, r := range f.wdt.Truth() {
+		before[r["refund_id"]] = r["modified"].(float64)
+		if int64(r["modified"].(float64)) <= at.UnixMilli() {
+			eligible++
+		}
+	}
+	f.wdt.MutateAt(at, 500) // more than are eligible: all of them
+	batch := 0
+	for _, r := range f.wdt.Truth() {
+		m := r["modified"].(float64)
+		if m < before[r["refund_id"]] {
+			t.Fatalf("refund %v moved back in time: %v → %v", r["refund_id"], before[r["refund_id"]], m)
+		}
+		if int64(m) == at.UnixMilli() {
+			batch++
+		}
+	}
+	if batch != eligible || eligible == 0 {
+		t.Fatalf("%d refunds stamped %v, want the %d last modified by then", batch, at, eligible)
+	}
+	if got := f.page(call{params: window(at, at), calcTotal: true}).Data.TotalCount; got == nil || *got != eligible {
+		t.Fatalf("the batch's second shows %v refunds, want %d", got, eligible)
+	}
+}
+
 func TestThrottleRateAndSetFaults(t *testing.T) {
 	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
 	for range 3 {
