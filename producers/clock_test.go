@@ -3,6 +3,7 @@ package producers_test
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,4 +67,26 @@ func TestFarSkewIsLearnt(t *testing.T) {
 	}
 	e.finish(t)
 	e.assertComplete(t)
+}
+
+// TestClockWithoutDateIsProbedOnce: a vendor whose answers teach no clock
+// costs one call per producer, not one per pass, and the windows are then
+// planned on ferry's clock.
+func TestClockWithoutDateIsProbedOnce(t *testing.T) {
+	e := newEnv(t, sandbox.WDTConfig{Seed: 6, Records: 30}, 2*time.Hour)
+	e.prod.Learnt = func() bool { return false }
+	if err := e.prod.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := e.prod.Stats.Calls.Load()
+	if !strings.Contains(e.logs.String(), "no Date header") {
+		t.Fatalf("no warning logged:\n%s", e.logs)
+	}
+	e.clock.Advance(time.Hour)
+	if err := e.prod.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if second := e.prod.Stats.Calls.Load() - first; second != first-1 {
+		t.Fatalf("first pass %d calls, second %d: want the probe in the first only", first, second)
+	}
 }

@@ -78,6 +78,8 @@ type Producer struct {
 	Naive bool
 	Log   *slog.Logger
 	Stats *stats.Flow
+
+	probed bool // learnClock has had an answer
 }
 
 func (p *Producer) defaults() {
@@ -160,16 +162,16 @@ func (p *Producer) Sync(ctx context.Context) error {
 // reach into the vendor's future. The answer's records are read again by
 // the window that covers them.
 func (p *Producer) learnClock(ctx context.Context, start time.Time) error {
-	if p.Learnt == nil || p.Learnt() {
+	if p.Learnt == nil || p.Learnt() || p.probed {
 		return nil
 	}
 	start = start.Truncate(time.Second)
 	if _, err := p.page(ctx, Window{From: start, To: start.Add(time.Second)}, 0); err != nil {
 		return fmt.Errorf("learn the vendor's clock: %w", err)
 	}
+	p.probed = true
 	if !p.Learnt() {
 		p.Log.Warn("the vendor's answer has no Date header; windows are planned on ferry's clock", "flow", p.Flow.Name)
-		p.Learnt = nil
 	}
 	return nil
 }

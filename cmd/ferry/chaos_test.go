@@ -229,10 +229,11 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 			// windows end on, the vendor's now minus lag; stamped in the
 			// past, it shows late, when the lag is longer than the step.
 			next := h.clock.Now().Add(c.step)
-			if at := next.Add(-lag); at.After(h.clock.Now()) {
+			at := next.Add(-lag)
+			if at.After(h.clock.Now()) {
 				h.clock.Advance(at.Sub(h.clock.Now()))
 			}
-			sb.tie(next.Add(-lag), c.ties)
+			sb.tie(at, c.ties)
 			h.clock.Advance(next.Sub(h.clock.Now()))
 		}
 		h.settle(src.extra, sb)
