@@ -252,3 +252,19 @@ var churning = struct {
 	lag                  time.Duration
 	faults               sandbox.Faults
 }{3, 1, 1, 20 * time.Second, sandbox.Faults{ThrottleRate: 0.05, FailRate: 0.05, SlowDelay: 5 * time.Millisecond}}
+
+// sureTraps makes certain that a run under churning meets both kinds of
+// trouble, whatever its seed draws: the sandbox throttles the second call
+// and fails the third; the random faults go on around them.
+func (h *harness) sureTraps(sb frozen) {
+	h.whenCalled(func(n int64) {
+		switch n {
+		case 2:
+			sb.SetFaults(sandbox.Faults{ThrottleRate: 1})
+		case 3:
+			sb.SetFaults(sandbox.Faults{FailRate: 1, SlowDelay: churning.faults.SlowDelay})
+		case 4:
+			sb.SetFaults(churning.faults)
+		}
+	})
+}

@@ -97,6 +97,7 @@ func TestSchemeWDTRefunds(t *testing.T) {
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
 		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
 	h.startConsumers()
+	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
 	h.settle(0, sb)
 	assertRefunds(h, sb)
@@ -184,6 +185,7 @@ func TestSchemeJSTOrders(t *testing.T) {
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
 		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
 	h.startConsumers()
+	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
 	h.settle(0, sb)
 
@@ -259,6 +261,7 @@ func TestSchemeKingdeeCustomers(t *testing.T) {
 	c := sb.Config()
 	h.pipe.cfg.Kingdee = KingdeeAccount{URL: h.serve(sb, ""), ClientID: c.ClientID, ClientSecret: c.ClientSecret, OuterInstanceID: c.OuterInstanceID}
 	h.startConsumers()
+	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
 	h.settle(0, sb)
 
@@ -289,13 +292,9 @@ func TestSchemeKingdeeCustomers(t *testing.T) {
 func TestSchemeJackyunToBanniu(t *testing.T) {
 	h := newHarness(t, "jackyun_trades_banniu")
 	h.pipe.retryAfter = 10 * time.Millisecond
-	// Jackyun pages are long, so the run makes a few dozen calls: failures
-	// come three times as often as in the other schemes, so that some do.
-	faults := churning.faults
-	faults.FailRate *= 3
 	jky := sandbox.NewJackyun(sandbox.JackyunConfig{Seed: 8, Trades: 4000, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
-		VisibilityLag: churning.lag, PerSecond: -1, PerMinute: -1, Faults: faults})
+		VisibilityLag: churning.lag, PerSecond: -1, PerMinute: -1, Faults: churning.faults})
 	// The test moves the clock a day at once under the sink's calls: let
 	// Banniu accept their timestamps across the jump.
 	bn := sandbox.NewBanniu(sandbox.BanniuConfig{Seed: 8, Tasks: -1, Now: h.clock.Now, PerSecond: -1, MaxSkew: 48 * time.Hour, Faults: churning.faults})
@@ -320,6 +319,7 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 		}
 	}
 	h.startConsumers()
+	h.sureTraps(jky)
 	h.churn(6, 45*time.Second)
 	jky.Freeze() // no new trades from here on (Banniu calls still move the clock)
 	for _, no := range late {
