@@ -344,10 +344,7 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 		if no == never {
 			continue
 		}
-		// The first window starts at --since, a day back: 2024-02-26 00:00.
-		consign, _ := tr["consignTime"].(string)
-		status, covered := num(tr["tradeStatus"]), consign >= "2024-02-26 00:00:00"
-		if num(tr["tradeType"]) == "92" && covered && (status == "6000" || status == "9090") {
+		if jackyunSelects(tr) {
 			want[no] = "78534"
 		} else {
 			want[no] = "<untouched>"
@@ -418,4 +415,14 @@ func trace(h *harness, key string, truth any) {
 			}
 		})
 	}
+}
+
+// jackyunSelects reports whether the jackyun_trades_banniu flow, run from
+// the harness's --since, selects a trade: type 92, status 6000 or 9090,
+// consigned since its first window, which starts a day before --since
+// (the seed's −86400): 2024-02-26 00:00.
+func jackyunSelects(tr map[string]any) bool {
+	consign, _ := tr["consignTime"].(string)
+	status := num(tr["tradeStatus"])
+	return num(tr["tradeType"]) == "92" && consign >= "2024-02-26 00:00:00" && (status == "6000" || status == "9090")
 }
