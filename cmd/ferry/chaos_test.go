@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	chaosBudget = flag.Duration("chaos.budget", 30*time.Second, "TestChaos: how long each vendor runs seeds")
+	chaosBudget = flag.Duration("chaos.budget", 45*time.Second, "TestChaos: how long each vendor runs seeds")
 	chaosSeeds  = flag.Int("chaos.seeds", 0, "TestChaos: seeds per vendor (overrides chaos.budget)")
 	chaosSeed   = flag.Uint64("chaos.seed", 0, "TestChaos: replay this one seed")
 )
