@@ -71,7 +71,14 @@ type chaos struct {
 	// ties is how many records each batch stamped on the second the next
 	// pass's windows end on changes.
 	ties int
+	// hang makes the vendor's 504s come only after ferry's client gave up
+	// waiting: the call hangs, times out and is made again.
+	hang bool
 }
+
+// hangTimeout is how long ferry's client waits for an answer in a seed
+// whose vendor hangs; the hanging answer comes later still.
+const hangTimeout = 500 * time.Millisecond
 
 func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
 	return chaos{
@@ -88,11 +95,16 @@ func drawChaos(rng *rand.Rand, maxLag time.Duration) chaos {
 		skew:           time.Duration(rng.IntN(601)-300) * time.Second,
 		split:          100 + rng.IntN(1000),
 		ties:           rng.IntN(200),
+		hang:           rng.IntN(2) == 0,
 	}
 }
 
 func (c chaos) faults() sandbox.Faults {
-	return sandbox.Faults{ThrottleRate: c.throttle, FailRate: c.fail, SlowDelay: time.Millisecond}
+	f := sandbox.Faults{ThrottleRate: c.throttle, FailRate: c.fail, SlowDelay: time.Millisecond}
+	if c.hang {
+		f.SlowDelay = hangTimeout + 100*time.Millisecond
+	}
+	return f
 }
 
 var chaosSources = []chaosSource{
@@ -166,7 +178,8 @@ var chaosSources = []chaosSource{
 // TestChaos drives every source vendor's sandbox with all its traps at
 // once, drawn from a seed: records modified while paged and moved past
 // the walk, new records, changes visible late, batches of records sharing
-// the second a window ends on, throttling, failures, windows holding more
+// the second a window ends on, throttling, failures, calls that hang until
+// ferry's client gives up, windows holding more
 // than a walk may return (split), ferry's clock up to five minutes ahead
 // of or behind the vendor's, and the producer stopped at random points:
 // as it asks for a page (after earlier pages were acknowledged, before the
@@ -229,7 +242,12 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 			// windows are walked whole, and no interrupted walk is redone.
 			c.perCall, c.split, c.rounds, c.interruptEvery = 2, 0, 1, 0
 		}
+		t.Logf("chaos %+v", c)
 		h.split = c.split
+		if c.hang {
+			tune := h.pipe.tune
+			h.pipe.tune = func(s *clientSettings) { tune(s); s.Timeout = hangTimeout }
+		}
 		h.pipe.now = func() time.Time { return h.clock.Now().Add(c.skew) }
 		sb := src.start(h, c)
 		lag := h.flow.Source.Window.Lag.D()
