@@ -285,8 +285,9 @@ type decoded struct {
 	env envelope
 }
 
-// decode reads an answer. A success without data is an empty page of zero
-// matches; a success whose data has no count has Total -1.
+// decode reads an answer. A success without result.data is an error: read
+// as an empty page it would skip records. A success whose data has no count
+// has Total -1.
 func decode(body []byte) (decoded, error) {
 	var d decoded
 	if err := json.Unmarshal(body, &d.env); err != nil {
@@ -310,8 +311,7 @@ func decode(body []byte) (decoded, error) {
 		raw = json.RawMessage(s)
 	}
 	if len(raw) == 0 || isNull(raw) {
-		d.Records = []json.RawMessage{}
-		return d, nil
+		return d, errors.New("a success without result.data")
 	}
 	var td tradeData
 	if err := json.Unmarshal(raw, &td); err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -126,6 +127,34 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 				if !strings.Contains(f.logs.String(), want) {
 					t.Fatalf("log does not name the failure %q:\n%s", want, f.logs)
 				}
+			}
+		})
+	}
+}
+
+// TestMalformedSuccessIsRetried: a code-200 answer without result.data is
+// retried, never read as an empty page.
+func TestMalformedSuccessIsRetried(t *testing.T) {
+	for _, body := range []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`} {
+		t.Run(body, func(t *testing.T) {
+			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30})
+			f.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
+				if n > 2 {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(body))
+				return true
+			})
+			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 30 || len(p.Records) != 30 {
+				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
+			}
+			if !strings.Contains(f.logs.String(), "without result.data") {
+				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
 			}
 		})
 	}

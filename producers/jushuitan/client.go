@@ -376,7 +376,7 @@ func (c *Client) do(ctx context.Context, path string, form func() url.Values) (j
 }
 
 type envelope struct {
-	Code int             `json:"code"`
+	Code *int            `json:"code"`
 	Msg  string          `json:"msg"`
 	Data json.RawMessage `json:"data"`
 }
@@ -403,11 +403,20 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
 		return nil, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
 	}
-	switch env.Code {
+	// An answer without code, or a success without data, is not
+	// Jushuitan's (a gateway's page, a wrapper): read as an empty page it
+	// would skip records, so it is retried like any failure.
+	if env.Code == nil {
+		return nil, fmt.Errorf("%w: an answer without code (%d bytes)", errTransient, len(resp.Body()))
+	}
+	switch *env.Code {
 	case CodeOK:
+		if len(env.Data) == 0 || string(env.Data) == "null" {
+			return nil, fmt.Errorf("%w: a success without data", errTransient)
+		}
 		return env.Data, nil
 	case CodeThrottledSecond, CodeThrottledMinute:
-		return nil, &throttled{code: env.Code, msg: env.Msg}
+		return nil, &throttled{code: *env.Code, msg: env.Msg}
 	}
-	return nil, &APIError{Path: path, Code: env.Code, Message: env.Msg}
+	return nil, &APIError{Path: path, Code: *env.Code, Message: env.Msg}
 }

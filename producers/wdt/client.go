@@ -118,7 +118,7 @@ type Page struct {
 }
 
 type envelope struct {
-	Status  int    `json:"status"`
+	Status  *int   `json:"status"`
 	Message string `json:"message"`
 	Data    *struct {
 		TotalCount int               `json:"total_count"`
@@ -192,13 +192,18 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
 		return Page{}, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
 	}
+	// An answer without status, or a success without data, is not WDT's
+	// (a gateway's page, a wrapper): read as an empty page it would skip
+	// records, so it is retried like any failure.
 	switch {
-	case env.Status == 0 && env.Data != nil:
+	case env.Status == nil:
+		return Page{}, fmt.Errorf("%w: an answer without status (%d bytes)", errTransient, len(resp.Body()))
+	case *env.Status == 0 && env.Data != nil:
 		return Page{Total: env.Data.TotalCount, Records: env.Data.Order}, nil
-	case env.Status == 0:
-		return Page{}, nil
-	case env.Status == 100 && env.Message == ThrottleMessage:
-		return Page{}, fmt.Errorf("%w: throttled: status %d: %s", errTransient, env.Status, env.Message)
+	case *env.Status == 0:
+		return Page{}, fmt.Errorf("%w: a success without data", errTransient)
+	case *env.Status == 100 && env.Message == ThrottleMessage:
+		return Page{}, fmt.Errorf("%w: throttled: status %d: %s", errTransient, *env.Status, env.Message)
 	}
-	return Page{}, &APIError{Method: method, Status: env.Status, Message: env.Message}
+	return Page{}, &APIError{Method: method, Status: *env.Status, Message: env.Message}
 }

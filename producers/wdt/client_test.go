@@ -3,6 +3,7 @@ package wdt_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,34 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 			}
 			if !strings.Contains(f.logs.String(), tc.logged) {
 				t.Fatalf("log does not name the failure %q:\n%s", tc.logged, f.logs)
+			}
+		})
+	}
+}
+
+// TestMalformedSuccessIsRetried: an HTTP 200 that is not WDT's answer (no
+// status, or status 0 without data) is retried, never read as an empty page.
+func TestMalformedSuccessIsRetried(t *testing.T) {
+	for _, body := range []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`} {
+		t.Run(body, func(t *testing.T) {
+			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30})
+			f.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
+				if n > 2 {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(body))
+				return true
+			})
+			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 30 || len(p.Records) != 30 {
+				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
+			}
+			if !strings.Contains(f.logs.String(), "transient") {
+				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
 			}
 		})
 	}
