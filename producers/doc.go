@@ -31,10 +31,13 @@
 // stamp lies after the window's end) and every later record moves up one
 // place: a forward walk would skip one record per change. The engine walks
 // pages from the last to the first instead. Removals then only move records
-// into pages not yet read (they are read twice, never skipped). The walk
-// ends on page 0, whose total is compared with the total the walk started
-// from: when it grew, records entered the window during the walk and the
-// window is walked again.
+// into pages not yet read (they are read twice, never skipped). Records
+// should not enter a window once it has ended (the lag is meant to be
+// longer than the vendor's visibility delay), so the counts the answers
+// carry should only fall during a walk. When one rises above the count
+// before it (records entered after all, or an answer was wrong), or a page
+// comes back empty though its count says it holds records, the window is
+// walked again. An answer without a count fails the walk.
 //
 // A window whose total exceeds MaxWindowRecords is split in halves until
 // each part fits; the split is logged.

@@ -257,26 +257,35 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 		if pages <= 1 && recs != nil {
 			return emit(w, recs)
 		}
-		// Reverse walk, ending on page 0: see the package doc.
-		var last int
+		// Reverse walk, ending on page 0: see the package doc. Every
+		// answer's count is checked against the one before it.
+		count, again := total, ""
 		for pg := max(pages-1, 0); pg >= 0; pg-- {
 			page, err := p.page(ctx, w, pg)
 			if err != nil {
 				return err
 			}
+			switch {
+			case page.Total < 0:
+				return fmt.Errorf("page %d of %d records came without a count", pg, total)
+			case page.Total > count && again == "":
+				again = fmt.Sprintf("the count rose from %d to %d at page %d", count, page.Total, pg)
+			case len(page.Records) == 0 && page.Total > pg*size && again == "":
+				again = fmt.Sprintf("page %d came back empty though the count is %d", pg, page.Total)
+			}
 			if err := emit(w, page.Records); err != nil {
 				return err
 			}
-			last = page.Total
+			count = page.Total
 		}
-		if last <= total {
+		if again == "" {
 			return nil
 		}
 		if walk >= p.MaxRewalks {
-			return fmt.Errorf("window kept growing over %d walks (%d → %d records)", walk, total, last)
+			return fmt.Errorf("window kept changing over %d walks (%s)", walk, again)
 		}
-		p.Log.Info("window grew while walked, walking again", "flow", p.Flow.Name, "window", w, "total", total, "now", last)
-		total, recs = last, nil
+		p.Log.Info("window changed while walked, walking again", "flow", p.Flow.Name, "window", w, "why", again)
+		total, recs = count, nil
 	}
 }
 

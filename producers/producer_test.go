@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net/http/httptest"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,12 +22,14 @@ import (
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/wdt"
 )
 
 type env struct {
-	url     string // the sandbox's endpoint
+	url     string             // the sandbox's endpoint
+	srv     *vendortest.Server // serves the sandbox
 	ctx     context.Context
 	brokers []string
 	clock   *sandbox.Clock
@@ -69,8 +71,8 @@ func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
 		sc.Since = e.clock.Now().Add(-since)
 	}
 	e.sb = sandbox.NewWDT(sc)
-	srv := httptest.NewServer(e.sb)
-	t.Cleanup(srv.Close)
+	e.srv = vendortest.Serve(t, e.sb)
+	srv := e.srv
 	e.url = srv.URL
 
 	flow, err := flows.Named("wdt_refunds")
@@ -198,4 +200,35 @@ func TestReverseWalkSurvivesMutation(t *testing.T) {
 	}
 	e.finish(t)
 	e.assertComplete(t)
+}
+
+// TestWalkDistrustsInconsistentAnswers: a well-formed answer that
+// contradicts the others on a middle page (the window's count dropping to
+// nothing and back, or a page empty though its count says it holds
+// records) makes the walk start over, so that page's records are not lost.
+func TestWalkDistrustsInconsistentAnswers(t *testing.T) {
+	for _, tc := range []struct{ name, body string }{
+		{"count falls to zero and rises", `{"status":0,"data":{"total_count":0,"order":[]}}`},
+		{"empty page under a full count", `{"status":0,"data":{"total_count":250,"order":[]}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.WDTConfig{Seed: 7, Records: 250}, 48*time.Hour)
+			// Call 1 counts the window (5 pages of 50); call 3 reads page 3.
+			e.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
+				if n != 3 {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(tc.body))
+				return true
+			})
+			if err := e.prod.Sync(e.ctx); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(e.logs.String(), "walking again") {
+				t.Fatalf("the walk trusted the answer:\n%s", e.logs)
+			}
+			e.assertComplete(t)
+		})
+	}
 }
