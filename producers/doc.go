@@ -24,20 +24,24 @@
 // A process's first window is planned only after one call has taught
 // that clock (Producer.Learnt): one extra call per start.
 // The lag keeps windows behind records that become visible late; the
-// overlap re-reads the last stretch of the previous pass, for records whose
-// stamp lies in the past when they appear.
+// overlap re-reads the last stretch of the previous pass, for records that
+// show later than the lag. Such a record enters a window already ended,
+// and if that window is being walked it can push the record after it into
+// a page already read. Pages are in stamp order, so the pushed record is
+// stamped no earlier than the latecomer, and the latecomer no earlier than
+// now − (lag + overlap) when its delay is at most that: where the next
+// pass starts, which reads both. A flow misses nothing as long as its
+// lag + overlap covers the vendor's worst visibility delay.
 //
 // A record modified while its window is paged leaves the window (its new
 // stamp lies after the window's end) and every later record moves up one
 // place: a forward walk would skip one record per change. The engine walks
 // pages from the last to the first instead. Removals then only move records
-// into pages not yet read (they are read twice, never skipped). Records
-// should not enter a window once it has ended (the lag is meant to be
-// longer than the vendor's visibility delay), so the counts the answers
-// carry should only fall during a walk. When one rises above the count
-// before it (records entered after all, or an answer was wrong), or a page
-// comes back empty though its count says it holds records, the window is
-// walked again. An answer without a count fails the walk.
+// into pages not yet read (they are read twice, never skipped). So the
+// counts the answers carry fall during a walk, unless records showed late
+// (above) or an answer was wrong: when one rises above the count before
+// it, or a page comes back empty though its count says it holds records,
+// the window is walked again. An answer without a count fails the walk.
 //
 // A window whose total exceeds MaxWindowRecords is split in halves until
 // each part fits; the split is logged.

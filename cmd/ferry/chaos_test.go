@@ -236,7 +236,10 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 	t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 		h := newHarness(t, src.flow)
 		h.naive = expectFailure
-		c := drawChaos(rng, h.flow.Source.Window.Lag.D())
+		// Changes show up to lag + overlap late: the most a flow promises
+		// to take (see the producers package doc).
+		late := h.flow.Source.Window.Lag.D() + h.flow.Source.Window.Overlap.D()
+		c := drawChaos(rng, late)
 		if expectFailure {
 			// The trap itself, undiluted: records move past every walk,
 			// windows are walked whole, and no interrupted walk is redone.
@@ -298,7 +301,7 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 			sb.tie(at.Add(-src.shift), c.ties)
 			h.clock.Advance(next.Sub(h.clock.Now()))
 		}
-		h.settle(src.extra, sb)
+		h.settle(src.extra+late, sb)
 		if missing, stale := h.against(sb.truth(h.checkpoint().Add(-src.shift)), src.stale); len(missing)+len(stale) > 0 {
 			failed = fmt.Errorf("chaos %+v (%d mutations): missing %v, stale %v", c, sb.mutations(), head(missing), head(stale))
 		}
