@@ -214,14 +214,7 @@ func TestWalkDistrustsInconsistentAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, sandbox.WDTConfig{Seed: 7, Records: 250}, 48*time.Hour)
 			// Call 1 counts the window (5 pages of 50); call 3 reads page 3.
-			e.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
-				if n != 3 {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(tc.body))
-				return true
-			})
+			e.srv.Answer(tc.body, func(n int64, _ *http.Request) bool { return n == 3 })
 			if err := e.prod.Sync(e.ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -145,6 +145,20 @@ func (s *Server) Intercept(fn func(n int64, w http.ResponseWriter, r *http.Reque
 	s.intercept = fn
 }
 
+// Answer makes the server answer the calls when picks (n as for At) with
+// body, as JSON with HTTP 200, instead of the handler: an answer that
+// looks like success. It replaces Intercept's fn.
+func (s *Server) Answer(body string, when func(n int64, r *http.Request) bool) {
+	s.Intercept(func(n int64, w http.ResponseWriter, r *http.Request) bool {
+		if !when(n, r) {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(body))
+		return true
+	})
+}
+
 // Exposed is what a caller or an operator gets to read: the log, then the
 // message of each error that is not nil.
 func Exposed(log string, errs ...error) string {

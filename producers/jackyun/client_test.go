@@ -138,14 +138,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`} {
 		t.Run(body, func(t *testing.T) {
 			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30})
-			f.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
-				if n > 2 {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(body))
-				return true
-			})
+			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
 				t.Fatal(err)

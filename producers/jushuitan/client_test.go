@@ -315,13 +315,8 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"code":0}`, `{"code":0,"msg":"","data":null}`, `{"msg":"ok","datas":[]}`} {
 		t.Run(body, func(t *testing.T) {
 			f := newFixture(t, sandbox.JSTConfig{Seed: 4, Orders: 30})
-			f.srv.Intercept(func(_ int64, w http.ResponseWriter, r *http.Request) bool {
-				if !strings.HasSuffix(r.URL.Path, jushuitan.OrdersPath) || f.srv.Calls() > 3 {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(body))
-				return true
+			f.srv.Answer(body, func(_ int64, r *http.Request) bool {
+				return strings.HasSuffix(r.URL.Path, jushuitan.OrdersPath) && f.srv.Calls() <= 3
 			})
 			p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
 			if err != nil {

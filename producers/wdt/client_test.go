@@ -115,14 +115,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`} {
 		t.Run(body, func(t *testing.T) {
 			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30})
-			f.srv.Intercept(func(n int64, w http.ResponseWriter, _ *http.Request) bool {
-				if n > 2 {
-					return false
-				}
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(body))
-				return true
-			})
+			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
 				t.Fatal(err)
