@@ -13,7 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
-	"github.com/ferry-data/ferry/reconcile"
 )
 
 var (
@@ -320,10 +319,8 @@ func (h *harness) against(truth map[string]time.Time, stale bool) (missing, old 
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var dst reconcile.Target
-	if h.flow.Target.Kind == "mysql" {
-		dst = reconcile.Table{DB: h.db, Name: h.flow.Target.Table, Schema: s, Zone: h.flow.Target.Zone.Loc()}
-	} else if dst, err = reconcile.ReadTopic(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), s); err != nil {
+	dst, err := h.pipe.reconcileTarget(h.ctx, h.flow, s)
+	if err != nil {
 		h.t.Fatal(err)
 	}
 	got, err := dst.Versions(h.ctx, slices.Sorted(maps.Keys(truth)))

@@ -46,20 +46,8 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 		return err
 	}
 	prod := ps[0]
-	target := func() (reconcile.Target, error) {
-		switch f.Target.Kind {
-		case "mysql":
-			if err := p.openDB(ctx, f); err != nil {
-				return nil, err
-			}
-			return reconcile.Table{DB: p.db, Name: f.Target.Table, Schema: s, Zone: f.Target.Zone.Loc()}, nil
-		case "topic":
-			return reconcile.ReadTopic(ctx, p.cfg.Brokers, f.CanonicalTopic(), s)
-		}
-		return nil, fmt.Errorf("flow %s: reconcile does not read %s targets", f.Name, f.Target.Kind)
-	}
 	check := func() (reconcile.Report, error) {
-		dst, err := target()
+		dst, err := p.reconcileTarget(ctx, f, s)
 		if err != nil {
 			return reconcile.Report{}, err
 		}
@@ -143,4 +131,19 @@ func tombstone(ctx context.Context, p *pipeline, f *flows.Flow, s *schemas.Schem
 		return fmt.Errorf("tombstones: %w", err)
 	}
 	return nil
+}
+
+// reconcileTarget is what a flow's target holds, as reconcile reads it:
+// the MySQL table, or the canonical topic read to its end.
+func (p *pipeline) reconcileTarget(ctx context.Context, f *flows.Flow, s *schemas.Schema) (reconcile.Target, error) {
+	switch f.Target.Kind {
+	case "mysql":
+		if err := p.openDB(ctx, f); err != nil {
+			return nil, err
+		}
+		return reconcile.Table{DB: p.db, Name: f.Target.Table, Schema: s, Zone: f.Target.Zone.Loc()}, nil
+	case "topic":
+		return reconcile.ReadTopic(ctx, p.cfg.Brokers, f.CanonicalTopic(), s)
+	}
+	return nil, fmt.Errorf("flow %s: reconcile does not read %s targets", f.Name, f.Target.Kind)
 }
