@@ -60,6 +60,11 @@ func TestPlanCoversEverySecond(t *testing.T) {
 	start := at("2024-03-01 00:00:00")
 	for _, span := range []time.Duration{time.Second, 59 * time.Second, time.Hour + 7*time.Second, 30 * 24 * time.Hour} {
 		for _, cap := range []time.Duration{time.Second, 7 * time.Second, time.Hour, 7 * 24 * time.Hour} {
+			if span/cap > 100_000 {
+				// 30 days of one-second windows are 2.6 million windows
+				// (1.4 GB under -race) and prove nothing an hour's do not.
+				continue
+			}
 			ws := producers.Plan(start, start.Add(span), cap)
 			if !ws[0].From.Equal(start) || !ws[len(ws)-1].To.Equal(start.Add(span)) {
 				t.Fatalf("span %v cap %v: %s does not cover the span", span, cap, show(ws[:1]))
