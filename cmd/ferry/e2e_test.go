@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -54,6 +55,11 @@ func newHarness(t *testing.T, flow string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
+	// kafka-go keeps a connection pool per cluster in its default
+	// transport for the life of the process, each with a goroutine that
+	// keeps asking for metadata; every harness's cluster is new, so its
+	// pools go with it. (Tests here do not run in parallel.)
+	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
 	db, dsn := mysqltest.New(t)
 	h := &harness{t: t, cluster: cluster, ctx: ctx, clock: sandbox.NewClock(t0), db: db}
 
@@ -68,8 +74,7 @@ func newHarness(t *testing.T, flow string) *harness {
 		t.Fatal(err)
 	}
 	h.flow = fs[0]
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h.pipe = &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}, now: h.clock.Now,
+	h.pipe = &pipeline{cfg: cfg, flows: fs, log: newTestLog(t, slog.LevelWarn), stats: &stats.Registry{}, now: h.clock.Now,
 		tune: func(c *clientSettings) {
 			c.Limit = rate.Inf
 			c.Backoff = backoff.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}
@@ -238,11 +243,61 @@ func head(xs []string) []string {
 	return xs
 }
 
-type testWriter struct{ t *testing.T }
+// testLog is a test's slog output. It keeps only the last logKeep lines
+// and shows them when the test fails: hundreds of chaos seeds log
+// warnings nobody reads, and testing would hold every line of a passing
+// subtest until its parent ends. Lines written once the test is over (by
+// a goroutine that outlived it) are dropped instead of landing in the
+// parent's output.
+type testLog struct {
+	t       testing.TB
+	mu      sync.Mutex
+	lines   []string // a ring of the last logKeep lines
+	next    int      // where the next line goes in lines
+	dropped int      // lines pushed out of the ring
+	over    bool
+}
 
-func (w testWriter) Write(b []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(b)))
+const logKeep = 200
+
+// newTestLog returns a logger at level writing to a testLog of t.
+func newTestLog(t testing.TB, level slog.Level) *slog.Logger {
+	l := &testLog{t: t}
+	t.Cleanup(l.flush)
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: level}))
+}
+
+func (l *testLog) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.over {
+		return len(b), nil
+	}
+	line := strings.TrimSpace(string(b))
+	if len(l.lines) < logKeep {
+		l.lines = append(l.lines, line)
+	} else {
+		l.lines[l.next] = line
+		l.dropped++
+	}
+	l.next = (l.next + 1) % logKeep
 	return len(b), nil
+}
+
+// flush ends the log and, when the test failed, shows what it kept.
+func (l *testLog) flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.over = true
+	if !l.t.Failed() || len(l.lines) == 0 {
+		return
+	}
+	if l.dropped > 0 {
+		l.t.Logf("log: %d earlier lines not kept", l.dropped)
+	}
+	for i := range l.lines {
+		l.t.Log(l.lines[(l.next+i)%len(l.lines)])
+	}
 }
 
 // churning are the sandbox settings every scheme's test runs under.

@@ -21,8 +21,7 @@ func TestUpOnceOnEmbeddedDefaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	if err := run(ctx, cfg, &out, log); err != nil {
+	if err := run(ctx, cfg, &out, newTestLog(t, slog.LevelError)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("summary:\n%s", &out)
