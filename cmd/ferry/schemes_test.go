@@ -205,14 +205,14 @@ func TestSchemeJSTOrders(t *testing.T) {
 		if day == "" {
 			day = o["created"].(string)
 		}
-		want[num(o["o_id"])] = fmt.Sprintf("%s|%s|%s|%s|%d", o["modified"], o["receiver_name"], strings.ReplaceAll(day[:10], "-", ""), sum.FloatString(2), len(o["items"].([]any)))
+		want[num(o["o_id"])] = fmt.Sprintf("%s|%s|%s|%s|%d|%s", o["modified"], o["receiver_name"], strings.ReplaceAll(day[:10], "-", ""), sum.FloatString(2), len(o["items"].([]any)), num(o["shop_id"]))
 	}
 	got := map[string]string{}
 	for id, r := range latest(t, h.canonical(), "id", "modified") {
 		if _, ok := want[id]; !ok {
 			continue // no longer Confirmed: the flow no longer sees it
 		}
-		got[id] = fmt.Sprintf("%s|%s|%s|%s|%d", r["modified"].(time.Time).In(cst).Format(time.DateTime), r["name"], r["date"], num(r["amount"]), len(r["items_detail"].([]any)))
+		got[id] = fmt.Sprintf("%s|%s|%s|%s|%d|%s", r["modified"].(time.Time).In(cst).Format(time.DateTime), r["name"], r["date"], num(r["amount"]), len(r["items_detail"].([]any)), r["shop_id"])
 	}
 	diff(t, want, got)
 	if st := sb.Stats(); st.Mutations == 0 || st.Throttled == 0 || st.Failed == 0 {
