@@ -214,6 +214,28 @@ func parseType(typ json.RawMessage, namespace string) (Field, error) {
 	return f, nil
 }
 
+// CheckColumns checks a table's columns against the schema: each names a
+// field, none twice, and the key and the version are among them.
+func (s *Schema) CheckColumns(columns []string) error {
+	seen := make(map[string]bool, len(columns))
+	for _, c := range columns {
+		if s.Field(c) == nil {
+			return fmt.Errorf("column %q is not a field of %s", c, s.Name)
+		}
+		if seen[c] {
+			return fmt.Errorf("column %q listed twice", c)
+		}
+		seen[c] = true
+	}
+	if !seen[s.Key] {
+		return fmt.Errorf("the columns lack the key %q", s.Key)
+	}
+	if s.Version != "" && !seen[s.Version] {
+		return fmt.Errorf("the columns lack the version %q", s.Version)
+	}
+	return nil
+}
+
 // Field returns the named field, or nil.
 func (s *Schema) Field(name string) *Field {
 	for i := range s.Fields {

@@ -70,29 +70,17 @@ func New(db *sql.DB, s *schemas.Schema, cfg Config) (*Writer, error) {
 	if len(cfg.Columns) == 0 {
 		return nil, fmt.Errorf("mysql sink %s: no columns", cfg.Table)
 	}
-	seen := make(map[string]bool, len(cfg.Columns))
+	if err := s.CheckColumns(cfg.Columns); err != nil {
+		return nil, fmt.Errorf("mysql sink %s: %w", cfg.Table, err)
+	}
 	for i, name := range cfg.Columns {
-		f := s.Field(name)
-		if f == nil {
-			return nil, fmt.Errorf("mysql sink %s: column %q is not a field of %s", cfg.Table, name, s.Name)
-		}
-		if seen[name] {
-			return nil, fmt.Errorf("mysql sink %s: column %q listed twice", cfg.Table, name)
-		}
-		seen[name] = true
-		w.cols = append(w.cols, f)
+		w.cols = append(w.cols, s.Field(name))
 		switch name {
 		case s.Key:
 			w.key = i
 		case s.Version:
 			w.ver = i
 		}
-	}
-	if w.key < 0 {
-		return nil, fmt.Errorf("mysql sink %s: columns lack the key %q", cfg.Table, s.Key)
-	}
-	if w.ver < 0 && s.Version != "" {
-		return nil, fmt.Errorf("mysql sink %s: columns lack the version %q", cfg.Table, s.Version)
 	}
 	if w.zone == nil {
 		w.zone = time.UTC
