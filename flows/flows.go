@@ -28,6 +28,8 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"golang.org/x/time/rate"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ferry-data/ferry/schemas"
 )
 
 //go:embed *.yaml
@@ -44,6 +46,22 @@ type Flow struct {
 
 	// Path is the file the flow was read from.
 	Path string `yaml:"-"`
+	// Notes are what the loader chose or translated for this flow, and
+	// the seed keys it read but does not act on; ferry logs them at start.
+	Notes []Note `yaml:"-"`
+}
+
+// Note is one thing the loader tells a flow's author: a default it chose
+// (Warn false), or a seed key it read but does not act on (Warn true).
+type Note struct {
+	Path string // where in the file: "source.idCheck"
+	Line int
+	Text string
+	Warn bool
+}
+
+func (f *Flow) note(path string, warn bool, format string, args ...any) {
+	f.Notes = append(f.Notes, Note{Path: path, Text: fmt.Sprintf(format, args...), Warn: warn})
 }
 
 // Source is the vendor API a producer polls.
@@ -59,17 +77,35 @@ type Source struct {
 	IDCheck    bool           `yaml:"idCheck"`
 	Pagination Pagination     `yaml:"pagination"`
 	Request    []RequestField `yaml:"request"`
-	Window     Window         `yaml:"window"`
+	// Params is the seed's other way of writing the request: field names
+	// to values. The loader appends them to Request, in order.
+	Params yaml.Node `yaml:"params"`
+	Window Window    `yaml:"window"`
 	// Topic is the raw topic the producer publishes to.
 	Topic string `yaml:"topic"`
 	// Rate is the per-account call budget, as "5/s" or "100/min".
 	Rate Rate `yaml:"rate"`
 }
 
-// Pagination is the seed's paging metadata.
+// Pagination is the seed's paging metadata. A source without it pages
+// at the largest page its vendor serves (PageSize 0).
 type Pagination struct {
-	PageSize  int `yaml:"pageSize"`
-	PageStart int `yaml:"pageStart"`
+	PageSize  Count `yaml:"pageSize"`
+	PageStart Count `yaml:"pageStart"`
+}
+
+// Count is a whole number written as a number or, as the seeds often do,
+// as a string: 1000 or "1000".
+type Count int
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (c *Count) UnmarshalYAML(n *yaml.Node) error {
+	v, err := strconv.Atoi(strings.TrimSpace(n.Value))
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return fmt.Errorf("line %d: %q is not a whole number", n.Line, n.Value)
+	}
+	*c = Count(v)
+	return nil
 }
 
 // RequestField is one parameter of a vendor call, as the seed writes it.
@@ -77,13 +113,15 @@ type Pagination struct {
 // `_function <expression>`, or in target blocks a `_mongoQuery` lookup;
 // an object field has Children instead.
 type RequestField struct {
-	Field    string         `yaml:"field"`
-	Label    string         `yaml:"label"`
-	Describe string         `yaml:"describe"`
-	Type     string         `yaml:"type"`
-	Value    any            `yaml:"value"`
-	Parser   Parser         `yaml:"parser"`
-	Children []RequestField `yaml:"children"`
+	Field    string `yaml:"field"`
+	Label    string `yaml:"label"`
+	Describe string `yaml:"describe"`
+	Type     string `yaml:"type"`
+	Value    any    `yaml:"value"`
+	// DollarValue is the seed's "$value$", read as Value.
+	DollarValue any            `yaml:"$value$"`
+	Parser      Parser         `yaml:"parser"`
+	Children    []RequestField `yaml:"children"`
 
 	tmpl   *Template
 	fn     *Expr
@@ -200,8 +238,14 @@ type Target struct {
 	Table   string `yaml:"table"`
 	Mode    string `yaml:"mode"`
 	Zone    Zone   `yaml:"zone"`
-	Limit   int    `yaml:"limit"`
+	Limit   Count  `yaml:"limit"`
 	MainSQL string `yaml:"main_sql"`
+	// MainParams is the seed's column list with a value for each column
+	// ({"field": "main_params", "children": [...]}, or the children
+	// alone). The MySQL sink writes each column from the canonical field
+	// of its name, so each value must be that field ({shop_id} or
+	// :shop_id); anything else is refused at load.
+	MainParams MainParams `yaml:"main_params"`
 	// API, Method, Effect, IDCheck and Request are an API target's call,
 	// as the seed writes it.
 	API     string         `yaml:"api"`
@@ -316,6 +360,9 @@ func Parse(path string, data []byte) (*Flow, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	for i := range f.Notes {
+		f.Notes[i].Line = lineOf(&root, f.Notes[i].Path)
+	}
 	return &f, nil
 }
 
@@ -339,8 +386,11 @@ func bad(path, format string, args ...any) error {
 var (
 	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
-	// mainSQLRE takes the table and the column list of an INSERT or REPLACE.
-	mainSQLRE = regexp.MustCompile(`(?is)^\s*(?:REPLACE|INSERT)\s+INTO\s+` + "`?" + `([A-Za-z0-9_]+)` + "`?" + `\s*\(([^)]*)\)`)
+	// mainSQLRE takes the verb, the table and the column list of an
+	// INSERT or REPLACE.
+	mainSQLRE = regexp.MustCompile(`(?is)^\s*(REPLACE|INSERT)\s+INTO\s+` + "`?" + `([A-Za-z0-9_]+)` + "`?" + `\s*\(([^)]*)\)`)
+	// valuesRE takes the list of a VALUES clause.
+	valuesRE = regexp.MustCompile(`(?is)^VALUES\s*\((.*)\)$`)
 )
 
 // Vendors are the sources ferry has connectors for.
@@ -363,17 +413,30 @@ func (f *Flow) validate() error {
 	if s.ID == "" {
 		return bad("source.id", "missing: the field that identifies a record")
 	}
-	if s.Pagination.PageSize <= 0 {
+	if s.Pagination.PageSize < 0 {
 		return bad("source.pagination.pageSize", "must be positive")
+	}
+	if s.Pagination.PageSize == 0 {
+		f.note("source.pagination", false, "no page size: ferry asks for the largest page %s serves", s.Vendor)
 	}
 	if s.Pagination.PageStart != 0 && s.Pagination.PageStart != 1 {
 		return bad("source.pagination.pageStart", "must be 0 or 1")
+	}
+	if err := f.params(); err != nil {
+		return err
+	}
+	f.seedKeys()
+	if f.Processor.Zone.Location == nil {
+		f.note("processor", false, "no zone: vendor times are read in %s (zone: UTC for UTC)", DefaultZone)
 	}
 	zone := f.Processor.Zone.Loc()
 	windowed := s.Window.Max.D() > 0
 	for i := range s.Request {
 		r := &s.Request[i]
 		path := fmt.Sprintf("source.request[%d]", i)
+		if err := f.dollarValue(path, r); err != nil {
+			return err
+		}
 		if err := r.compile(path, false, zone); err != nil {
 			return err
 		}
@@ -404,16 +467,23 @@ func (f *Flow) validate() error {
 	default:
 		return bad("target.deletes", "%q: want report or tombstone", t.Deletes)
 	}
+	if t.Zone.Location == nil && t.Kind != "topic" && t.Kind != "" {
+		f.note("target", false, "no zone: times are written in %s (zone: UTC for UTC)", DefaultZone)
+	}
 	switch t.Kind {
 	case "mysql":
-		return t.validateMySQL()
+		return f.validateMySQL()
 	case "topic":
 	case "banniu":
 		if t.API == "" {
 			return bad("target.api", "missing")
 		}
 		for i := range t.Request {
-			if err := t.Request[i].compile(fmt.Sprintf("target.request[%d]", i), true, t.Zone.Loc()); err != nil {
+			path := fmt.Sprintf("target.request[%d]", i)
+			if err := f.dollarValue(path, &t.Request[i]); err != nil {
+				return err
+			}
+			if err := t.Request[i].compile(path, true, t.Zone.Loc()); err != nil {
 				return err
 			}
 		}
@@ -431,27 +501,52 @@ func (f *Flow) validate() error {
 	return nil
 }
 
-func (t *Target) validateMySQL() error {
+// validateMySQL reads main_sql: the table, the columns (each a field of
+// the canonical schema), the write mode its verb says unless mode is
+// given, and a VALUES list or main_params the sink can honour.
+func (f *Flow) validateMySQL() error {
+	t := &f.Target
 	m := mainSQLRE.FindStringSubmatch(t.MainSQL)
 	if m == nil {
 		return bad("target.main_sql", "want INSERT or REPLACE INTO table (columns …)")
 	}
+	verb, table := strings.ToUpper(m[1]), m[2]
 	if t.Table == "" {
-		t.Table = m[1]
-	} else if !strings.EqualFold(t.Table, m[1]) {
-		return bad("target.main_sql", "writes to %s, but target.table is %s", m[1], t.Table)
+		t.Table = table
+	} else if !strings.EqualFold(t.Table, table) {
+		return bad("target.main_sql", "writes to %s, but target.table is %s", table, t.Table)
 	}
-	for _, c := range strings.Split(m[2], ",") {
+	for _, c := range strings.Split(m[3], ",") {
 		c = strings.Trim(strings.TrimSpace(c), "`")
 		if c == "" {
 			return bad("target.main_sql", "empty column in the column list")
 		}
 		t.Columns = append(t.Columns, c)
 	}
+	if err := t.values(strings.TrimSpace(t.MainSQL[len(m[0]):])); err != nil {
+		return err
+	}
+	if err := f.mainParams(); err != nil {
+		return err
+	}
+	if s, err := schemas.Load(f.Processor.Entity); err != nil {
+		return bad("processor.entity", "%v", err)
+	} else if err := s.CheckColumns(t.Columns); err != nil {
+		return bad("target.main_sql", "%v", err)
+	}
 	switch t.Mode {
 	case "":
 		t.Mode = "upsert"
+		if verb == "REPLACE" {
+			t.Mode = "replace"
+			f.note("target.main_sql", false, "REPLACE INTO: mode replace, as written (deletes and re-inserts a row on any unique key; mode: upsert for version-guarded upserts)")
+		} else {
+			f.note("target.main_sql", false, "INSERT INTO: mode upsert (a row is replaced only by a record whose version is not older)")
+		}
 	case "upsert", "replace":
+		if (verb == "REPLACE") != (t.Mode == "replace") {
+			f.note("target.mode", false, "mode %s, as set, instead of main_sql's %s INTO", t.Mode, verb)
+		}
 	default:
 		return bad("target.mode", "%q: want upsert or replace", t.Mode)
 	}
@@ -462,6 +557,136 @@ func (t *Target) validateMySQL() error {
 		return bad("target.limit", "must be positive")
 	}
 	return nil
+}
+
+// values checks main_sql's VALUES list, if it has one: the sink writes
+// each column from the canonical field of its name, so each value must be
+// a placeholder, one for every column: ? or :column.
+func (t *Target) values(rest string) error {
+	rest = strings.TrimSuffix(strings.TrimSpace(rest), ";")
+	if rest == "" {
+		return nil
+	}
+	m := valuesRE.FindStringSubmatch(rest)
+	if m == nil {
+		return bad("target.main_sql", "after the column list: want VALUES (…) or nothing, not %q", rest)
+	}
+	vals := strings.Split(m[1], ",")
+	if len(vals) != len(t.Columns) {
+		return bad("target.main_sql", "VALUES has %d values for %d columns", len(vals), len(t.Columns))
+	}
+	for i, v := range vals {
+		v = strings.TrimSpace(v)
+		if v != "?" && v != ":"+t.Columns[i] {
+			return bad("target.main_sql", "VALUES writes %s into column %s: the sink writes each column from the canonical field of its name (? or :%s); compute it in processor.map", v, t.Columns[i], t.Columns[i])
+		}
+	}
+	return nil
+}
+
+// mainParams checks the seed's main_params, taken from the target or from
+// a target.request entry of that name: each of its fields is a column,
+// written from the canonical field of its name.
+func (f *Flow) mainParams() error {
+	t := &f.Target
+	path := "target.main_params"
+	for i, r := range t.Request {
+		if r.Field == "main_params" {
+			if len(t.MainParams) > 0 {
+				return bad(fmt.Sprintf("target.request[%d]", i), "main_params given twice")
+			}
+			t.MainParams, path = r.Children, fmt.Sprintf("target.request[%d]", i)
+			t.Request = slices.Delete(t.Request, i, i+1)
+			break
+		}
+	}
+	for i, r := range t.MainParams {
+		p := fmt.Sprintf("%s.children[%d]", path, i)
+		if !slices.Contains(t.Columns, r.Field) {
+			return bad(p, "column %s is not in main_sql's column list", r.Field)
+		}
+		if v := strings.TrimSpace(fmt.Sprint(r.Value)); v != "{"+r.Field+"}" && v != ":"+r.Field {
+			return bad(p+".value", "%s is written from the canonical field %s ({%s}), not %v; compute it in processor.map", r.Field, r.Field, r.Field, r.Value)
+		}
+	}
+	return nil
+}
+
+// params appends the seed's params (field: value) to the request.
+func (f *Flow) params() error {
+	n := &f.Source.Params
+	if n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return bad("source.params", "want field: value pairs")
+	}
+	var names []string
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		path := "source.params." + k.Value
+		if v.Kind != yaml.ScalarNode {
+			return bad(path, "want a value, not a list or an object")
+		}
+		if slices.ContainsFunc(f.Source.Request, func(r RequestField) bool { return r.Field == k.Value }) {
+			return bad(path, "%s is also in source.request", k.Value)
+		}
+		r := RequestField{Field: k.Value}
+		if err := v.Decode(&r.Value); err != nil {
+			return bad(path, "%v", err)
+		}
+		f.Source.Request = append(f.Source.Request, r)
+		names = append(names, k.Value)
+	}
+	f.note("source.params", false, "read as request fields (%s); their values are sent as written", strings.Join(names, ", "))
+	return nil
+}
+
+// dollarValue reads the seed's "$value$" as the field's value.
+func (f *Flow) dollarValue(path string, r *RequestField) error {
+	for i := range r.Children {
+		if err := f.dollarValue(fmt.Sprintf("%s.children[%d]", path, i), &r.Children[i]); err != nil {
+			return err
+		}
+	}
+	if r.DollarValue == nil {
+		return nil
+	}
+	if r.Value != nil {
+		return bad(path+".$value$", "the field has a value too")
+	}
+	r.Value, r.DollarValue = r.DollarValue, nil
+	f.note(path+".$value$", false, "read as the field's value")
+	return nil
+}
+
+// seedKeys notes the seed keys the flow sets that ferry does not act on.
+func (f *Flow) seedKeys() {
+	s, t := &f.Source, &f.Target
+	for _, k := range []struct {
+		path string
+		set  bool
+		why  string
+	}{
+		{"source.effect", s.Effect != "", "ferry's sources only read"},
+		{"source.idCheck", s.IDCheck, "ferry always dedupes records by source.id"},
+		{"source.number", s.Number != "", "records are keyed by source.id"},
+		{"source.name", s.NameField != "", "records are keyed by source.id"},
+		{"target.effect", t.Effect != "", "the target kind says what a sink does"},
+		{"target.idCheck", t.IDCheck, "sinks write idempotently by the canonical key"},
+		{"source.request[].label, describe", documented(s.Request), "documentation only"},
+		{"target.request[].label, describe", documented(t.Request) || documented(t.MainParams), "documentation only"},
+	} {
+		if k.set {
+			f.note(k.path, true, "seed key read, not acted on: %s", k.why)
+		}
+	}
+}
+
+func documented(rs []RequestField) bool {
+	return slices.ContainsFunc(rs, func(r RequestField) bool {
+		return r.Label != "" || r.Describe != "" || documented(r.Children)
+	})
 }
 
 // lineOf finds the line of a dotted path ("source.request[1].value") in
@@ -510,6 +735,26 @@ func child(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// MainParams are the columns of a seed's main_params block.
+type MainParams []RequestField
+
+// UnmarshalYAML accepts the seed's object ({"field": "main_params",
+// "children": [...]}) and a plain list of fields.
+func (m *MainParams) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.SequenceNode {
+		return n.Decode((*[]RequestField)(m))
+	}
+	var r RequestField
+	if err := n.Decode(&r); err != nil {
+		return err
+	}
+	if r.Field != "" && r.Field != "main_params" {
+		return fmt.Errorf("line %d: main_params names field %q", n.Line, r.Field)
+	}
+	*m = r.Children
+	return nil
+}
+
 // Duration is a time.Duration written as "90s", "2m", "720h".
 type Duration time.Duration
 
@@ -539,10 +784,14 @@ func (z *Zone) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Loc returns the zone, UTC when unset.
+// DefaultZone is the zone of a flow that names none: every vendor here is
+// a Chinese SaaS, and so was the seed platform.
+var DefaultZone, _ = LoadZone("Asia/Shanghai")
+
+// Loc returns the zone, DefaultZone when unset.
 func (z Zone) Loc() *time.Location {
 	if z.Location == nil {
-		return time.UTC
+		return DefaultZone
 	}
 	return z.Location
 }

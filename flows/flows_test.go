@@ -1,6 +1,7 @@
 package flows_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +111,153 @@ func TestBadFlowFiles(t *testing.T) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// seedFlow is a flow whose blocks are pasted from the seed documents as
+// JSON (YAML reads JSON): seed 003's Kingdee request, with "$value$";
+// seed 001's params and main_params; seed 004's limit as a string; no
+// pagination; no zone.
+const seedFlow = `name: pasted
+source: {
+  "vendor": "jushuitan",
+  "api": "/open/shops/query",
+  "effect": "QUERY",
+  "id": "shop_id",
+  "idCheck": true,
+  "params": {
+    "page": 1,
+    "pageSize": 100
+  },
+  "request": [
+    {"field": "page_size", "label": "每页显示条数,默认10", "type": "string", "describe": "每页显示条数,默认10", "$value$": "50"}
+  ],
+  "topic": "raw.pasted",
+  "rate": "100/min"
+}
+processor:
+  entity: shop
+target: {
+  "kind": "mysql",
+  "main_sql": "REPLACE INTO shops (shop_id, shop_name) VALUES (:shop_id, :shop_name)",
+  "limit": "1000",
+  "main_params": {
+    "field": "main_params",
+    "children": [
+      {"field": "shop_id", "value": "{shop_id}"},
+      {"field": "shop_name", "value": "{shop_name}"}
+    ]
+  }
+}
+`
+
+func TestSeedFormsAsWritten(t *testing.T) {
+	f, err := flows.Parse("pasted.yaml", []byte(seedFlow))
+	if err != nil {
+		t.Fatalf("seed forms refused: %v", err)
+	}
+	var fields []string
+	for _, r := range f.Source.Request {
+		fields = append(fields, fmt.Sprintf("%s=%v", r.Field, r.Value))
+	}
+	if got := strings.Join(fields, " "); got != "page_size=50 page=1 pageSize=100" {
+		t.Errorf("request fields %s: want $value$ read as the value, params appended", got)
+	}
+	if f.Source.Pagination.PageSize != 0 || f.Target.Limit != 1000 || f.Target.Mode != "replace" {
+		t.Errorf("page size %d, limit %d, mode %s: want 0 (the vendor's), 1000 from \"1000\", replace from the verb",
+			f.Source.Pagination.PageSize, f.Target.Limit, f.Target.Mode)
+	}
+	if len(f.Target.MainParams) != 2 || f.Processor.Zone.Loc().String() != "Asia/Shanghai" {
+		t.Errorf("main_params %v, zone %v", f.Target.MainParams, f.Processor.Zone.Loc())
+	}
+	// Every translation and default is told, with its line; every seed key
+	// ferry does not act on is warned of once.
+	want := []string{
+		"info pasted.yaml:2 source.pagination: no page size",
+		"info pasted.yaml:8 source.params: read as request fields (page, pageSize)",
+		"warn pasted.yaml:5 source.effect: seed key read, not acted on",
+		"warn pasted.yaml:7 source.idCheck: seed key read, not acted on",
+		"warn pasted.yaml:13 source.request[].label, describe: seed key read, not acted on: documentation only",
+		"info pasted.yaml:19 processor: no zone: vendor times are read in Asia/Shanghai",
+		"info pasted.yaml:13 source.request[0].$value$: read as the field's value",
+		"info pasted.yaml:20 target: no zone: times are written in Asia/Shanghai",
+		"info pasted.yaml:22 target.main_sql: REPLACE INTO: mode replace",
+	}
+	var got []string
+	for _, n := range f.Notes {
+		level := "info"
+		if n.Warn {
+			level = "warn"
+		}
+		got = append(got, fmt.Sprintf("%s pasted.yaml:%d %s: %s", level, n.Line, n.Path, n.Text))
+	}
+	if len(got) != len(want) {
+		t.Errorf("notes:\n%s\nwant %d", strings.Join(got, "\n"), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("note %d: %s\nwant it to start %s", i, got[i], want[i])
+		}
+	}
+}
+
+func TestMainSQLRules(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		mode, err      string // the mode chosen, or the error's start
+	}{
+		{"REPLACE means replace", "", "", "replace", ""},
+		{"INSERT means upsert", "REPLACE INTO", "INSERT INTO", "upsert", ""},
+		{"mode wins", "  kind: mysql", "  kind: mysql\n  mode: upsert", "upsert", ""},
+		{"no VALUES", " VALUES (?, ?)", "", "replace", ""},
+		{"named VALUES", "VALUES (?, ?)", "VALUES (:refund_id, :modified);", "replace", ""},
+		{"VALUES shorter than the columns", "VALUES (?, ?)", "VALUES (?)", "",
+			"demo.yaml:19: target.main_sql: VALUES has 1 values for 2 columns"},
+		{"VALUES computing a column", "VALUES (?, ?)", "VALUES (?, NOW())", "",
+			"demo.yaml:19: target.main_sql: VALUES writes NOW() into column modified"},
+		{"VALUES swapping columns", "VALUES (?, ?)", "VALUES (:modified, :refund_id)", "",
+			"demo.yaml:19: target.main_sql: VALUES writes :modified into column refund_id"},
+		{"a column the schema lacks", "(refund_id, modified) VALUES (?, ?)", "(refund_id, modified, colour)", "",
+			`demo.yaml:19: target.main_sql: column "colour" is not a field of refund`},
+		{"no key column", "(refund_id, modified) VALUES (?, ?)", "(modified)", "",
+			`demo.yaml:19: target.main_sql: the columns lack the key "refund_id"`},
+		{"main_params renaming a column", "  kind: mysql", "  kind: mysql\n  main_params:\n    - {field: modified, value: '{created}'}", "",
+			"demo.yaml:20: target.main_params.children[0].value: modified is written from the canonical field modified"},
+		{"main_params in request", "  kind: mysql", "  kind: mysql\n  request:\n    - field: main_params\n      children: [{field: colour, value: '{colour}'}]", "",
+			"demo.yaml:21: target.request[0].children[0]: column colour is not in main_sql's column list"},
+		{"limit as a string", "  kind: mysql", "  kind: mysql\n  limit: \"500\"", "replace", ""},
+		{"limit not a number", "  kind: mysql", "  kind: mysql\n  limit: \"lots\"", "", `demo.yaml: line 19: "lots" is not a whole number`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := flows.Parse("demo.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))
+			switch {
+			case tc.err != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.err)):
+				t.Fatalf("error %v, want it to start %q", err, tc.err)
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			case tc.err == "" && f.Target.Mode != tc.mode:
+				t.Fatalf("mode %s, want %s", f.Target.Mode, tc.mode)
+			}
+		})
+	}
+}
+
+func TestZones(t *testing.T) {
+	for _, tc := range []struct{ zone, want string }{
+		{"", "Asia/Shanghai"},
+		{"processor:\n  zone: UTC\n", "UTC"},
+		{"processor:\n  zone: Asia/Tokyo\n", "Asia/Tokyo"},
+	} {
+		text := strings.Replace(good, "processor:\n", tc.zone+"  entity: refund\n#", 1)
+		if tc.zone == "" {
+			text = good
+		}
+		f, err := flows.Parse("demo.yaml", []byte(text))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.zone, err)
+		}
+		if got := f.Processor.Zone.Loc().String(); got != tc.want {
+			t.Errorf("zone %q: runs in %s, want %s", tc.zone, got, tc.want)
+		}
 	}
 }

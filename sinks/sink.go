@@ -50,7 +50,7 @@ func Group(f *flows.Flow) string { return "ferry-sink-" + f.Name }
 
 func (s *Sink) defaults() {
 	if s.BatchSize <= 0 {
-		s.BatchSize = s.Flow.Target.Limit
+		s.BatchSize = int(s.Flow.Target.Limit)
 	}
 	if s.Linger <= 0 {
 		s.Linger = 50 * time.Millisecond

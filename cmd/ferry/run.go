@@ -38,6 +38,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	logNotes(log, fs)
 	if cfg.Command == "up" {
 		return up(ctx, cfg, fs, stdout, log)
 	}
@@ -102,6 +103,20 @@ func loadFlows(cfg Config) ([]*flows.Flow, error) {
 		out = append(out, all[i])
 	}
 	return out, nil
+}
+
+// logNotes logs, once at start, what the loader chose or translated for
+// each flow and the seed keys it does not act on.
+func logNotes(log *slog.Logger, fs []*flows.Flow) {
+	for _, f := range fs {
+		for _, n := range f.Notes {
+			level := slog.LevelInfo
+			if n.Warn {
+				level = slog.LevelWarn
+			}
+			log.Log(context.Background(), level, n.Text, "flow", f.Name, "at", fmt.Sprintf("%s:%d", f.Path, n.Line), "key", n.Path)
+		}
+	}
 }
 
 func names(fs []*flows.Flow) []string {
@@ -274,7 +289,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 		Columns:   f.Target.Columns,
 		Replace:   f.Target.Mode == "replace",
 		Zone:      f.Target.Zone.Loc(),
-		BatchRows: f.Target.Limit,
+		BatchRows: int(f.Target.Limit),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)

@@ -39,8 +39,10 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 	if w := f.Source.Window.Max.D(); w > MaxWindow {
 		return nil, fmt.Errorf("flow %s: source.window.max %s is longer than Jackyun's %s limit on a time-filter pair", f.Name, w, MaxWindow)
 	}
-	size := f.Source.Pagination.PageSize
-	if size > MaxPageSize {
+	size := int(f.Source.Pagination.PageSize)
+	if size == 0 {
+		size = MaxPageSize // the flow leaves the page to the vendor
+	} else if size > MaxPageSize {
 		log.Info("flow asks for larger pages than Jackyun serves; using Jackyun's maximum",
 			"flow", f.Name, "flow_page_size", size, "page_size", MaxPageSize)
 		size = MaxPageSize

@@ -63,8 +63,13 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 	if !strings.HasPrefix(path, "/") {
 		return nil, fmt.Errorf("flow %s: jushuitan api %q: want an openapi path such as %s", f.Name, f.Source.API, OrdersPath)
 	}
-	size := f.Source.Pagination.PageSize
-	if limit, ok := maxPageSizes[path]; ok && size > limit {
+	size := int(f.Source.Pagination.PageSize)
+	switch limit, ok := maxPageSizes[path]; {
+	case size == 0 && !ok:
+		return nil, fmt.Errorf("flow %s: jushuitan api %s: ferry knows no page size for it; set source.pagination.pageSize", f.Name, path)
+	case size == 0:
+		size = limit // the flow leaves the page to the vendor
+	case ok && size > limit:
 		log.Info("flow asks for larger pages than Jushuitan serves; using Jushuitan's maximum", "flow", f.Name, "flow_page_size", size, "page_size", limit)
 		size = limit
 	}
@@ -77,11 +82,7 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 			log.Info("flow sets a paging field; ferry sets it on each call instead", "flow", f.Name, "field", r.Field)
 		}
 	}
-	zone := f.Processor.Zone.Location
-	if zone == nil {
-		zone, _ = flows.LoadZone("Asia/Shanghai") // never fails: a fixed zone backs it
-		log.Info("flow names no zone; Jushuitan's times are Beijing time", "flow", f.Name, "zone", zone.String())
-	}
+	zone := f.Processor.Zone.Loc()
 	if span := f.Source.Window.Max.D(); path == OrdersPath && span > MaxWindow {
 		return nil, fmt.Errorf("flow %s: source.window.max %s exceeds the %s Jushuitan accepts", f.Name, span, MaxWindow)
 	}

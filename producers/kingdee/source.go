@@ -44,8 +44,10 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 	if !strings.HasPrefix(f.Source.API, "/") {
 		return nil, fmt.Errorf("flow %s: kingdee api %q is not a path such as %s", f.Name, f.Source.API, CustomerPath)
 	}
-	size := f.Source.Pagination.PageSize
-	if size > MaxPageSize {
+	size := int(f.Source.Pagination.PageSize)
+	if size == 0 {
+		size = MaxPageSize // the flow leaves the page to the vendor
+	} else if size > MaxPageSize {
 		log.Info("flow asks for larger pages than Kingdee serves (it cuts them to 100 rows but counts total_page on the size asked); using Kingdee's maximum",
 			"flow", f.Name, "flow_page_size", size, "page_size", MaxPageSize)
 		size = MaxPageSize

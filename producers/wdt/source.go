@@ -32,8 +32,10 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 	if !ok {
 		method = f.Source.API
 	}
-	size := f.Source.Pagination.PageSize
-	if size > MaxPageSize {
+	size := int(f.Source.Pagination.PageSize)
+	if size == 0 {
+		size = MaxPageSize // the flow leaves the page to the vendor
+	} else if size > MaxPageSize {
 		log.Info("flow asks for larger pages than WDT serves; using WDT's maximum", "flow", f.Name, "flow_page_size", size, "page_size", MaxPageSize)
 		size = MaxPageSize
 	}
