@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -68,6 +69,39 @@ func (p *Processor) Mapped(field string, raw map[string]any) (v any, ok bool, er
 		return nil, true, fmt.Errorf("map %s: %w", field, err)
 	}
 	return out, true, nil
+}
+
+// Reads reports whether the processor's filter or map expressions read
+// the raw field name.
+func (p *Processor) Reads(name string) bool {
+	progs := []*vm.Program{p.filter}
+	for _, prog := range p.fields {
+		progs = append(progs, prog)
+	}
+	for _, prog := range progs {
+		if prog == nil {
+			continue
+		}
+		found := identifier{name: name}
+		n := prog.Node()
+		ast.Walk(&n, &found)
+		if found.seen {
+			return true
+		}
+	}
+	return false
+}
+
+// identifier finds a variable in an expression.
+type identifier struct {
+	name string
+	seen bool
+}
+
+func (v *identifier) Visit(n *ast.Node) {
+	if id, ok := (*n).(*ast.IdentifierNode); ok && id.Value == v.name {
+		v.seen = true
+	}
 }
 
 // asTime reads a date-time text (in zone) or an epoch-millisecond number.

@@ -23,6 +23,16 @@ type Source interface {
 	PageSize() int
 }
 
+// Enricher is a Source whose records are read again, one call each,
+// before they are published: the list answers ids, a detail call answers
+// the fields the flow needs (Kingdee's customer contacts). The producer
+// calls it after a walk is done, once per record, so that the walk's
+// consistency checks span only the list calls.
+type Enricher interface {
+	Source
+	Enrich(ctx context.Context, recs []json.RawMessage) ([]json.RawMessage, error)
+}
+
 // Window is the span a search covers, both ends included on the vendor's
 // side. A zero window asks for everything (full-scan flows).
 type Window struct {
@@ -127,8 +137,7 @@ func (p *Producer) Sync(ctx context.Context) error {
 	p.defaults()
 	w := p.Flow.Source.Window
 	if w.Max.D() == 0 {
-		publish := func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs) }
-		if err := p.Scan(ctx, publish); err != nil {
+		if err := p.walkAndPublish(ctx, p.Scan); err != nil {
 			return fmt.Errorf("flow %s: full scan: %w", p.Flow.Name, err)
 		}
 		return p.commit(ctx, p.Now())
@@ -209,7 +218,60 @@ func (p *Producer) Scan(ctx context.Context, emit func(Window, []json.RawMessage
 
 // window walks one window and publishes its records.
 func (p *Producer) window(ctx context.Context, w Window) error {
-	return p.Walk(ctx, w, func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs) })
+	return p.walkAndPublish(ctx, func(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+		return p.Walk(ctx, w, emit)
+	})
+}
+
+// walkAndPublish runs a walk (Walk or Scan) and publishes what it reads:
+// page by page, or, from an Enricher, once the walk is done, each record
+// once (the newest read of it) and enriched, a page's worth at a time.
+func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context, func(Window, []json.RawMessage) error) error, extra ...kafka.Header) error {
+	e, ok := p.Source.(Enricher)
+	if !ok {
+		return walk(ctx, func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs, extra...) })
+	}
+	type read struct {
+		part Window
+		raw  json.RawMessage
+	}
+	var reads []read
+	at := map[string]int{} // id → index in reads
+	err := walk(ctx, func(part Window, recs []json.RawMessage) error {
+		for _, r := range recs {
+			id := RecordID(r, p.Flow.Source.ID)
+			if i, seen := at[string(id)]; seen && id != nil {
+				reads[i] = read{part, r}
+				continue
+			}
+			at[string(id)] = len(reads)
+			reads = append(reads, read{part, r})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for len(reads) > 0 {
+		n := 1
+		for n < len(reads) && n < p.Source.PageSize() && reads[n].part == reads[0].part {
+			n++
+		}
+		recs := make([]json.RawMessage, n)
+		for i := range recs {
+			recs[i] = reads[i].raw
+		}
+		full, err := e.Enrich(ctx, recs)
+		if err != nil {
+			return err
+		}
+		p.Stats.Calls.Add(int64(len(recs)))
+		if err := p.publish(ctx, reads[0].part, full, extra...); err != nil {
+			return err
+		}
+		reads = reads[n:]
+	}
+	return nil
 }
 
 // Walk reads every record of a window, as the package doc says: in
@@ -358,15 +420,13 @@ func (p *Producer) Repoll(ctx context.Context, w Window) error {
 	p.defaults()
 	// Marked records pass the processor's dedupe: the target lost what
 	// the processor remembers publishing.
-	publish := func(part Window, recs []json.RawMessage) error {
-		return p.publish(ctx, part, recs, kafka.Header{Key: bus.HeaderRepair, Value: []byte("1")})
+	walk := p.Scan
+	if !w.Full() {
+		walk = func(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+			return p.Walk(ctx, w, emit)
+		}
 	}
-	var err error
-	if w.Full() {
-		err = p.Scan(ctx, publish)
-	} else {
-		err = p.Walk(ctx, w, publish)
-	}
+	err := p.walkAndPublish(ctx, walk, kafka.Header{Key: bus.HeaderRepair, Value: []byte("1")})
 	if err != nil {
 		return fmt.Errorf("flow %s: repoll %s: %w", p.Flow.Name, w, err)
 	}

@@ -1,7 +1,7 @@
 // # Kingdee (金蝶云星辰 V2, JDY)
 //
-// Kingdee imitates 金蝶云星辰 V2's open API for the customer list, as
-// described in shared/vendors.md §4, on its three paths:
+// Kingdee imitates 金蝶云星辰 V2's open API for customers, as described in
+// shared/vendors.md §4, on its four paths:
 //
 //   - POST /jdyconnector/app_management/push_app_authorize?outerInstanceId=…
 //     (step 1) answers {"code":200,"msg":"success","data":[{"appKey",
@@ -23,7 +23,20 @@
 //     for, the vendor's silent data-loss trap. The answer is
 //     {"errcode":0,"description":"success","data":{"count","total_page",
 //     "page","page_size","rows"}}; count is the string "0" when nothing
-//     matches, as one vendor answer shows.
+//     matches, as one vendor answer shows. Rows hold the fields of
+//     vendors.md's example row (see kdListRow for the doubt about them).
+//   - GET /jdy/v2/bd/customer_detail?id=… (or number=…), with the same
+//     token and router, answers one customer's visible version: the list
+//     fields and group_number, district_name, addr (the street), invoice_phone
+//     and bomentity[], its contacts (id, seq, contact_person, gender, mobile,
+//     phone, email, contact_address, is_default_linkman; the first is the
+//     default). Field names follow the official detail page's mirror and
+//     an SDK generated from the official definitions (vendors.md names
+//     only bomentity and addr).
+//
+// The fields vendors.md flags 敏感数据解密 (addr, bank_account,
+// invoice_phone and contact data) are served encrypted, as the vendor
+// serves them to apps without the decryption grant: see Kingdee.seal.
 //
 // Every call must carry the client headers of §4.2: X-Api-ClientID,
 // X-Api-Auth-Version 2.0, X-Api-TimeStamp (ms, within 5 minutes of the
@@ -33,11 +46,10 @@
 // minute, and Faults.ThrottleRate of all calls, get HTTP 200 with the
 // errcode-429 envelope.
 //
-// Customers look like the vendor's rows (id, number KH…, Chinese company
-// names, enable, group, modify_time and create_time in Beijing time,
-// invoice, tax and bank fields, region, salesman, remark, an empty
-// custom_field) plus a contact {person, phone, email} and an address
-// {province, city, district, detail} object. Changes follow the clock and
+// Customers look like the vendor's (id, number KH…, Chinese company names,
+// enable, group, modify_time and create_time in Beijing time, invoice, tax
+// and bank fields, region and street, salesman, remark, an empty
+// custom_field, one to three contacts). Changes follow the clock and
 // the seed as in WDT: MutationsPerSecond and CreationsPerSecond are applied
 // at each call for the clock time passed, MutationsPerCall modifies
 // customers a forward walker has already paged past, and VisibilityLag
@@ -52,16 +64,20 @@
 // standing apart from the business calls'; secrets rotating on a fixed
 // schedule from the sandbox's start; the token's "expires" field; HTTP 404/405 for unknown paths and
 // methods; page and page_size inside data (page_size echoes the size asked
-// for); count as a string when 0; the contact and address objects; the
-// data itself (names, regions, banks, groups, remarks, how changes move),
-// returned in clear although the vendor encrypts some fields (bank_account,
-// invoice_phone, contact data) for apps without 敏感数据解密; the app key and
+// for); count as a string when 0; the detail call's answer and code
+// (2000001002) for an unknown customer; group_number's form; the data
+// itself (names, regions, banks, groups, remarks, contacts, how changes
+// move); the app key and
 // secrets, derived from the seed; the domain https://tf.jdy.com.
 package sandbox
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -80,6 +96,8 @@ const (
 	kdTokenTTL        = 24 * time.Hour
 	kdDomain          = "https://tf.jdy.com"
 	kdContentType     = "application/json;charset=utf-8"
+	kdDetailPath      = "/jdy/v2/bd/customer_detail"
+	kdSealIV          = "5e8y6w45ju8w9jq8"
 )
 
 // Kingdee's answer codes; kdCodeAuthKey is the vendor's, the others are
@@ -97,6 +115,7 @@ const (
 	kdCodeRouter      = 1030002007
 	kdCodeInstance    = 1030003001
 	kdCodeParam       = 2000001001
+	kdCodeNotFound    = 2000001002
 	kdThrottleText    = "请求过于频繁，请稍后再试"
 	kdAuthKeyText     = "授权密钥校验失败"
 	kdAuthorizeOKCode = 200
@@ -154,7 +173,7 @@ func (c KingdeeConfig) withDefaults() KingdeeConfig {
 		c.ClientID = "ferry-kd-client"
 	}
 	if c.ClientSecret == "" {
-		c.ClientSecret = "ferry-kd-secret"
+		c.ClientSecret = "ferry-kd-secret-0123456789abcdef" // 32 characters, as the vendor's are
 	}
 	if c.OuterInstanceID == "" {
 		c.OuterInstanceID = "ferry-kd-instance"
@@ -204,11 +223,11 @@ type Kingdee struct {
 	cfg   KingdeeConfig
 	store *kdStore
 
-	born   time.Time                 // clock time the secrets rotate from
-	appKey string                    // the authorised app's key
-	tokens map[string]kdToken        // issued app-tokens
-	nonces map[string]time.Time      // nonces seen within the timestamp skew
-	quota  [kdEPCustomers + 1]window // per-endpoint calls in the clock minute
+	born   time.Time              // clock time the secrets rotate from
+	appKey string                 // the authorised app's key
+	tokens map[string]kdToken     // issued app-tokens
+	nonces map[string]time.Time   // nonces seen within the timestamp skew
+	quota  [kdEPDetail + 1]window // per-endpoint calls in the clock minute
 
 	auths, issued int // push_app_authorize calls served, app-tokens issued
 }
@@ -227,6 +246,7 @@ const (
 	kdEPAuthorize
 	kdEPToken
 	kdEPCustomers
+	kdEPDetail
 )
 
 func kdEndpointOf(path string) (kdEndpoint, string) {
@@ -237,6 +257,8 @@ func kdEndpointOf(path string) (kdEndpoint, string) {
 		return kdEPToken, http.MethodGet
 	case kingdee.CustomerPath:
 		return kdEPCustomers, http.MethodGet
+	case kdDetailPath:
+		return kdEPDetail, http.MethodGet
 	}
 	return kdEPUnknown, ""
 }
@@ -359,7 +381,13 @@ func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.He
 	case kdEPToken:
 		return s.token(q, now, live)
 	}
-	return s.customers(q, h, now, live)
+	if rej := s.checkToken(h, now); rej != nil {
+		return kdRefuse(now, ep, rej)
+	}
+	if ep == kdEPDetail {
+		return s.detail(q, now)
+	}
+	return s.customers(q, now, live)
 }
 
 func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) outcome {
@@ -458,11 +486,11 @@ func (s *Kingdee) token(q url.Values, now time.Time, live bool) outcome {
 
 // kdPage is the customer list's data.
 type kdPage struct {
-	Count     any           `json:"count"`
-	TotalPage int           `json:"total_page"`
-	Page      int           `json:"page"`
-	PageSize  int           `json:"page_size"`
-	Rows      []*kdCustomer `json:"rows"`
+	Count     any         `json:"count"`
+	TotalPage int         `json:"total_page"`
+	Page      int         `json:"page"`
+	PageSize  int         `json:"page_size"`
+	Rows      []kdListRow `json:"rows"`
 }
 
 // kdQuery is a validated customer-list call.
@@ -478,19 +506,61 @@ func (k kdQuery) matches(c *kdCustomer) bool {
 	return (k.from < 0 || ms >= k.from) && (k.to < 0 || ms <= k.to)
 }
 
-// customers is the business call.
-func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live bool) outcome {
+// checkToken checks what a business call carries beyond the client
+// headers: a current app-token and the router address.
+func (s *Kingdee) checkToken(h http.Header, now time.Time) *kdRejection {
 	tok := h.Get(kingdee.HeaderAppToken)
 	if tok == "" {
-		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeNoToken, "缺少app-token"))
+		return kdReject(kdCodeNoToken, "缺少app-token")
 	}
 	t, ok := s.tokens[tok]
 	if !ok || t.gen != s.gen(now) || now.Sub(t.issued) >= kdTokenTTL {
-		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeAuthKey, kdAuthKeyText))
+		return kdReject(kdCodeAuthKey, kdAuthKeyText)
 	}
 	if h.Get(kingdee.HeaderRouter) != kdDomain {
-		return kdRefuse(now, kdEPCustomers, kdReject(kdCodeRouter, "X-GW-Router-Addr无效"))
+		return kdReject(kdCodeRouter, "X-GW-Router-Addr无效")
 	}
+	return nil
+}
+
+// detail is the customer detail call: the visible version of the customer
+// id (or number) names, sensitive fields encrypted.
+func (s *Kingdee) detail(q url.Values, now time.Time) outcome {
+	id, number := q.Get("id"), q.Get("number")
+	if id == "" && number == "" {
+		return kdRefuse(now, kdEPDetail, kdReject(kdCodeParam, "参数错误: id和number不能同时为空"))
+	}
+	for _, e := range s.search(kdQuery{from: -1, to: -1}, now) {
+		if c := e.shown; (id != "" && c.ID == id) || (id == "" && c.Number == number) {
+			return outcome{reply: kdReply(now, http.StatusOK, kdEPDetail, kdCodeOK, "success", c.encrypted(s.seal))}
+		}
+	}
+	// Stand-in: the vendor's answer for an unknown customer was not found.
+	return kdRefuse(now, kdEPDetail, kdReject(kdCodeNotFound, "客户不存在"))
+}
+
+// seal encrypts a sensitive field as the vendor does for apps without
+// 敏感数据解密 (vendors.md §4.4): AES-256-CBC with PKCS#7 padding, the
+// client secret as the key and the fixed IV kdSealIV, in standard base64;
+// an empty value stays empty. Uncertain: the official 隐私数据解密 page was
+// not read; three independent public clients (a JavaScript, a TypeScript and
+// a Python one) decrypt this way.
+func (s *Kingdee) seal(v string) string {
+	if v == "" {
+		return ""
+	}
+	block, err := aes.NewCipher([]byte(s.cfg.ClientSecret))
+	if err != nil {
+		panic("kingdee sandbox: the client secret is not an AES-256 key: " + err.Error())
+	}
+	pad := aes.BlockSize - len(v)%aes.BlockSize
+	buf := append([]byte(v), bytes.Repeat([]byte{byte(pad)}, pad)...)
+	cipher.NewCBCEncrypter(block, []byte(kdSealIV)).CryptBlocks(buf, buf)
+	return base64.StdEncoding.EncodeToString(buf)
+}
+
+// customers is the list call.
+func (s *Kingdee) customers(q url.Values, now time.Time, live bool) outcome {
 	req, rej := kdParse(q)
 	if rej != nil {
 		return kdRefuse(now, kdEPCustomers, rej)
@@ -499,14 +569,14 @@ func (s *Kingdee) customers(q url.Values, h http.Header, now time.Time, live boo
 		s.mutatePassed(s.search(req, now), (req.page-1)*req.rows, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(req, now)
-	data := kdPage{Count: len(matches), Page: req.page, PageSize: req.size, Rows: []*kdCustomer{}}
+	data := kdPage{Count: len(matches), Page: req.page, PageSize: req.size, Rows: []kdListRow{}}
 	if len(matches) == 0 {
 		data.Count = "0"
 	}
 	data.TotalPage = (len(matches) + req.size - 1) / req.size // on the size asked: the trap
 	if off := (req.page - 1) * req.rows; off < len(matches) {
 		for _, e := range matches[off:min(off+req.rows, len(matches))] {
-			data.Rows = append(data.Rows, e.shown)
+			data.Rows = append(data.Rows, e.shown.listRow(s.seal))
 		}
 	}
 	return outcome{reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}

@@ -3,38 +3,49 @@ package sandbox
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
 
-// kdCustomer is one 客户 as GET /jdy/v2/bd/customer returns it (vendors.md
-// §4.4), plus the contact and address objects the seed flattens. A
-// published *kdCustomer is never changed: a modification makes a new
-// version, so the versions queries still see stay intact.
+// kdCustomer is one 客户 in clear, in the shape of the detail call
+// (GET /jdy/v2/bd/customer_detail); the list call and the detail call
+// render it (kdListRow, kdCustomer.encrypted). A published *kdCustomer is
+// never changed: a modification makes a new version, so the versions
+// queries still see stay intact.
+//
+// The fields are those vendors.md §4.4 lists for a customer, named as the
+// official detail page's mirror, an SDK generated from the official API
+// definitions and a client's captured answers name them (zhuger/kingdee
+// docs/Model, MyPanda-Hash/YINJIA): group_number, district_name, addr,
+// invoice_phone and bomentity[] with its contact fields come from those,
+// not from vendors.md. Fields the vendor has and ferry does not use
+// (country_*, c_level_*, *_id, *_number, rate, credit_limit, qq, wechat,
+// birthday, …) are left out, not invented.
 type kdCustomer struct {
-	ID           string     `json:"id"`
-	Number       string     `json:"number"`
-	Name         string     `json:"name"`
-	Enable       string     `json:"enable"`
-	GroupID      string     `json:"group_id"`
-	GroupName    string     `json:"group_name"`
-	ModifyTime   string     `json:"modify_time"`
-	CreateTime   string     `json:"create_time"`
-	InvoiceName  string     `json:"invoice_name"`
-	InvoicePhone string     `json:"invoice_phone"`
-	InvoiceAddr  string     `json:"invoice_addr"`
-	TaxpayerNo   string     `json:"taxpayer_no"`
-	Bank         string     `json:"bank"`
-	BankAccount  string     `json:"bank_account"`
-	ProvinceName string     `json:"province_name"`
-	CityName     string     `json:"city_name"`
-	DistrictName string     `json:"district_name"`
-	SalerName    string     `json:"saler_name"`
-	SaleDeptName string     `json:"sale_dept_name"`
-	Remark       string     `json:"remark"`
-	CustomField  kdNoFields `json:"custom_field"`
-	Contact      kdContact  `json:"contact"`
-	Address      kdAddress  `json:"address"`
+	ID           string      `json:"id"`
+	Number       string      `json:"number"`
+	Name         string      `json:"name"`
+	Enable       string      `json:"enable"`
+	GroupID      string      `json:"group_id"`
+	GroupName    string      `json:"group_name"`
+	GroupNumber  string      `json:"group_number"`
+	ModifyTime   string      `json:"modify_time"`
+	CreateTime   string      `json:"create_time"`
+	InvoiceName  string      `json:"invoice_name"`
+	InvoicePhone string      `json:"invoice_phone"` // encrypted by the vendor
+	TaxpayerNo   string      `json:"taxpayer_no"`
+	Bank         string      `json:"bank"`
+	BankAccount  string      `json:"bank_account"` // encrypted by the vendor
+	ProvinceName string      `json:"province_name"`
+	CityName     string      `json:"city_name"`
+	DistrictName string      `json:"district_name"`
+	Addr         string      `json:"addr"` // the street address; encrypted by the vendor
+	SalerName    string      `json:"saler_name"`
+	SaleDeptName string      `json:"sale_dept_name"`
+	Remark       string      `json:"remark"`
+	CustomField  kdNoFields  `json:"custom_field"`
+	Contacts     []kdContact `json:"bomentity"`
 
 	id       int64     // ID as a number, for ordering
 	modified time.Time // ModifyTime, to the second
@@ -44,19 +55,66 @@ type kdCustomer struct {
 // no custom fields.
 type kdNoFields struct{}
 
-// kdContact is the list call's contact object (a stand-in).
+// kdContact is one 联系人 of the detail call's bomentity[].
 type kdContact struct {
-	Person string `json:"person"`
-	Phone  string `json:"phone"`
-	Email  string `json:"email"`
+	ID             string `json:"id"`
+	Seq            string `json:"seq"`
+	Person         string `json:"contact_person"`
+	Gender         string `json:"gender"`          // 1 男, 0 女
+	Mobile         string `json:"mobile"`          // encrypted by the vendor
+	Phone          string `json:"phone"`           // encrypted by the vendor
+	Email          string `json:"email"`           // encrypted by the vendor
+	Address        string `json:"contact_address"` // encrypted by the vendor
+	DefaultLinkman bool   `json:"is_default_linkman"`
 }
 
-// kdAddress is the list call's address object (a stand-in).
-type kdAddress struct {
-	Province string `json:"province"`
-	City     string `json:"city"`
-	District string `json:"district"`
-	Detail   string `json:"detail"`
+// kdListRow is a customer as the list call returns it: the fields of
+// vendors.md §4.4's example row. Uncertain: an SDK generated from the
+// official definitions and a client's captured answers show list rows of
+// seven fields only (id, name, number, group_name, c_level_id, remark,
+// enable), so ferry reads nothing but id from the list.
+type kdListRow struct {
+	ID           string     `json:"id"`
+	Number       string     `json:"number"`
+	Name         string     `json:"name"`
+	Enable       string     `json:"enable"`
+	GroupID      string     `json:"group_id"`
+	GroupName    string     `json:"group_name"`
+	ModifyTime   string     `json:"modify_time"`
+	CreateTime   string     `json:"create_time"`
+	InvoiceName  string     `json:"invoice_name"`
+	TaxpayerNo   string     `json:"taxpayer_no"`
+	Bank         string     `json:"bank"`
+	BankAccount  string     `json:"bank_account"`
+	ProvinceName string     `json:"province_name"`
+	CityName     string     `json:"city_name"`
+	SalerName    string     `json:"saler_name"`
+	SaleDeptName string     `json:"sale_dept_name"`
+	Remark       string     `json:"remark"`
+	CustomField  kdNoFields `json:"custom_field"`
+}
+
+// listRow renders the customer as the list call does, sensitive fields
+// encrypted with seal.
+func (c *kdCustomer) listRow(seal func(string) string) kdListRow {
+	return kdListRow{ID: c.ID, Number: c.Number, Name: c.Name, Enable: c.Enable, GroupID: c.GroupID, GroupName: c.GroupName,
+		ModifyTime: c.ModifyTime, CreateTime: c.CreateTime, InvoiceName: c.InvoiceName, TaxpayerNo: c.TaxpayerNo,
+		Bank: c.Bank, BankAccount: seal(c.BankAccount), ProvinceName: c.ProvinceName, CityName: c.CityName,
+		SalerName: c.SalerName, SaleDeptName: c.SaleDeptName, Remark: c.Remark}
+}
+
+// encrypted renders the customer as the detail call does: the fields
+// vendors.md §4.4 flags 敏感数据解密 (addr, bank_account, invoice_phone,
+// contact data) sealed.
+func (c *kdCustomer) encrypted(seal func(string) string) *kdCustomer {
+	n := *c
+	n.Addr, n.BankAccount, n.InvoicePhone = seal(c.Addr), seal(c.BankAccount), seal(c.InvoicePhone)
+	n.Contacts = make([]kdContact, len(c.Contacts))
+	for i, k := range c.Contacts {
+		k.Mobile, k.Phone, k.Email, k.Address = seal(k.Mobile), seal(k.Phone), seal(k.Email), seal(k.Address)
+		n.Contacts[i] = k
+	}
+	return &n
 }
 
 // fullAddress is the address in one line, as on an invoice; a
@@ -66,11 +124,12 @@ func (c *kdCustomer) fullAddress() string {
 	if strings.HasPrefix(c.CityName, province) {
 		province = ""
 	}
-	return province + c.CityName + c.DistrictName + c.Address.Detail
+	return province + c.CityName + c.DistrictName + c.Addr
 }
 
 func (c *kdCustomer) clone() *kdCustomer {
 	n := *c
+	n.Contacts = slices.Clone(c.Contacts)
 	return &n
 }
 
@@ -200,6 +259,7 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 		Enable:       "1",
 		GroupID:      group.id,
 		GroupName:    group.name,
+		GroupNumber:  "KHLB" + group.id,
 		CreateTime:   formatCST(at),
 		InvoiceName:  name,
 		InvoicePhone: region.areaCode + "-" + s.digits(8),
@@ -209,26 +269,31 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 		ProvinceName: region.province,
 		CityName:     region.city,
 		DistrictName: district,
+		Addr:         fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999)),
 		SalerName:    s.personName(),
 		SaleDeptName: pick(rng, kdDepts),
 		Remark:       pick(rng, kdRemarks),
-		Contact: kdContact{
-			Person: s.personName(),
-			Phone:  s.mobile(),
-			Email:  pick(rng, kdMailbox) + "@" + trade.pinyin + ".com.cn",
-		},
-		Address: kdAddress{
-			Province: region.province,
-			City:     region.city,
-			District: district,
-			Detail:   fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999)),
-		},
-		id: s.nextID,
+		id:           s.nextID,
 	}
 	if rng.IntN(3) == 0 {
-		c.Address.Detail += fmt.Sprintf("%d栋%d室", 1+rng.IntN(12), 101+rng.IntN(20)*100+rng.IntN(12))
+		c.Addr += fmt.Sprintf("%d栋%d室", 1+rng.IntN(12), 101+rng.IntN(20)*100+rng.IntN(12))
 	}
-	c.InvoiceAddr = c.fullAddress()
+	// One to three contacts, the first the default; some have no e-mail or
+	// no landline, as a bookkeeper leaves them.
+	for i := range 1 + rng.IntN(3) {
+		k := kdContact{ID: fmt.Sprintf("%d%d", s.nextID, i+1), Seq: fmt.Sprint(i + 1), Person: s.personName(),
+			Gender: fmt.Sprint(rng.IntN(2)), Mobile: s.mobile(), DefaultLinkman: i == 0}
+		if rng.IntN(3) > 0 {
+			k.Email = pick(rng, kdMailbox) + "@" + trade.pinyin + ".com.cn"
+		}
+		if rng.IntN(2) == 0 {
+			k.Phone = region.areaCode + "-" + s.digits(8)
+		}
+		if rng.IntN(4) == 0 {
+			k.Address = c.fullAddress()
+		}
+		c.Contacts = append(c.Contacts, k)
+	}
 	s.nextNo++
 	c.stamp(at)
 	return c
@@ -256,17 +321,17 @@ func (s *kdStore) change(c *kdCustomer, at time.Time) {
 		case 1:
 			c.SalerName = s.personName()
 			c.SaleDeptName = pick(rng, kdDepts)
-		case 2:
-			c.Contact.Person = s.personName()
-			c.Contact.Phone = s.mobile()
+		case 2: // the default contact is someone else now
+			d := &c.Contacts[0]
+			d.Person, d.Mobile, d.Gender = s.personName(), s.mobile(), fmt.Sprint(rng.IntN(2))
 		case 3:
-			c.Contact.Phone = s.mobile()
+			k := &c.Contacts[rng.IntN(len(c.Contacts))]
+			k.Mobile = s.mobile()
 		case 4:
-			c.Address.Detail = fmt.Sprintf("%s%d号", pick(rng, kdRoadsOf(c.CityName)), 1+rng.IntN(999))
-			c.InvoiceAddr = c.fullAddress()
+			c.Addr = fmt.Sprintf("%s%d号", pick(rng, kdRoadsOf(c.CityName)), 1+rng.IntN(999))
 		case 5:
 			g := pick(rng, kdGroups)
-			c.GroupID, c.GroupName = g.id, g.name
+			c.GroupID, c.GroupName, c.GroupNumber = g.id, g.name, "KHLB"+g.id
 			if c.GroupName == "普通客户" {
 				c.Remark = "客户分类调整"
 			}

@@ -2,12 +2,17 @@ package sandbox_test
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,7 +87,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 		kingdee.HeaderSignHeaders: kingdee.SignHeaders,
 		kingdee.HeaderSignature:   kingdee.Sign(cfg.ClientSecret, kingdee.StringToSign(c.method, c.path, c.params, c.nonce, ts)),
 	}
-	if c.path == kingdee.CustomerPath {
+	if strings.HasPrefix(c.path, "/jdy/v2/") { // business calls
 		h[kingdee.HeaderAppToken] = f.token
 		h[kingdee.HeaderRouter] = f.domain
 	}
@@ -206,6 +211,74 @@ func (f *kdFixture) list(params map[string]string) kdList {
 	return l
 }
 
+// detail makes a customer-detail call that must succeed.
+func (f *kdFixture) detail(id string) map[string]any {
+	f.t.Helper()
+	env := f.call(kdCall{path: "/jdy/v2/bd/customer_detail", params: map[string]string{"id": id}})
+	if env.Errcode != 0 {
+		f.t.Fatalf("detail %s: errcode %d: %s", id, env.Errcode, env.Description)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(env.Data, &c); err != nil {
+		f.t.Fatalf("decode %s: %v", env.Data, err)
+	}
+	return c
+}
+
+// kdOpen decrypts a sealed field: AES-256-CBC, PKCS#7, the client secret
+// as the key, IV 5e8y6w45ju8w9jq8, base64 (as public clients decrypt).
+func kdOpen(t *testing.T, secret string, v any) any {
+	t.Helper()
+	s, _ := v.(string)
+	if s == "" {
+		return v
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b)%aes.BlockSize != 0 {
+		t.Fatalf("sealed field %q is not base64 AES blocks", s)
+	}
+	block, _ := aes.NewCipher([]byte(secret))
+	cipher.NewCBCDecrypter(block, []byte("5e8y6w45ju8w9jq8")).CryptBlocks(b, b)
+	pad := int(b[len(b)-1])
+	if pad < 1 || pad > aes.BlockSize {
+		t.Fatalf("sealed field %q: bad padding", s)
+	}
+	return string(b[:len(b)-pad])
+}
+
+// kdOpened is a served customer (list row or detail) with its sealed
+// fields opened.
+func kdOpened(t *testing.T, secret string, served map[string]any) map[string]any {
+	t.Helper()
+	out := maps.Clone(served)
+	for _, k := range []string{"addr", "bank_account", "invoice_phone"} {
+		if v, ok := out[k]; ok {
+			out[k] = kdOpen(t, secret, v)
+		}
+	}
+	if cs, ok := out["bomentity"].([]any); ok {
+		opened := make([]any, len(cs))
+		for i, c := range cs {
+			m := maps.Clone(c.(map[string]any))
+			for _, k := range []string{"mobile", "phone", "email", "contact_address"} {
+				m[k] = kdOpen(t, secret, m[k])
+			}
+			opened[i] = m
+		}
+		out["bomentity"] = opened
+	}
+	return out
+}
+
+// kdAsServed is a Truth record cut to the keys a served customer has.
+func kdAsServed(truth, served map[string]any) map[string]any {
+	out := map[string]any{}
+	for k := range served {
+		out[k] = truth[k]
+	}
+	return out
+}
+
 func kdWindow(from, to time.Time, page, size int) map[string]string {
 	p := map[string]string{
 		"modify_start_time": strconv.FormatInt(from.UnixMilli(), 10),
@@ -276,8 +349,16 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 	for _, r := range truth {
 		byID[kdID(r)] = r
 	}
-	if !reflect.DeepEqual(all[0], byID[kdID(all[0])]) {
-		t.Fatalf("served customer differs from Truth:\n%v\n%v", all[0], byID[kdID(all[0])])
+	secret := f.kd.Config().ClientSecret
+	if got, want := kdOpened(t, secret, all[0]), kdAsServed(byID[kdID(all[0])], all[0]); !reflect.DeepEqual(got, want) {
+		t.Fatalf("listed customer differs from Truth:\n%v\n%v", got, want)
+	}
+	if all[0]["bank_account"] == byID[kdID(all[0])]["bank_account"] {
+		t.Errorf("bank_account served in clear: vendors.md §4.4 says it is encrypted")
+	}
+	d := f.detail(all[0]["id"].(string))
+	if got, want := kdOpened(t, secret, d), byID[kdID(all[0])]; !reflect.DeepEqual(got, want) {
+		t.Fatalf("customer detail differs from Truth:\n%v\n%v", got, want)
 	}
 
 	r := all[0]
@@ -288,11 +369,16 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 		m.Before(kdStart.Add(-30*24*time.Hour)) || !m.Before(kdStart) {
 		t.Errorf("modify_time = %v", r["modify_time"])
 	}
-	if c, _ := r["contact"].(map[string]any); c["phone"] == "" || !strings.Contains(c["email"].(string), "@") || c["person"] == "" {
-		t.Errorf("contact = %v", r["contact"])
+	d = kdOpened(t, secret, d)
+	cs, _ := d["bomentity"].([]any)
+	if len(cs) == 0 {
+		t.Fatalf("no contacts (bomentity) in %v", d)
 	}
-	if a, _ := r["address"].(map[string]any); a["province"] != r["province_name"] || a["detail"] == "" {
-		t.Errorf("address = %v", r["address"])
+	if c := cs[0].(map[string]any); c["is_default_linkman"] != true || c["contact_person"] == "" || len(c["mobile"].(string)) != 11 {
+		t.Errorf("first contact = %v", c)
+	}
+	if a, _ := d["addr"].(string); a == "" || d["district_name"] == "" {
+		t.Errorf("addr = %q, district_name = %v", a, d["district_name"])
 	}
 	if cf, ok := r["custom_field"].(map[string]any); !ok || len(cf) != 0 {
 		t.Errorf("custom_field = %v", r["custom_field"])
@@ -326,7 +412,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !d.Equal(kdStart) {
 		t.Errorf("Date = %q, want the sandbox clock %v", resp.Header.Get("Date"), kdStart)
 	}
-	if s := f.kd.Stats(); s.Calls != 9 || s.Served != 9 || s.Auths != 1 || s.Tokens != 1 {
+	if s := f.kd.Stats(); s.Calls != 10 || s.Served != 10 || s.Auths != 1 || s.Tokens != 1 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -557,7 +643,7 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 	}
 	f.clock.Advance(lag)
 	l := f.list(now)
-	if len(l.Rows) != 1 || !reflect.DeepEqual(l.Rows[0], changed) {
+	if len(l.Rows) != 1 || !reflect.DeepEqual(kdOpened(t, f.kd.Config().ClientSecret, l.Rows[0]), kdAsServed(changed, l.Rows[0])) {
 		t.Fatalf("after the lag the window holds %d customers, want the changed one", len(l.Rows))
 	}
 }
@@ -680,12 +766,49 @@ func TestKingdeeSameSeedSameData(t *testing.T) {
 
 func TestKingdeeConfigFillsDefaults(t *testing.T) {
 	c := sandbox.NewKingdee(sandbox.KingdeeConfig{Customers: 1}).Config()
-	if c.ClientID != "ferry-kd-client" || c.ClientSecret != "ferry-kd-secret" || c.OuterInstanceID != "ferry-kd-instance" ||
+	if c.ClientID != "ferry-kd-client" || c.ClientSecret != "ferry-kd-secret-0123456789abcdef" || c.OuterInstanceID != "ferry-kd-instance" ||
 		c.SecretTTL != 24*time.Hour || c.TokenCallsPerMinute != 2 || c.PerMinute != 500 ||
 		c.SlowDelay != 50*time.Millisecond || c.Now == nil || c.Since.IsZero() {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
 	if n := len(sandbox.NewKingdee(sandbox.KingdeeConfig{}).Truth()); n != 300 {
 		t.Fatalf("%d customers by default, want 300", n)
+	}
+}
+
+// kdListExample is vendors.md §4.4's example answer of the customer list.
+const kdListExample = `{"errcode":0,"description":"success","data":{"count":2,"total_page":1,"page":1,"page_size":100,
+ "rows":[{"id":"1789","number":"KH001","name":"上海某某","enable":"1","group_id":"1","group_name":"普通客户",
+   "modify_time":"2024-01-01 12:00:00","create_time":"2023-05-01 09:00:00","invoice_name":"",
+   "taxpayer_no":"","bank":"","bank_account":"","province_name":"上海","city_name":"上海市",
+   "saler_name":"王五","sale_dept_name":"销售部","remark":"","custom_field":{}}]}}`
+
+// TestKingdeeListFieldsAreTheVendorExample: a list answer holds exactly
+// the envelope, data and row fields of vendors.md's example, and no
+// contact or address object of ferry's making.
+func TestKingdeeListFieldsAreTheVendorExample(t *testing.T) {
+	var example struct {
+		Data struct {
+			Rows []map[string]any `json:"rows"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(kdListExample), &example); err != nil {
+		t.Fatal(err)
+	}
+	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 5})
+	f.login()
+	env := f.call(kdCall{params: kdMonth(1, 10)})
+	var data map[string]any
+	if err := json.Unmarshal(env.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(data)); !reflect.DeepEqual(got, []string{"count", "page", "page_size", "rows", "total_page"}) {
+		t.Errorf("data keys %v", got)
+	}
+	want := slices.Sorted(maps.Keys(example.Data.Rows[0]))
+	for _, r := range data["rows"].([]any) {
+		if got := slices.Sorted(maps.Keys(r.(map[string]any))); !reflect.DeepEqual(got, want) {
+			t.Fatalf("row keys %v\nwant the example's %v", got, want)
+		}
 	}
 }

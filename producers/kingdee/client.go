@@ -48,6 +48,9 @@ const (
 	AuthorizePath = "/jdyconnector/app_management/push_app_authorize"
 	TokenPath     = "/jdyconnector/app_management/kingdee_auth_token"
 	CustomerPath  = "/jdy/v2/bd/customer"
+	// DetailPath is the customer detail call: one customer by id, with
+	// the fields the list lacks (addr, district_name, bomentity[]).
+	DetailPath = "/jdy/v2/bd/customer_detail"
 )
 
 // Codes the client acts on.
@@ -98,6 +101,8 @@ type Client struct {
 
 	mu   sync.Mutex // guards sess; held while authorising
 	sess *session
+
+	opaque sync.Once // warns of a field that does not decrypt
 }
 
 // session is what the authorisation yields.
@@ -166,11 +171,47 @@ var errTransient = errors.New("transient")
 // paging params included. It authorises when needed and retries
 // throttling and transient failures until ctx ends.
 func (c *Client) List(ctx context.Context, path string, params map[string]string) (Page, error) {
+	var data *struct {
+		Count     flexInt           `json:"count"`
+		TotalPage flexInt           `json:"total_page"`
+		Rows      []json.RawMessage `json:"rows"`
+	}
+	if err := c.get(ctx, path, params, &data); err != nil || data == nil {
+		return Page{}, err
+	}
+	return Page{Total: int(data.Count), TotalPages: int(data.TotalPage), Records: data.Rows}, nil
+}
+
+// Detail calls the customer detail API for the customer id and returns
+// the customer with its sensitive fields decrypted (see Open). It retries
+// as List does.
+func (c *Client) Detail(ctx context.Context, id string) (json.RawMessage, error) {
+	var data map[string]json.RawMessage
+	if err := c.get(ctx, DetailPath, map[string]string{"id": id}, &data); err != nil {
+		return nil, err
+	}
+	if data == nil {
+		return nil, fmt.Errorf("kingdee %s: no customer in the answer for id %s", DetailPath, id)
+	}
+	c.openFields(data, sensitive)
+	var contacts []map[string]json.RawMessage
+	if json.Unmarshal(data["bomentity"], &contacts) == nil && contacts != nil {
+		for _, k := range contacts {
+			c.openFields(k, sensitiveContact)
+		}
+		data["bomentity"], _ = json.Marshal(contacts)
+	}
+	return json.Marshal(data)
+}
+
+// get makes a business call and reads its data into v, authorising when
+// needed and retrying throttling and transient failures until ctx ends.
+func (c *Client) get(ctx context.Context, path string, params map[string]string, v any) error {
 	reauthorised := false
 	for attempt := 0; ; {
-		page, err := c.try(ctx, path, params)
+		err := c.try(ctx, path, params, v)
 		if err == nil {
-			return page, nil
+			return nil
 		}
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == CodeAuthKey && !reauthorised {
@@ -179,32 +220,33 @@ func (c *Client) List(ctx context.Context, path string, params map[string]string
 			continue
 		}
 		if !errors.Is(err, errTransient) {
-			return Page{}, err
+			return err
 		}
 		wait := c.cfg.Backoff.Delay(attempt)
 		attempt++
-		c.log.Warn("kingdee call failed, backing off", "path", path, "page", params["page"], "attempt", attempt, "wait", wait, "err", err)
+		c.log.Warn("kingdee call failed, backing off", "path", path, "page", params["page"], "id", params["id"], "attempt", attempt, "wait", wait, "err", err)
 		if err := backoff.Sleep(ctx, wait); err != nil {
-			return Page{}, err
+			return err
 		}
 	}
 }
 
 // try makes one attempt: authorise if needed, then call. A stale
 // authorisation is dropped, so that the next attempt renews it.
-func (c *Client) try(ctx context.Context, path string, params map[string]string) (Page, error) {
+func (c *Client) try(ctx context.Context, path string, params map[string]string, v any) error {
 	s, err := c.session(ctx)
 	if err == nil {
-		var page Page
-		if page, err = c.list(ctx, s, path, params); err == nil {
-			return page, nil
+		var body []byte
+		body, err = c.do(ctx, http.MethodGet, path, params, map[string]string{HeaderAppToken: s.token, HeaderRouter: s.domain})
+		if err == nil {
+			err = decode(path, body, v)
 		}
 	}
 	var ae *APIError
 	if errors.As(err, &ae) && ae.Code == CodeAuthKey {
 		c.drop(s)
 	}
-	return Page{}, err
+	return err
 }
 
 // session returns the authorisation in force, renewing it (steps 1 and 2
@@ -280,26 +322,6 @@ func (c *Client) token(ctx context.Context, appKey, appSecret string) (string, e
 		return "", fmt.Errorf("kingdee %s: no app-token in the answer", TokenPath)
 	}
 	return data.AppToken, nil
-}
-
-// list is one business call.
-func (c *Client) list(ctx context.Context, s *session, path string, params map[string]string) (Page, error) {
-	body, err := c.do(ctx, http.MethodGet, path, params, map[string]string{HeaderAppToken: s.token, HeaderRouter: s.domain})
-	if err != nil {
-		return Page{}, err
-	}
-	var data *struct {
-		Count     flexInt           `json:"count"`
-		TotalPage flexInt           `json:"total_page"`
-		Rows      []json.RawMessage `json:"rows"`
-	}
-	if err := decode(path, body, &data); err != nil {
-		return Page{}, err
-	}
-	if data == nil {
-		return Page{}, nil
-	}
-	return Page{Total: int(data.Count), TotalPages: int(data.TotalPage), Records: data.Rows}, nil
 }
 
 // do sends one signed request and returns the body of an HTTP 200 answer.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,11 @@ const FirstPage = 1
 // the flow's request says.
 var pagingFields = map[string]bool{"page": true, "page_size": true}
 
+// detailFields are customer fields only the detail call returns: the
+// street address, the district and the contacts (vendors.md §4.4), and
+// the invoice phone.
+var detailFields = []string{"addr", "district_name", "bomentity", "invoice_phone"}
+
 // Source walks one flow's list API through a client. It implements
 // producers.Source.
 type Source struct {
@@ -33,11 +39,39 @@ type Source struct {
 	size   int
 }
 
-// NewSource binds a flow to a client. Where the flow's seed metadata and
+// DetailSource is a Source whose customers are read again with the detail
+// call before they are published, because the flow reads fields only that
+// call returns. It implements producers.Enricher: the producer walks the
+// list as usual and calls Enrich once per customer after the walk.
+type DetailSource struct{ *Source }
+
+// Enrich replaces each listed customer with its detail, sensitive fields
+// decrypted.
+func (s DetailSource) Enrich(ctx context.Context, recs []json.RawMessage) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(recs))
+	for i, rec := range recs {
+		var row struct {
+			ID json.Number `json:"id"` // a string in the vendor's example; a number reads too
+		}
+		if err := json.Unmarshal(rec, &row); err != nil || row.ID == "" {
+			out[i] = rec // no id: the processor dead-letters it as it is
+			continue
+		}
+		d, err := s.client.Detail(ctx, row.ID.String())
+		if err != nil {
+			return nil, fmt.Errorf("customer %s: %w", row.ID, err)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// NewSource binds a flow to a client: a DetailSource when the flow reads
+// fields only the customer detail call returns, else a *Source. Where the flow's seed metadata and
 // the vendor's documented rules differ (page base, page-size cap), the
 // vendor's rules win, and the difference is logged once here. The flow's
 // page and page_size request fields are replaced on every call.
-func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
+func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (producers.Source, error) {
 	if m := f.Source.Method; m != "" && !strings.EqualFold(m, "GET") {
 		return nil, fmt.Errorf("flow %s: kingdee list APIs are called with GET, not %s", f.Name, m)
 	}
@@ -56,7 +90,13 @@ func NewSource(c *Client, f *flows.Flow, log *slog.Logger) (*Source, error) {
 		log.Info("flow counts pages from its seed's base; Kingdee counts page from 1, and ferry follows Kingdee",
 			"flow", f.Name, "flow_page_start", f.Source.Pagination.PageStart, "page_start", FirstPage)
 	}
-	return &Source{client: c, path: f.Source.API, flow: f, size: size}, nil
+	src := &Source{client: c, path: f.Source.API, flow: f, size: size}
+	if f.Source.API == CustomerPath && slices.ContainsFunc(detailFields, f.Processor.Reads) {
+		log.Info("flow reads fields only the customer detail call returns; each customer costs one more call",
+			"flow", f.Name, "fields", detailFields, "detail", DetailPath)
+		return DetailSource{src}, nil
+	}
+	return src, nil
 }
 
 // PageSize is the page size in use.
