@@ -54,20 +54,19 @@ type jstOrder struct {
 
 // jstItem is one line of an order.
 type jstItem struct {
-	IoiID           int64   `json:"ioi_id"`
-	SkuID           string  `json:"sku_id"`
-	IID             string  `json:"i_id"`
-	Name            string  `json:"name"`
-	PropertiesValue string  `json:"properties_value"`
-	Qty             int     `json:"qty"`
-	SalePrice       float64 `json:"sale_price"`
-	SaleAmount      float64 `json:"sale_amount"`
-	SaleBasePrice   float64 `json:"sale_base_price"`
-	IsGift          bool    `json:"is_gift"`
-	OiID            string  `json:"oi_id"`
-	OuterOiID       string  `json:"outer_oi_id"`
-	RawSoID         string  `json:"raw_so_id"`
-	CombineSkuID    *string `json:"combine_sku_id"`
+	IoiID         int64   `json:"ioi_id"`
+	SkuID         string  `json:"sku_id"`
+	IID           string  `json:"i_id"`
+	Name          string  `json:"name"`
+	Qty           int     `json:"qty"`
+	SalePrice     float64 `json:"sale_price"`
+	SaleAmount    float64 `json:"sale_amount"`
+	SaleBasePrice float64 `json:"sale_base_price"`
+	IsGift        bool    `json:"is_gift"`
+	OiID          string  `json:"oi_id"`
+	OuterOiID     string  `json:"outer_oi_id"`
+	RawSoID       string  `json:"raw_so_id"`
+	CombineSkuID  *string `json:"combine_sku_id"`
 
 	priceCents int64
 }
@@ -362,18 +361,17 @@ func (s *jstStore) newItem(o *jstOrder, gift bool) jstItem {
 		cents = 0
 	}
 	it := jstItem{
-		IoiID:           s.nextIoiID,
-		SkuID:           fmt.Sprintf("%s-%02d", g.no, si+1),
-		IID:             g.no,
-		Name:            g.name,
-		PropertiesValue: g.specs[si],
-		Qty:             1 + s.rng.IntN(3),
-		SaleBasePrice:   yuan(g.cents),
-		IsGift:          gift,
-		OiID:            fmt.Sprint(s.nextOiID),
-		OuterOiID:       s.digits(len(o.SoID)),
-		RawSoID:         o.SoID,
-		priceCents:      cents,
+		IoiID:         s.nextIoiID,
+		SkuID:         fmt.Sprintf("%s-%02d", g.no, si+1),
+		IID:           g.no,
+		Name:          g.name,
+		Qty:           1 + s.rng.IntN(3),
+		SaleBasePrice: yuan(g.cents),
+		IsGift:        gift,
+		OiID:          fmt.Sprint(s.nextOiID),
+		OuterOiID:     s.digits(len(o.SoID)),
+		RawSoID:       o.SoID,
+		priceCents:    cents,
 	}
 	if strings.Contains(o.SoID, "-") {
 		it.OuterOiID = o.SoID
