@@ -530,10 +530,9 @@ func (s *Kingdee) detail(q url.Values, now time.Time) outcome {
 	if id == "" && number == "" {
 		return kdRefuse(now, kdEPDetail, kdReject(kdCodeParam, "参数错误: id和number不能同时为空"))
 	}
-	for _, e := range s.search(kdQuery{from: -1, to: -1}, now) {
-		if c := e.shown; (id != "" && c.ID == id) || (id == "" && c.Number == number) {
-			return outcome{reply: kdReply(now, http.StatusOK, kdEPDetail, kdCodeOK, "success", c.encrypted(s.seal))}
-		}
+	named := func(c *kdCustomer) bool { return (id != "" && c.ID == id) || (id == "" && c.Number == number) }
+	if found := s.store.search(now, named, func(a, b *kdCustomer) int { return 0 }); len(found) > 0 {
+		return outcome{reply: kdReply(now, http.StatusOK, kdEPDetail, kdCodeOK, "success", found[0].shown.encrypted(s.seal))}
 	}
 	// Stand-in: the vendor's answer for an unknown customer was not found.
 	return kdRefuse(now, kdEPDetail, kdReject(kdCodeNotFound, "客户不存在"))

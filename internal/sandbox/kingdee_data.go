@@ -14,37 +14,22 @@ import (
 // never changed: a modification makes a new version, so the versions
 // queries still see stay intact.
 //
-// The fields are those vendors.md §4.4 lists for a customer, named as the
-// official detail page's mirror, an SDK generated from the official API
-// definitions and a client's captured answers name them (zhuger/kingdee
-// docs/Model, MyPanda-Hash/YINJIA): group_number, district_name, addr,
-// invoice_phone and bomentity[] with its contact fields come from those,
-// not from vendors.md. Fields the vendor has and ferry does not use
+// The fields are those vendors.md §4.4 lists for a customer (group_*,
+// invoice_*, district_*, addr, bomentity[] …), spelled as the official
+// detail page's mirror, an SDK generated from the official API definitions
+// (zhuger/kingdee docs/Model) and a client's captured answers
+// (MyPanda-Hash/YINJIA) spell them. vendors.md is silent on the fields of
+// a contact: kdContact's names come from those sources alone, and the
+// shipped Kingdee flow depends on four of them (mobile, phone, email,
+// is_default_linkman). Fields the vendor has and ferry does not use
 // (country_*, c_level_*, *_id, *_number, rate, credit_limit, qq, wechat,
 // birthday, …) are left out, not invented.
 type kdCustomer struct {
-	ID           string      `json:"id"`
-	Number       string      `json:"number"`
-	Name         string      `json:"name"`
-	Enable       string      `json:"enable"`
-	GroupID      string      `json:"group_id"`
-	GroupName    string      `json:"group_name"`
+	kdListRow
 	GroupNumber  string      `json:"group_number"`
-	ModifyTime   string      `json:"modify_time"`
-	CreateTime   string      `json:"create_time"`
-	InvoiceName  string      `json:"invoice_name"`
 	InvoicePhone string      `json:"invoice_phone"` // encrypted by the vendor
-	TaxpayerNo   string      `json:"taxpayer_no"`
-	Bank         string      `json:"bank"`
-	BankAccount  string      `json:"bank_account"` // encrypted by the vendor
-	ProvinceName string      `json:"province_name"`
-	CityName     string      `json:"city_name"`
 	DistrictName string      `json:"district_name"`
 	Addr         string      `json:"addr"` // the street address; encrypted by the vendor
-	SalerName    string      `json:"saler_name"`
-	SaleDeptName string      `json:"sale_dept_name"`
-	Remark       string      `json:"remark"`
-	CustomField  kdNoFields  `json:"custom_field"`
 	Contacts     []kdContact `json:"bomentity"`
 
 	id       int64     // ID as a number, for ordering
@@ -55,7 +40,9 @@ type kdCustomer struct {
 // no custom fields.
 type kdNoFields struct{}
 
-// kdContact is one 联系人 of the detail call's bomentity[].
+// kdContact is one 联系人 of the detail call's bomentity[]. vendors.md
+// names only the array and says contact data comes encrypted; these field
+// names are the official definitions' (see kdCustomer).
 type kdContact struct {
 	ID             string `json:"id"`
 	Seq            string `json:"seq"`
@@ -85,7 +72,7 @@ type kdListRow struct {
 	InvoiceName  string     `json:"invoice_name"`
 	TaxpayerNo   string     `json:"taxpayer_no"`
 	Bank         string     `json:"bank"`
-	BankAccount  string     `json:"bank_account"`
+	BankAccount  string     `json:"bank_account"` // encrypted by the vendor
 	ProvinceName string     `json:"province_name"`
 	CityName     string     `json:"city_name"`
 	SalerName    string     `json:"saler_name"`
@@ -97,10 +84,9 @@ type kdListRow struct {
 // listRow renders the customer as the list call does, sensitive fields
 // encrypted with seal.
 func (c *kdCustomer) listRow(seal func(string) string) kdListRow {
-	return kdListRow{ID: c.ID, Number: c.Number, Name: c.Name, Enable: c.Enable, GroupID: c.GroupID, GroupName: c.GroupName,
-		ModifyTime: c.ModifyTime, CreateTime: c.CreateTime, InvoiceName: c.InvoiceName, TaxpayerNo: c.TaxpayerNo,
-		Bank: c.Bank, BankAccount: seal(c.BankAccount), ProvinceName: c.ProvinceName, CityName: c.CityName,
-		SalerName: c.SalerName, SaleDeptName: c.SaleDeptName, Remark: c.Remark}
+	r := c.kdListRow
+	r.BankAccount = seal(r.BankAccount)
+	return r
 }
 
 // encrypted renders the customer as the detail call does: the fields
@@ -252,27 +238,35 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 	s.nextID += 1 + rng.Int64N(5000)
 	group := pick(rng, kdGroups)
 	district := pick(rng, region.districts)
+	// Drawn in this order, so that a seed keeps its customers.
+	invoicePhone := region.areaCode + "-" + s.digits(8)
+	taxpayer := "91" + region.code + "MA" + s.credit(7) + s.credit(1)
+	bank := pick(rng, kdBanks) + region.short + pick(rng, []string{"分行", "支行", "营业部"})
+	account := s.digits(19)
+	addr := fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999))
 	c := &kdCustomer{
-		ID:           fmt.Sprint(s.nextID),
-		Number:       fmt.Sprintf("KH%05d", s.nextNo),
-		Name:         name,
-		Enable:       "1",
-		GroupID:      group.id,
-		GroupName:    group.name,
+		kdListRow: kdListRow{
+			ID:           fmt.Sprint(s.nextID),
+			Number:       fmt.Sprintf("KH%05d", s.nextNo),
+			Name:         name,
+			Enable:       "1",
+			GroupID:      group.id,
+			GroupName:    group.name,
+			CreateTime:   formatCST(at),
+			InvoiceName:  name,
+			TaxpayerNo:   taxpayer,
+			Bank:         bank,
+			BankAccount:  account,
+			ProvinceName: region.province,
+			CityName:     region.city,
+			SalerName:    s.personName(),
+			SaleDeptName: pick(rng, kdDepts),
+			Remark:       pick(rng, kdRemarks),
+		},
 		GroupNumber:  "KHLB" + group.id,
-		CreateTime:   formatCST(at),
-		InvoiceName:  name,
-		InvoicePhone: region.areaCode + "-" + s.digits(8),
-		TaxpayerNo:   "91" + region.code + "MA" + s.credit(7) + s.credit(1),
-		Bank:         pick(rng, kdBanks) + region.short + pick(rng, []string{"分行", "支行", "营业部"}),
-		BankAccount:  s.digits(19),
-		ProvinceName: region.province,
-		CityName:     region.city,
+		InvoicePhone: invoicePhone,
 		DistrictName: district,
-		Addr:         fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999)),
-		SalerName:    s.personName(),
-		SaleDeptName: pick(rng, kdDepts),
-		Remark:       pick(rng, kdRemarks),
+		Addr:         addr,
 		id:           s.nextID,
 	}
 	if rng.IntN(3) == 0 {
