@@ -1,13 +1,16 @@
 // Package flows holds ferry's integration schemes as flow files and the code
 // that reads them.
 //
-// A flow file is YAML. Its source and target blocks accept the seed
-// platform's metadata as written (api, method, id, number, pagination,
-// request fields with templated values such as {{LAST_SYNC_TIME|datetime}},
-// main_sql, limit), so a scheme moves over unchanged; ferry's own settings
-// (window, topic, rate, mode, zone) sit beside them. A file that does not
-// decode or does not validate is refused with its path, the line and the
-// cause, before anything starts.
+// A flow file is YAML (JSON is YAML too). Its source and target blocks
+// accept the seed platform's metadata as written (api, method, id, number,
+// pagination, request fields with templated values such as
+// {{LAST_SYNC_TIME|datetime}} or $value$, params, main_sql, main_params,
+// limit, numbers written as strings), so a scheme moves over unchanged;
+// ferry's own settings (window, topic, rate, mode, zone) sit beside them.
+// What the loader translates or chooses, and the seed keys it reads but
+// does not act on, are kept as the flow's Notes, which ferry logs at start.
+// A file that does not decode or does not validate is refused with its
+// path, the line and the cause, before anything starts.
 package flows
 
 import (
