@@ -81,64 +81,86 @@ func missing(f *flows.Flow, vendor string, vars ...string) error {
 	return fmt.Errorf("flow %s: no %s endpoint (set %s)", f.Name, vendor, strings.Join(vars, ", "))
 }
 
-// source returns the connector that polls a flow's source.
+// source returns the connector that polls a flow's source, through the
+// process's client of the flow's vendor account.
 func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
+	if err := p.connect(f); err != nil {
+		return nil, err
+	}
+	src, err := bindSource(f, &p.clients, p.log)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	return src, nil
+}
+
+// connect makes the client of the flow's vendor account, once a process.
+func (p *pipeline) connect(f *flows.Flow) error {
 	s := p.settings(f.Source.Vendor)
 	var err error
 	switch f.Source.Vendor {
 	case "wdt":
 		a := p.cfg.WDT
 		if a.URL == "" {
-			return nil, missing(f, "WDT", "FERRY_WDT_URL", "FERRY_WDT_SID", "FERRY_WDT_APP_KEY", "FERRY_WDT_APP_SECRET")
+			return missing(f, "WDT", "FERRY_WDT_URL", "FERRY_WDT_SID", "FERRY_WDT_APP_KEY", "FERRY_WDT_APP_SECRET")
 		}
 		if p.clients.wdt == nil {
 			p.clients.wdt, err = wdt.New(wdt.Config{URL: a.URL, SID: a.SID, AppKey: a.AppKey, AppSecret: a.AppSecret,
 				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
-		if err == nil {
-			return wdt.NewSource(p.clients.wdt, f, p.log)
-		}
 	case "jushuitan":
 		a := p.cfg.JST
 		if a.URL == "" {
-			return nil, missing(f, "Jushuitan", "FERRY_JST_URL", "FERRY_JST_APP_KEY", "FERRY_JST_APP_SECRET")
+			return missing(f, "Jushuitan", "FERRY_JST_URL", "FERRY_JST_APP_KEY", "FERRY_JST_APP_SECRET")
 		}
 		if p.clients.jst == nil {
 			p.clients.jst, err = jushuitan.New(jushuitan.Config{URL: a.URL, AppKey: a.AppKey, AppSecret: a.AppSecret,
 				AccessToken: a.AccessToken, RefreshToken: a.RefreshToken,
 				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
-		if err == nil {
-			return jushuitan.NewSource(p.clients.jst, f, p.log)
-		}
 	case "jackyun":
 		a := p.cfg.Jackyun
 		if a.URL == "" {
-			return nil, missing(f, "Jackyun", "FERRY_JACKYUN_URL", "FERRY_JACKYUN_APP_KEY", "FERRY_JACKYUN_SECRET")
+			return missing(f, "Jackyun", "FERRY_JACKYUN_URL", "FERRY_JACKYUN_APP_KEY", "FERRY_JACKYUN_SECRET")
 		}
 		if p.clients.jackyun == nil {
 			p.clients.jackyun, err = jackyun.New(jackyun.Config{URL: a.URL, AppKey: a.AppKey, Secret: a.Secret,
 				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
-		if err == nil {
-			return jackyun.NewSource(p.clients.jackyun, f, p.log)
-		}
 	case "kingdee":
 		a := p.cfg.Kingdee
 		if a.URL == "" {
-			return nil, missing(f, "Kingdee", "FERRY_KINGDEE_URL", "FERRY_KINGDEE_CLIENT_ID", "FERRY_KINGDEE_CLIENT_SECRET", "FERRY_KINGDEE_OUTER_INSTANCE_ID")
+			return missing(f, "Kingdee", "FERRY_KINGDEE_URL", "FERRY_KINGDEE_CLIENT_ID", "FERRY_KINGDEE_CLIENT_SECRET", "FERRY_KINGDEE_OUTER_INSTANCE_ID")
 		}
 		if p.clients.kingdee == nil {
 			p.clients.kingdee, err = kingdee.New(kingdee.Config{URL: a.URL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
 				OuterInstanceID: a.OuterInstanceID, Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
 		}
-		if err == nil {
-			return kingdee.NewSource(p.clients.kingdee, f, p.log)
-		}
 	default:
-		return nil, fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
+		return fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
 	}
-	return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	if err != nil {
+		return fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	return nil
+}
+
+// bindSource binds a flow to its vendor's connector. The connector logs
+// where the vendor's rules win over the flow's metadata and refuses what
+// the vendor cannot serve; with no client (ferry flow import) it only
+// checks.
+func bindSource(f *flows.Flow, c *clients, log *slog.Logger) (producers.Source, error) {
+	switch f.Source.Vendor {
+	case "wdt":
+		return wdt.NewSource(c.wdt, f, log)
+	case "jushuitan":
+		return jushuitan.NewSource(c.jst, f, log)
+	case "jackyun":
+		return jackyun.NewSource(c.jackyun, f, log)
+	case "kingdee":
+		return kingdee.NewSource(c.kingdee, f, log)
+	}
+	return nil, fmt.Errorf("no connector for vendor %q", f.Source.Vendor)
 }
 
 // banniuWriter returns the writer of a flow whose target is Banniu.
