@@ -10,7 +10,8 @@
 // What the loader translates or chooses, and the seed keys it reads but
 // does not act on, are kept as the flow's Notes, which ferry logs at start.
 // A file that does not decode or does not validate is refused with its
-// path, the line and the cause, before anything starts.
+// path, the line and the cause, before anything starts. Import turns a
+// seed scheme's blocks into a flow file (ferry flow import).
 package flows
 
 import (
@@ -676,6 +677,7 @@ func (f *Flow) seedKeys() {
 		{"source.number", s.Number != "", "records are keyed by source.id"},
 		{"source.name", s.NameField != "", "records are keyed by source.id"},
 		{"target.effect", t.Effect != "", "the target kind says what a sink does"},
+		{"target.api", t.Kind == "topic" && t.API != "", "kind topic writes only the canonical topic"},
 		{"target.idCheck", t.IDCheck, "sinks write idempotently by the canonical key"},
 		{"source.request[].label, describe", documented(s.Request), "documentation only"},
 		{"target.request[].label, describe", documented(t.Request) || documented(t.MainParams), "documentation only"},
