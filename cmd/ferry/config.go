@@ -51,6 +51,9 @@ type Config struct {
 	// Metrics is the address of the /metrics and /healthz endpoint of a
 	// role (FERRY_METRICS_ADDR); none when empty.
 	Metrics string
+	// Import is the seed scheme flow import reads, and ImportOut the flow
+	// file it writes (standard output when empty).
+	Import, ImportOut string
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -125,7 +128,7 @@ var Env = func() []string {
 }()
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "flow"}
 
 var errHelp = errors.New("help requested")
 
@@ -138,6 +141,7 @@ commands:
   up          run all three roles in one process (embedded broker, database and sandbox unless configured)
   sandbox     serve the vendor sandboxes
   reconcile   compare a flow's target with its source over a time range (exit 1 on differences)
+  flow import turn a seed-platform scheme (its source and target metadata) into a flow file
 
 Run ferry <command> -h for its flags.`
 
@@ -158,6 +162,9 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if !known {
 		return cfg, fmt.Errorf("unknown command %q (commands: %s)", cfg.Command, strings.Join(Commands, ", "))
+	}
+	if cfg.Command == "flow" {
+		return parseFlow(cfg, args[1:])
 	}
 	fs := flag.NewFlagSet("ferry "+cfg.Command, flag.ContinueOnError)
 	fs.SetOutput(flagOutput)
@@ -249,6 +256,35 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	return cfg, nil
+}
+
+// parseFlow reads ferry flow import FILE [-o OUT]; flags may come before
+// or after the file.
+func parseFlow(cfg Config, args []string) (Config, error) {
+	if len(args) == 0 || args[0] != "import" {
+		return cfg, errors.New("ferry flow: want ferry flow import FILE [-o OUT]")
+	}
+	fs := flag.NewFlagSet("ferry flow import", flag.ContinueOnError)
+	fs.SetOutput(flagOutput)
+	fs.StringVar(&cfg.ImportOut, "o", "", "write the flow file here (default standard output; the report goes to standard error)")
+	var files []string
+	for rest := args[1:]; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return cfg, errHelp
+			}
+			return cfg, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		return cfg, fmt.Errorf("ferry flow import: want one scheme file, got %d", len(files))
+	}
+	cfg.Command, cfg.Import = "flow import", files[0]
 	return cfg, nil
 }
 

@@ -33,6 +33,12 @@ func TestParse(t *testing.T) {
 		{"bad since", []string{"up", "--since", "last tuesday"}, nil, "--since", nil},
 		{"unknown command", []string{"run"}, nil, "unknown command", nil},
 		{"flag of another command", []string{"processor", "--once"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "not defined", nil},
+		{"flow import", []string{"flow", "import", "seed.json", "-o", "f.yaml"}, nil, "",
+			func(c Config) bool { return c.Command == "flow import" && c.Import == "seed.json" && c.ImportOut == "f.yaml" }},
+		{"flow import flag first", []string{"flow", "import", "-o", "f.yaml", "seed.json"}, nil, "",
+			func(c Config) bool { return c.Import == "seed.json" && c.ImportOut == "f.yaml" }},
+		{"flow without import", []string{"flow", "seed.json"}, nil, "want ferry flow import FILE", nil},
+		{"flow import two files", []string{"flow", "import", "a.json", "b.json"}, nil, "want one scheme file, got 2", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			flagOutput = io.Discard

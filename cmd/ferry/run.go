@@ -34,6 +34,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "sandbox" {
 		return serveSandbox(ctx, cfg, log)
 	}
+	if cfg.Command == "flow import" {
+		return importFlow(cfg, stdout)
+	}
 	fs, err := loadFlows(cfg)
 	if err != nil {
 		return err
