@@ -47,6 +47,8 @@ type Flow struct {
 	Source    Source    `yaml:"source"`
 	Processor Processor `yaml:"processor"`
 	Target    Target    `yaml:"target"`
+	// Topics override the process's settings for the flow's topics.
+	Topics Topics `yaml:"topics"`
 
 	// Path is the file the flow was read from.
 	Path string `yaml:"-"`
@@ -66,6 +68,15 @@ type Note struct {
 
 func (f *Flow) note(path string, warn bool, format string, args ...any) {
 	f.Notes = append(f.Notes, Note{Path: path, Text: fmt.Sprintf(format, args...), Warn: warn})
+}
+
+// Topics are how ferry creates a flow's topics (raw, canonical,
+// dead-letter, retry and dedupe state); an unset field takes the process's
+// setting (FERRY_TOPIC_*).
+type Topics struct {
+	Partitions        Count `yaml:"partitions"`
+	ReplicationFactor Count `yaml:"replicationFactor"`
+	MinInsyncReplicas Count `yaml:"minInsyncReplicas"`
 }
 
 // Source is the vendor API a producer polls.
@@ -403,6 +414,9 @@ var Vendors = []string{"jackyun", "jushuitan", "kingdee", "wdt"}
 func (f *Flow) validate() error {
 	if !nameRE.MatchString(f.Name) {
 		return bad("name", "%q must be lowercase letters, digits and _", f.Name)
+	}
+	if t := f.Topics; t.Partitions < 0 || t.ReplicationFactor < 0 || t.MinInsyncReplicas < 0 {
+		return bad("topics", "partitions, replicationFactor and minInsyncReplicas must not be negative")
 	}
 	s := &f.Source
 	if s.Vendor == "" {

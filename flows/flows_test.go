@@ -261,3 +261,16 @@ func TestZones(t *testing.T) {
 		}
 	}
 }
+
+func TestTopicSettings(t *testing.T) {
+	f, err := flows.Parse("demo.yaml", []byte(good+"topics:\n  partitions: \"12\"\n  replicationFactor: 3\n  minInsyncReplicas: 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Topics.Partitions != 12 || f.Topics.ReplicationFactor != 3 || f.Topics.MinInsyncReplicas != 2 {
+		t.Errorf("topics %+v", f.Topics)
+	}
+	if _, err := flows.Parse("demo.yaml", []byte(good+"topics:\n  partitions: -1\n")); err == nil || !strings.Contains(err.Error(), "must not be negative") {
+		t.Errorf("negative partitions: %v", err)
+	}
+}

@@ -23,7 +23,9 @@ type Processor struct {
 	Flow    *flows.Flow
 	Schema  *schemas.Schema
 	Brokers []string
-	Writer  *kafka.Writer
+	// Topics are the settings of the topics the processor creates.
+	Topics bus.Settings
+	Writer *kafka.Writer
 	// BatchSize bounds the records handled per commit; default 500.
 	BatchSize int
 	Log       *slog.Logger
@@ -40,12 +42,15 @@ type version struct {
 // Group is the consumer group of a flow's processors.
 func Group(f *flows.Flow) string { return "ferry-processor-" + f.Name }
 
-// Topics are the topics a processor of the flow writes.
-func Topics(f *flows.Flow) []bus.Topic {
+// Topics are the topics a processor of the flow reads and writes. The
+// dedupe changelog is co-partitioned with the raw topic: a key's state
+// lives in the partition of its raw records.
+func Topics(f *flows.Flow, s bus.Settings) []bus.Topic {
 	return []bus.Topic{
-		{Name: f.CanonicalTopic()},
-		{Name: f.DeadLetterTopic()},
-		{Name: f.DedupeTopic(), Compacted: true},
+		{Name: f.Source.Topic, Settings: s},
+		{Name: f.CanonicalTopic(), Settings: s},
+		{Name: f.DeadLetterTopic(), Settings: s},
+		{Name: f.DedupeTopic(), Settings: s, Compacted: true, With: f.Source.Topic},
 	}
 }
 
@@ -60,7 +65,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	if p.Stats == nil {
 		p.Stats = &stats.Flow{}
 	}
-	if err := bus.EnsureTopics(ctx, p.Brokers, append(Topics(p.Flow), bus.Topic{Name: p.Flow.Source.Topic})...); err != nil {
+	if err := bus.EnsureTopics(ctx, p.Brokers, p.Log, Topics(p.Flow, p.Topics)...); err != nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
 	if err := p.load(ctx); err != nil {

@@ -90,12 +90,12 @@ func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cps, err := checkpoint.Open(ctx, e.brokers)
+	cps, err := checkpoint.Open(ctx, e.brokers, bus.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cps.Close() })
-	if err := bus.EnsureTopics(ctx, e.brokers, bus.Topic{Name: flow.Source.Topic}); err != nil {
+	if err := bus.EnsureTopics(ctx, e.brokers, nil, bus.Topic{Name: flow.Source.Topic}); err != nil {
 		t.Fatal(err)
 	}
 	w := bus.NewWriter(e.brokers)

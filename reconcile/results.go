@@ -17,9 +17,16 @@ import (
 // result is kept, for the producers to export as metrics.
 const ResultsTopic = "ferry.reconcile"
 
+// resultsTopic is ResultsTopic with the settings' replication; it has
+// one partition, which Follow reads.
+func resultsTopic(s bus.Settings) bus.Topic {
+	s.Partitions = 1
+	return bus.Topic{Name: ResultsTopic, Settings: s, Compacted: true}
+}
+
 // Publish records a report's outcome in ResultsTopic.
-func Publish(ctx context.Context, brokers []string, r Report, at time.Time) error {
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: ResultsTopic, Compacted: true}); err != nil {
+func Publish(ctx context.Context, brokers []string, settings bus.Settings, r Report, at time.Time) error {
+	if err := bus.EnsureTopics(ctx, brokers, nil, resultsTopic(settings)); err != nil {
 		return err
 	}
 	res := telemetry.Reconcile{At: at}
@@ -44,8 +51,8 @@ type Results struct {
 }
 
 // Follow reads ResultsTopic from its beginning until ctx ends.
-func Follow(ctx context.Context, brokers []string) (*Results, error) {
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: ResultsTopic, Compacted: true}); err != nil {
+func Follow(ctx context.Context, brokers []string, settings bus.Settings) (*Results, error) {
+	if err := bus.EnsureTopics(ctx, brokers, nil, resultsTopic(settings)); err != nil {
 		return nil, err
 	}
 	res := &Results{last: map[string]telemetry.Reconcile{}}

@@ -46,7 +46,9 @@ type APISink struct {
 	Flow    *flows.Flow
 	Schema  *schemas.Schema
 	Brokers []string
-	Target  RecordWriter
+	// Topics are the settings of the topics the sink creates.
+	Topics bus.Settings
+	Target RecordWriter
 	// Writer publishes parked records and dead letters.
 	Writer *kafka.Writer
 	// RetryAfter is the pause before a parked record is tried again;
@@ -79,8 +81,8 @@ func (s *APISink) defaults() {
 // Run drains the canonical topic and the retry topic until ctx ends.
 func (s *APISink) Run(ctx context.Context) error {
 	s.defaults()
-	err := bus.EnsureTopics(ctx, s.Brokers,
-		bus.Topic{Name: s.Flow.CanonicalTopic()}, bus.Topic{Name: s.Flow.DeadLetterTopic()}, bus.Topic{Name: RetryTopic(s.Flow)})
+	err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics},
+		bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}, bus.Topic{Name: RetryTopic(s.Flow), Settings: s.Topics})
 	if err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}

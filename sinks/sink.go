@@ -32,7 +32,9 @@ type Sink struct {
 	Flow    *flows.Flow
 	Schema  *schemas.Schema
 	Brokers []string
-	Target  Writer
+	// Topics are the settings of the topics the sink creates.
+	Topics bus.Settings
+	Target Writer
 	// DeadLetters publishes refused records.
 	DeadLetters *kafka.Writer
 	// BatchSize bounds a batch; default the flow's target limit.
@@ -69,7 +71,7 @@ func (s *Sink) defaults() {
 // Run drains the topic until ctx ends.
 func (s *Sink) Run(ctx context.Context) error {
 	s.defaults()
-	if err := bus.EnsureTopics(ctx, s.Brokers, bus.Topic{Name: s.Flow.CanonicalTopic()}, bus.Topic{Name: s.Flow.DeadLetterTopic()}); err != nil {
+	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics}, bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
 	r := bus.NewReader(s.Brokers, Group(s.Flow), s.Flow.CanonicalTopic())

@@ -50,7 +50,7 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	}
 	w := bus.NewWriter(brokers)
 	defer w.Close()
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: flow.CanonicalTopic()}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: flow.CanonicalTopic()}); err != nil {
 		t.Fatal(err)
 	}
 	var msgs []kafka.Message
@@ -72,7 +72,10 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	wctx, stopped := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- sink.Run(sctx); stopped() }()
-	end := map[int]int64{0: int64(len(msgs))}
+	end, err := bus.EndOffsets(ctx, brokers, flow.CanonicalTopic())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := bus.WaitCaughtUp(wctx, brokers, sinks.Group(flow), flow.CanonicalTopic(), end); err != nil {
 		t.Fatalf("%v (sink: %v)", err, <-done)
 	}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
 )
 
 // Config is everything a ferry command is told, from flags and the
@@ -54,6 +56,10 @@ type Config struct {
 	// Import is the seed scheme flow import reads, and ImportOut the flow
 	// file it writes (standard output when empty).
 	Import, ImportOut string
+	// Topics are how ferry creates topics (FERRY_TOPIC_PARTITIONS,
+	// FERRY_TOPIC_REPLICATION_FACTOR, FERRY_TOPIC_MIN_INSYNC_REPLICAS); a
+	// flow's topics block overrides them.
+	Topics bus.Settings
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -118,9 +124,27 @@ func (c *Config) accountEnv() []struct {
 	}
 }
 
+// topicEnv binds each topic setting to its environment variable and flag.
+func (c *Config) topicEnv() []struct {
+	name, flag, usage string
+	dst               *int
+} {
+	return []struct {
+		name, flag, usage string
+		dst               *int
+	}{
+		{"FERRY_TOPIC_PARTITIONS", "partitions", "partitions of the topics ferry creates (default 6)", &c.Topics.Partitions},
+		{"FERRY_TOPIC_REPLICATION_FACTOR", "replication-factor", "replication factor of the topics ferry creates (default: the broker's)", &c.Topics.ReplicationFactor},
+		{"FERRY_TOPIC_MIN_INSYNC_REPLICAS", "min-insync-replicas", "min.insync.replicas of the topics ferry creates (default: the broker's)", &c.Topics.MinInsyncReplicas},
+	}
+}
+
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
 	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR"}
+	for _, t := range (&Config{}).topicEnv() {
+		out = append(out, t.name)
+	}
 	for _, b := range (&Config{}).accountEnv() {
 		out = append(out, b.name)
 	}
@@ -184,6 +208,16 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		})
 		fs.StringVar(&cfg.FlowDir, "flows", "", "directory of flow files (default: the flows that ship with ferry)")
 		fs.StringVar(&brokers, "brokers", brokers, "Kafka bootstrap servers, comma separated (FERRY_KAFKA_BROKERS)")
+		for _, t := range cfg.topicEnv() {
+			if v := getenv(t.name); v != "" {
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return cfg, fmt.Errorf("%s: %q is not a whole number", t.name, v)
+				}
+				*t.dst = n
+			}
+			fs.IntVar(t.dst, t.flag, *t.dst, t.usage+" ("+t.name+")")
+		}
 	}
 	if roles && cfg.Command != "reconcile" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")

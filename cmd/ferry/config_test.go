@@ -34,7 +34,9 @@ func TestParse(t *testing.T) {
 		{"unknown command", []string{"run"}, nil, "unknown command", nil},
 		{"flag of another command", []string{"processor", "--once"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "not defined", nil},
 		{"flow import", []string{"flow", "import", "seed.json", "-o", "f.yaml"}, nil, "",
-			func(c Config) bool { return c.Command == "flow import" && c.Import == "seed.json" && c.ImportOut == "f.yaml" }},
+			func(c Config) bool {
+				return c.Command == "flow import" && c.Import == "seed.json" && c.ImportOut == "f.yaml"
+			}},
 		{"flow import flag first", []string{"flow", "import", "-o", "f.yaml", "seed.json"}, nil, "",
 			func(c Config) bool { return c.Import == "seed.json" && c.ImportOut == "f.yaml" }},
 		{"flow without import", []string{"flow", "seed.json"}, nil, "want ferry flow import FILE", nil},

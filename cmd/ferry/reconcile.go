@@ -58,7 +58,7 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 		return err
 	}
 	report.Print(stdout)
-	if err := reconcile.Publish(ctx, p.cfg.Brokers, report, now()); err != nil {
+	if err := reconcile.Publish(ctx, p.cfg.Brokers, p.cfg.Topics, report, now()); err != nil {
 		return err
 	}
 	if report.Clean() || !p.cfg.Repair {
@@ -89,7 +89,7 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "after repair:")
 	report.Print(stdout)
-	if err := reconcile.Publish(ctx, p.cfg.Brokers, report, now()); err != nil {
+	if err := reconcile.Publish(ctx, p.cfg.Brokers, p.cfg.Topics, report, now()); err != nil {
 		return err
 	}
 	if !report.Clean() {

@@ -156,6 +156,12 @@ func (p *pipeline) close() {
 	}
 }
 
+// topics are the settings of a flow's topics: its own over the process's.
+func (p *pipeline) topics(f *flows.Flow) bus.Settings {
+	t := f.Topics
+	return bus.Settings{Partitions: int(t.Partitions), ReplicationFactor: int(t.ReplicationFactor), MinInsyncReplicas: int(t.MinInsyncReplicas)}.Over(p.cfg.Topics)
+}
+
 func (p *pipeline) kafkaWriter() *kafka.Writer {
 	if p.writer == nil {
 		p.writer = bus.NewWriter(p.cfg.Brokers)
@@ -166,7 +172,7 @@ func (p *pipeline) kafkaWriter() *kafka.Writer {
 
 // buildProducers makes one producer per flow.
 func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, error) {
-	cps, err := checkpoint.Open(ctx, p.cfg.Brokers)
+	cps, err := checkpoint.Open(ctx, p.cfg.Brokers, p.cfg.Topics)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +188,7 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 	}
 	var out []*producers.Producer
 	for _, f := range p.flows {
-		if err := bus.EnsureTopics(ctx, p.cfg.Brokers, bus.Topic{Name: f.Source.Topic}); err != nil {
+		if err := bus.EnsureTopics(ctx, p.cfg.Brokers, p.log, bus.Topic{Name: f.Source.Topic, Settings: p.topics(f)}); err != nil {
 			return nil, err
 		}
 		src, err := p.source(f)
@@ -222,7 +228,7 @@ func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error
 		if err != nil {
 			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
-		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 		g.Go(func() error { return pr.Run(ctx) })
 	}
 	return nil
@@ -248,7 +254,7 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			if err != nil {
 				return err
 			}
-			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, Writer: p.kafkaWriter(),
+			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, Writer: p.kafkaWriter(),
 				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
 			run = sk.Run
 		default:
@@ -300,7 +306,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err := w.CreateTable(ctx); err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 	return sk.Run, nil
 }
 
@@ -342,7 +348,7 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	var recs telemetry.Reconciles
 	if p.checkpoints != nil {
 		cps = p.checkpoints
-		r, err := reconcile.Follow(ctx, p.cfg.Brokers)
+		r, err := reconcile.Follow(ctx, p.cfg.Brokers, p.cfg.Topics)
 		if err != nil {
 			ln.Close()
 			return err

@@ -143,7 +143,7 @@ func TestProducerRestartMidWindow(t *testing.T) {
 func TestMalformedRecordIsDeadLettered(t *testing.T) {
 	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 3, Records: 300})
 	bad := kafka.Message{Topic: h.flow.Source.Topic, Key: []byte("x"), Value: []byte(`{"refund_id":"TK-not-a-number","modified":1709290000000}`)}
-	if err := bus.EnsureTopics(h.ctx, h.pipe.cfg.Brokers, bus.Topic{Name: h.flow.Source.Topic}); err != nil {
+	if err := bus.EnsureTopics(h.ctx, h.pipe.cfg.Brokers, nil, bus.Topic{Name: h.flow.Source.Topic}); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.pipe.kafkaWriter().WriteMessages(h.ctx, bad); err != nil {

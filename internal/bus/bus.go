@@ -28,46 +28,29 @@ const (
 	HeaderRepair    = "ferry-repair"     // raw records re-polled by reconcile: past dedupe
 )
 
-// Topic describes a topic ferry needs.
-type Topic struct {
-	Name       string
-	Partitions int  // default 1
-	Compacted  bool // cleanup.policy=compact: state topics keyed by flow or id
-}
-
-// EnsureTopics creates the topics that do not exist yet.
-func EnsureTopics(ctx context.Context, brokers []string, topics ...Topic) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
-	req := &kafka.CreateTopicsRequest{}
-	for _, t := range topics {
-		cfg := kafka.TopicConfig{Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: -1}
-		if cfg.NumPartitions <= 0 {
-			cfg.NumPartitions = 1
-		}
-		if t.Compacted {
-			cfg.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
-		}
-		req.Topics = append(req.Topics, cfg)
-	}
-	res, err := client.CreateTopics(ctx, req)
-	if err != nil {
-		return fmt.Errorf("create topics: %w", err)
-	}
-	for name, err := range res.Errors {
-		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
-			return fmt.Errorf("create topic %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 // NewWriter returns the writer a process publishes with: keyed records go
-// to the partition of their key, every write waits for all replicas, and
-// small batches flush at once instead of waiting for company.
+// to the partition of their key as Java clients put them (murmur2, so that
+// services in other languages agree on where a key lives), every write
+// waits for all replicas, and small batches flush at once instead of
+// waiting for company.
 func NewWriter(brokers []string) *kafka.Writer {
+	w := newWriter(brokers)
+	w.Balancer = kafka.Murmur2Balancer{}
+	return w
+}
+
+// NewStateWriter returns a writer for state changelogs: each record goes
+// to the partition its Partition field names, the partition of the input
+// that owns the state.
+func NewStateWriter(brokers []string) *kafka.Writer {
+	w := newWriter(brokers)
+	w.Balancer = kafka.BalancerFunc(func(m kafka.Message, _ ...int) int { return m.Partition })
+	return w
+}
+
+func newWriter(brokers []string) *kafka.Writer {
 	return &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
-		Balancer:               &kafka.Hash{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
 		BatchBytes:             16 << 20,

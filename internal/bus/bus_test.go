@@ -21,10 +21,10 @@ func TestRoundTripThroughKfake(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: "t", Partitions: 3}, bus.Topic{Name: "state", Compacted: true}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: "t", Settings: bus.Settings{Partitions: 3}}, bus.Topic{Name: "state", Compacted: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: "t", Partitions: 3}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: "t", Settings: bus.Settings{Partitions: 3}}); err != nil {
 		t.Fatalf("second EnsureTopics: %v", err)
 	}
 	w := bus.NewWriter(brokers)

@@ -38,10 +38,12 @@ type Store struct {
 	last map[string]Checkpoint
 }
 
-// Open creates the topic when missing and loads the latest checkpoint of
-// every flow.
-func Open(ctx context.Context, brokers []string) (*Store, error) {
-	if err := bus.EnsureTopics(ctx, brokers, bus.Topic{Name: Topic, Compacted: true}); err != nil {
+// Open creates the topic when missing, with one partition and the
+// replication of the settings, and loads the latest checkpoint of every
+// flow.
+func Open(ctx context.Context, brokers []string, settings bus.Settings) (*Store, error) {
+	settings.Partitions = 1
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: Topic, Settings: settings, Compacted: true}); err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	s := &Store{w: bus.NewWriter(brokers), last: map[string]Checkpoint{}}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 )
 
@@ -19,7 +20,7 @@ func TestCheckpointsSurviveReopen(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	s, err := checkpoint.Open(ctx, c.ListenAddrs())
+	s, err := checkpoint.Open(ctx, c.ListenAddrs(), bus.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestCheckpointsSurviveReopen(t *testing.T) {
 	}
 	s.Close()
 
-	s2, err := checkpoint.Open(ctx, c.ListenAddrs())
+	s2, err := checkpoint.Open(ctx, c.ListenAddrs(), bus.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/internal/telemetry"
@@ -31,7 +32,7 @@ func TestMetrics(t *testing.T) {
 	reg := &stats.Registry{}
 	reg.Flow("wdt_refunds").Fetched.Add(7)
 	reg.Flow("wdt_refunds").Written.Add(5)
-	cps, err := checkpoint.Open(ctx, brokers)
+	cps, err := checkpoint.Open(ctx, brokers, bus.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +42,10 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirty := reconcile.Report{Flow: "wdt_refunds", Windows: []reconcile.Window{{Missing: []string{"1", "2"}, Stale: []string{"3"}}}}
-	if err := reconcile.Publish(ctx, brokers, dirty, now); err != nil {
+	if err := reconcile.Publish(ctx, brokers, bus.Settings{}, dirty, now); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := reconcile.Follow(ctx, brokers)
+	recs, err := reconcile.Follow(ctx, brokers, bus.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
