@@ -2,7 +2,6 @@ package processors
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -13,12 +12,15 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/schemas"
 )
 
-// Processor maps one flow's raw topic onto its canonical topic.
+// Processor maps one flow's raw topic onto its canonical topic. Any number
+// of processors of a flow may run: they share the flow's consumer group,
+// and each processes the raw partitions the group assigns it.
 type Processor struct {
 	Flow    *flows.Flow
 	Schema  *schemas.Schema
@@ -31,12 +33,7 @@ type Processor struct {
 	Log       *slog.Logger
 	Stats     *stats.Flow
 
-	seen map[string]version
-}
-
-type version struct {
-	stamp int64  // version field, epoch ms
-	hash  uint64 // FNV-64a of the canonical encoding
+	state *kafka.Writer // the dedupe changelog, partition by partition
 }
 
 // Group is the consumer group of a flow's processors.
@@ -54,7 +51,12 @@ func Topics(f *flows.Flow, s bus.Settings) []bus.Topic {
 	}
 }
 
-// Run processes until ctx ends.
+// Run processes until ctx ends or an error a restart cannot fix. In each
+// generation of the group it owns the raw partitions it is assigned: for
+// each it restores that partition's dedupe state from the changelog, then
+// processes its records from the group's committed offset, writing state
+// changes to the same partition of the changelog. When the group takes a
+// partition away, its state goes with it; the next owner restores it.
 func (p *Processor) Run(ctx context.Context) error {
 	if p.BatchSize <= 0 {
 		p.BatchSize = 500
@@ -68,50 +70,140 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err := bus.EnsureTopics(ctx, p.Brokers, p.Log, Topics(p.Flow, p.Topics)...); err != nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
-	if err := p.load(ctx); err != nil {
-		return fmt.Errorf("processor %s: load dedupe state: %w", p.Flow.Name, err)
+	p.state = bus.NewStateWriter(p.Brokers)
+	defer p.state.Close()
+	group, err := bus.NewGroup(p.Brokers, Group(p.Flow), p.Flow.Source.Topic, p.Log)
+	if err != nil {
+		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
-	r := bus.NewReader(p.Brokers, Group(p.Flow), p.Flow.Source.Topic)
+	defer group.Close()
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				if cause := context.Cause(ctx); !errors.Is(cause, ctx.Err()) {
+					return fmt.Errorf("processor %s: %w", p.Flow.Name, cause)
+				}
+				return ctx.Err()
+			}
+			// kafka-go keeps trying to join; it tells why it has not yet.
+			p.Log.Warn("processor cannot join its group yet", "flow", p.Flow.Name, "group", Group(p.Flow), "err", err)
+			continue
+		}
+		assigned := gen.Assignments[p.Flow.Source.Topic]
+		ids := make([]int, len(assigned))
+		for i, a := range assigned {
+			ids[i] = a.ID
+		}
+		p.Log.Info("processor partitions assigned", "flow", p.Flow.Name, "generation", gen.ID, "partitions", ids)
+		for _, a := range assigned {
+			gen.Start(func(ctx context.Context) {
+				if err := p.own(ctx, gen, a); err != nil && ctx.Err() == nil {
+					fail(err)
+				}
+			})
+		}
+	}
+}
+
+// own processes one assigned partition until its generation ends.
+func (p *Processor) own(ctx context.Context, gen *kafka.Generation, a kafka.PartitionAssignment) error {
+	start := time.Now()
+	st := newState(0)
+	n, err := bus.ReadPartition(ctx, p.Brokers, p.Flow.DedupeTopic(), a.ID, func(m kafka.Message) {
+		if v, ok := decodeVersion(m.Value); ok {
+			st.set(string(m.Key), v)
+		} else if m.Value == nil {
+			st.forget(string(m.Key))
+		}
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("partition %d: restore dedupe state: %w", a.ID, err)
+	}
+	p.Log.Info("processor dedupe state restored", "flow", p.Flow.Name, "partition", a.ID,
+		"records", n, "keys", st.len(), "took", time.Since(start).Round(time.Millisecond))
+
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: p.Brokers, Topic: p.Flow.Source.Topic, Partition: a.ID,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
 	defer r.Close()
+	if err := r.SetOffset(a.Offset); err != nil {
+		return fmt.Errorf("partition %d: %w", a.ID, err)
+	}
 	for {
 		batch, err := bus.FetchBatch(ctx, r, p.BatchSize, 20*time.Millisecond)
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return nil // the generation ended
 			}
-			return fmt.Errorf("processor %s: fetch: %w", p.Flow.Name, err)
+			return fmt.Errorf("partition %d: fetch: %w", a.ID, err)
 		}
-		if err := p.handle(ctx, batch); err != nil {
-			return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
+		// A batch begun is finished, even when the generation ends
+		// meanwhile, so that its records, their state and its offset
+		// move together to the partition's next owner.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bus.RebalanceTimeout)
+		err = p.handle(bctx, a.ID, batch, st)
+		if err == nil {
+			err = p.commit(bctx, ctx, gen, a.ID, batch[len(batch)-1].Offset+1)
 		}
-		if err := r.CommitMessages(ctx, batch...); err != nil {
-			return fmt.Errorf("processor %s: commit: %w", p.Flow.Name, err)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("partition %d: %w", a.ID, err)
+		}
+		if ctx.Err() != nil {
+			return nil
 		}
 	}
 }
 
-func (p *Processor) load(ctx context.Context) error {
-	p.seen = map[string]version{}
-	return bus.ReadAll(ctx, p.Brokers, p.Flow.DedupeTopic(), func(m kafka.Message) {
-		if len(m.Value) == 16 {
-			p.seen[string(m.Key)] = version{
-				stamp: int64(binary.BigEndian.Uint64(m.Value)),
-				hash:  binary.BigEndian.Uint64(m.Value[8:]),
-			}
+// commit commits the partition's offset, retrying what fails while the
+// generation lasts. A commit the group refuses (the generation ended) or
+// that never succeeds only means the next owner repeats the batch, which
+// dedupe absorbs; so it is logged, not fatal.
+func (p *Processor) commit(ctx, gctx context.Context, gen *kafka.Generation, partition int, offset int64) error {
+	policy := backoff.Policy{Base: 100 * time.Millisecond, Max: 2 * time.Second}
+	for try := 0; ; try++ {
+		err := gen.CommitOffsets(map[string]map[int]int64{p.Flow.Source.Topic: {partition: offset}})
+		if err == nil {
+			return nil
 		}
-	})
+		if gctx.Err() != nil || isGenerationOver(err) {
+			p.Log.Info("processor offset not committed: the partition moves on", "flow", p.Flow.Name, "partition", partition, "offset", offset, "err", err)
+			return nil
+		}
+		p.Log.Warn("processor offset commit failed; retrying", "flow", p.Flow.Name, "partition", partition, "offset", offset, "try", try+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-gctx.Done():
+			return nil
+		case <-time.After(policy.Delay(try)):
+		}
+	}
 }
 
-// handle maps a batch and publishes its outputs, dead letters and dedupe
-// changes; it returns once all of them are acknowledged.
-func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
-	var out, changes []kafka.Message
-	var dups, dead, filtered int64
+func isGenerationOver(err error) bool {
+	return errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.IllegalGeneration) ||
+		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.NotCoordinatorForGroup)
+}
+
+// handle maps a batch of one raw partition and publishes its outputs, dead
+// letters and dedupe changes; it returns once all of them are
+// acknowledged. Of a key's records in the batch, only the newest that
+// passes dedupe is published, so that a batch repeated after a crash
+// never puts an older version after a newer one.
+func (p *Processor) handle(ctx context.Context, partition int, batch []kafka.Message, st *state) error {
+	var out, dead, changes []kafka.Message
+	var dups, filtered int64
+	last := map[string]int{} // key → index in out
 	for _, m := range batch {
 		key, value, v, err := p.canonical(m)
 		if err != nil {
-			out = append(out, p.deadLetter(m, err))
-			dead++
+			dead = append(dead, p.deadLetter(m, err))
 			continue
 		}
 		if value == nil {
@@ -119,12 +211,12 @@ func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
 			continue
 		}
 		repair := bus.Header(m, bus.HeaderRepair) != ""
-		if old, ok := p.seen[key]; ok && !repair && (v.stamp < old.stamp || v == old) {
+		if !repair && st.seen(key, v) {
 			dups++
 			continue
 		}
-		p.seen[key] = v
-		out = append(out, kafka.Message{
+		st.set(key, v)
+		msg := kafka.Message{
 			Topic: p.Flow.CanonicalTopic(),
 			Key:   []byte(key),
 			Value: value,
@@ -133,26 +225,31 @@ func (p *Processor) handle(ctx context.Context, batch []kafka.Message) error {
 				{Key: bus.HeaderSchema, Value: []byte(p.Schema.Name)},
 				{Key: bus.HeaderWindow, Value: []byte(bus.Header(m, bus.HeaderWindow))},
 			},
-		})
-		state := make([]byte, 16)
-		binary.BigEndian.PutUint64(state, uint64(v.stamp))
-		binary.BigEndian.PutUint64(state[8:], v.hash)
-		changes = append(changes, kafka.Message{Topic: p.Flow.DedupeTopic(), Key: []byte(key), Value: state})
+		}
+		change := kafka.Message{Topic: p.Flow.DedupeTopic(), Partition: partition, Key: []byte(key), Value: v.encode()}
+		if i, ok := last[key]; ok {
+			out[i], changes[i] = msg, change // superseded within the batch
+			dups++
+			continue
+		}
+		last[key] = len(out)
+		out = append(out, msg)
+		changes = append(changes, change)
 	}
-	if len(out) > 0 {
-		if err := p.Writer.WriteMessages(ctx, out...); err != nil {
+	if len(out)+len(dead) > 0 {
+		if err := p.Writer.WriteMessages(ctx, append(out, dead...)...); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
 	}
 	if len(changes) > 0 {
-		if err := p.Writer.WriteMessages(ctx, changes...); err != nil {
+		if err := p.state.WriteMessages(ctx, changes...); err != nil {
 			return fmt.Errorf("dedupe changelog: %w", err)
 		}
 	}
 	p.Stats.Canonical.Add(int64(len(changes)))
 	p.Stats.Duplicates.Add(dups)
 	p.Stats.Filtered.Add(filtered)
-	p.Stats.DeadLettered.Add(dead)
+	p.Stats.DeadLettered.Add(int64(len(dead)))
 	return nil
 }
 

@@ -100,7 +100,7 @@ func (s *APISink) Run(ctx context.Context) error {
 // drain reads a topic in a consumer group; parked says the topic holds
 // parked records, each tried only once its time has come.
 func (s *APISink) drain(ctx context.Context, group, topic string, parked bool) error {
-	r := bus.NewReader(s.Brokers, group, topic)
+	r := bus.NewReader(s.Brokers, group, topic, s.Log)
 	defer r.Close()
 	for {
 		batch, err := bus.FetchBatch(ctx, r, 100, 20*time.Millisecond)

@@ -74,7 +74,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics}, bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
-	r := bus.NewReader(s.Brokers, Group(s.Flow), s.Flow.CanonicalTopic())
+	r := bus.NewReader(s.Brokers, Group(s.Flow), s.Flow.CanonicalTopic(), s.Log)
 	defer r.Close()
 	for {
 		batch, err := bus.FetchBatch(ctx, r, s.BatchSize, s.Linger)

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -60,20 +61,68 @@ func newWriter(brokers []string) *kafka.Writer {
 	}
 }
 
+// Timing of ferry's consumer groups. A replica that dies keeps its
+// partitions until the coordinator has missed its heartbeats for
+// SessionTimeout, 6s: the shortest a stock broker allows
+// (group.min.session.timeout.ms), and what a takeover costs at least. A
+// replica that stops cleanly leaves the group at once. Heartbeats every
+// second tell a live replica of a rebalance within a second;
+// RebalanceTimeout bounds how long the others wait for a replica to
+// finish its batch and rejoin.
+const (
+	SessionTimeout    = 6 * time.Second
+	HeartbeatInterval = time.Second
+	RebalanceTimeout  = 15 * time.Second
+	JoinGroupBackoff  = time.Second
+)
+
+// NewGroup returns a consumer group over a topic, with ferry's timing;
+// kafka-go's errors go to log as warnings.
+func NewGroup(brokers []string, id, topic string, log *slog.Logger) (*kafka.ConsumerGroup, error) {
+	return kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID:                    id,
+		Brokers:               brokers,
+		Topics:                []string{topic},
+		StartOffset:           kafka.FirstOffset,
+		SessionTimeout:        SessionTimeout,
+		HeartbeatInterval:     HeartbeatInterval,
+		RebalanceTimeout:      RebalanceTimeout,
+		JoinGroupBackoff:      JoinGroupBackoff,
+		WatchPartitionChanges: true,
+		ErrorLogger:           errorLogger(log, id),
+	})
+}
+
+// errorLogger passes kafka-go's error log to log.
+func errorLogger(log *slog.Logger, group string) kafka.Logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return kafka.LoggerFunc(func(format string, args ...any) {
+		log.Warn("kafka: "+fmt.Sprintf(format, args...), "group", group)
+	})
+}
+
 // NewReader returns a consumer-group reader that starts at the earliest
-// offset when the group has none, and never commits by itself.
-func NewReader(brokers []string, group, topic string) *kafka.Reader {
+// offset when the group has none, never commits by itself, and has
+// ferry's group timing.
+func NewReader(brokers []string, group, topic string, log *slog.Logger) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        brokers,
-		GroupID:        group,
-		Topic:          topic,
-		StartOffset:    kafka.FirstOffset,
-		MinBytes:       1,
-		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
-		CommitInterval: 0, // synchronous commits, only when asked
-		ReadBackoffMin: 10 * time.Millisecond,
-		ReadBackoffMax: 250 * time.Millisecond,
+		Brokers:           brokers,
+		GroupID:           group,
+		Topic:             topic,
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    SessionTimeout,
+		HeartbeatInterval: HeartbeatInterval,
+		RebalanceTimeout:  RebalanceTimeout,
+		JoinGroupBackoff:  JoinGroupBackoff,
+		ErrorLogger:       errorLogger(log, group),
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           250 * time.Millisecond,
+		CommitInterval:    0, // synchronous commits, only when asked
+		ReadBackoffMin:    10 * time.Millisecond,
+		ReadBackoffMax:    250 * time.Millisecond,
 	})
 }
 
@@ -190,9 +239,6 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(kafka.
 		return err
 	}
 	for p, last := range end {
-		if last == 0 {
-			continue
-		}
 		if err := readPartition(ctx, brokers, topic, p, last, fn); err != nil {
 			return err
 		}
@@ -200,8 +246,28 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(kafka.
 	return nil
 }
 
+// ReadPartition reads one partition of a topic from its first offset up
+// to its current end and hands every message to fn. A consumer restores
+// the state of a partition it was assigned this way. It returns how many
+// messages it read.
+func ReadPartition(ctx context.Context, brokers []string, topic string, partition int, fn func(kafka.Message)) (int64, error) {
+	end, err := EndOffsets(ctx, brokers, topic)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = readPartition(ctx, brokers, topic, partition, end[partition], func(m kafka.Message) {
+		n++
+		fn(m)
+	})
+	return n, err
+}
+
 func readPartition(ctx context.Context, brokers []string, topic string, p int, last int64, fn func(kafka.Message)) error {
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
+	if last == 0 {
+		return nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p, MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
 	if err := r.SetOffset(kafka.FirstOffset); err != nil {
 		return err

@@ -48,7 +48,7 @@ func TestRoundTripThroughKfake(t *testing.T) {
 		t.Fatalf("end offsets %v", end)
 	}
 
-	r := bus.NewReader(brokers, "g", "t")
+	r := bus.NewReader(brokers, "g", "t", nil)
 	defer r.Close()
 	seen := map[byte]bool{}
 	for len(seen) < 100 {
