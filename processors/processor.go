@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/flows"
-	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/schemas"
@@ -51,9 +51,9 @@ func Topics(f *flows.Flow, s bus.Settings) []bus.Topic {
 	}
 }
 
-// Run processes until ctx ends or an error a restart cannot fix. In each
-// generation of the group it owns the raw partitions it is assigned: for
-// each it restores that partition's dedupe state from the changelog, then
+// Run processes until ctx ends or an error a restart cannot fix. The
+// processor owns the raw partitions the flow's group assigns it: for each
+// it restores that partition's dedupe state from the changelog, then
 // processes its records from the group's committed offset, writing state
 // changes to the same partition of the changelog. When the group takes a
 // partition away, its state goes with it; the next owner restores it.
@@ -72,47 +72,20 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	p.state = bus.NewStateWriter(p.Brokers)
 	defer p.state.Close()
-	group, err := bus.NewGroup(p.Brokers, Group(p.Flow), p.Flow.Source.Topic, p.Log)
-	if err != nil {
+	c := &bus.Consumer{Brokers: p.Brokers, Group: Group(p.Flow), Topic: p.Flow.Source.Topic,
+		BatchSize: p.BatchSize, Parallel: runtime.GOMAXPROCS(0), Log: p.Log, Open: p.open}
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
-	defer group.Close()
-	ctx, fail := context.WithCancelCause(ctx)
-	defer fail(nil)
-	for {
-		gen, err := group.Next(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				if cause := context.Cause(ctx); !errors.Is(cause, ctx.Err()) {
-					return fmt.Errorf("processor %s: %w", p.Flow.Name, cause)
-				}
-				return ctx.Err()
-			}
-			// kafka-go keeps trying to join; it tells why it has not yet.
-			p.Log.Warn("processor cannot join its group yet", "flow", p.Flow.Name, "group", Group(p.Flow), "err", err)
-			continue
-		}
-		assigned := gen.Assignments[p.Flow.Source.Topic]
-		ids := make([]int, len(assigned))
-		for i, a := range assigned {
-			ids[i] = a.ID
-		}
-		p.Log.Info("processor partitions assigned", "flow", p.Flow.Name, "generation", gen.ID, "partitions", ids)
-		for _, a := range assigned {
-			gen.Start(func(ctx context.Context) {
-				if err := p.own(ctx, gen, a); err != nil && ctx.Err() == nil {
-					fail(err)
-				}
-			})
-		}
-	}
+	return ctx.Err()
 }
 
-// own processes one assigned partition until its generation ends.
-func (p *Processor) own(ctx context.Context, gen *kafka.Generation, a kafka.PartitionAssignment) error {
+// open restores the dedupe state of a raw partition the processor was
+// assigned, and returns the handler of its batches.
+func (p *Processor) open(ctx context.Context, partition int) (bus.Handler, error) {
 	start := time.Now()
 	st := newState(0)
-	n, err := bus.ReadPartition(ctx, p.Brokers, p.Flow.DedupeTopic(), a.ID, func(m kafka.Message) {
+	n, err := bus.ReadPartition(ctx, p.Brokers, p.Flow.DedupeTopic(), partition, func(m kafka.Message) {
 		if v, ok := decodeVersion(m.Value); ok {
 			st.set(string(m.Key), v)
 		} else if m.Value == nil {
@@ -120,75 +93,13 @@ func (p *Processor) own(ctx context.Context, gen *kafka.Generation, a kafka.Part
 		}
 	})
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("partition %d: restore dedupe state: %w", a.ID, err)
+		return nil, fmt.Errorf("restore dedupe state: %w", err)
 	}
-	p.Log.Info("processor dedupe state restored", "flow", p.Flow.Name, "partition", a.ID,
+	p.Log.Info("processor dedupe state restored", "flow", p.Flow.Name, "partition", partition,
 		"records", n, "keys", st.len(), "took", time.Since(start).Round(time.Millisecond))
-
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: p.Brokers, Topic: p.Flow.Source.Topic, Partition: a.ID,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
-	defer r.Close()
-	if err := r.SetOffset(a.Offset); err != nil {
-		return fmt.Errorf("partition %d: %w", a.ID, err)
-	}
-	for {
-		batch, err := bus.FetchBatch(ctx, r, p.BatchSize, 20*time.Millisecond)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil // the generation ended
-			}
-			return fmt.Errorf("partition %d: fetch: %w", a.ID, err)
-		}
-		// A batch begun is finished, even when the generation ends
-		// meanwhile, so that its records, their state and its offset
-		// move together to the partition's next owner.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bus.RebalanceTimeout)
-		err = p.handle(bctx, a.ID, batch, st)
-		if err == nil {
-			err = p.commit(bctx, ctx, gen, a.ID, batch[len(batch)-1].Offset+1)
-		}
-		cancel()
-		if err != nil {
-			return fmt.Errorf("partition %d: %w", a.ID, err)
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-	}
-}
-
-// commit commits the partition's offset, retrying what fails while the
-// generation lasts. A commit the group refuses (the generation ended) or
-// that never succeeds only means the next owner repeats the batch, which
-// dedupe absorbs; so it is logged, not fatal.
-func (p *Processor) commit(ctx, gctx context.Context, gen *kafka.Generation, partition int, offset int64) error {
-	policy := backoff.Policy{Base: 100 * time.Millisecond, Max: 2 * time.Second}
-	for try := 0; ; try++ {
-		err := gen.CommitOffsets(map[string]map[int]int64{p.Flow.Source.Topic: {partition: offset}})
-		if err == nil {
-			return nil
-		}
-		if gctx.Err() != nil || isGenerationOver(err) {
-			p.Log.Info("processor offset not committed: the partition moves on", "flow", p.Flow.Name, "partition", partition, "offset", offset, "err", err)
-			return nil
-		}
-		p.Log.Warn("processor offset commit failed; retrying", "flow", p.Flow.Name, "partition", partition, "offset", offset, "try", try+1, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-gctx.Done():
-			return nil
-		case <-time.After(policy.Delay(try)):
-		}
-	}
-}
-
-func isGenerationOver(err error) bool {
-	return errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.IllegalGeneration) ||
-		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.NotCoordinatorForGroup)
+	return func(ctx context.Context, batch []kafka.Message) error {
+		return p.handle(ctx, partition, batch, st)
+	}, nil
 }
 
 // handle maps a batch of one raw partition and publishes its outputs, dead

@@ -100,23 +100,9 @@ func (s *APISink) Run(ctx context.Context) error {
 // drain reads a topic in a consumer group; parked says the topic holds
 // parked records, each tried only once its time has come.
 func (s *APISink) drain(ctx context.Context, group, topic string, parked bool) error {
-	r := bus.NewReader(s.Brokers, group, topic, s.Log)
-	defer r.Close()
-	for {
-		batch, err := bus.FetchBatch(ctx, r, 100, 20*time.Millisecond)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("sink %s: fetch %s: %w", s.Flow.Name, topic, err)
-		}
+	handle := func(ctx context.Context, batch []kafka.Message) error {
 		var out []kafka.Message
 		for _, m := range batch {
-			if parked {
-				if err := s.waitTurn(ctx, m); err != nil {
-					return err
-				}
-			}
 			if o, ok := s.write(ctx, m); ok {
 				out = append(out, o)
 			} else if ctx.Err() != nil {
@@ -125,22 +111,34 @@ func (s *APISink) drain(ctx context.Context, group, topic string, parked bool) e
 		}
 		if len(out) > 0 {
 			if err := s.Writer.WriteMessages(ctx, out...); err != nil {
-				return fmt.Errorf("sink %s: park or dead-letter: %w", s.Flow.Name, err)
+				return fmt.Errorf("park or dead-letter: %w", err)
 			}
 		}
-		if err := r.CommitMessages(ctx, batch...); err != nil {
-			return fmt.Errorf("sink %s: commit: %w", s.Flow.Name, err)
-		}
-	}
-}
-
-// waitTurn sleeps until a parked record's next try is due.
-func (s *APISink) waitTurn(ctx context.Context, m kafka.Message) error {
-	next, err := time.Parse(time.RFC3339Nano, bus.Header(m, HeaderNextTry))
-	if err != nil {
 		return nil
 	}
-	return backoff.Sleep(ctx, time.Until(next))
+	c := &bus.Consumer{Brokers: s.Brokers, Group: group, Topic: topic, BatchSize: 100, Log: s.Log,
+		Open: func(context.Context, int) (bus.Handler, error) { return handle, nil }}
+	if parked {
+		c.Wait = s.waitTurn
+	}
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
+	}
+	return ctx.Err()
+}
+
+// waitTurn sleeps until the parked records' next tries are due.
+func (s *APISink) waitTurn(ctx context.Context, batch []kafka.Message) error {
+	for _, m := range batch {
+		next, err := time.Parse(time.RFC3339Nano, bus.Header(m, HeaderNextTry))
+		if err != nil {
+			continue
+		}
+		if err := backoff.Sleep(ctx, time.Until(next)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // write sends one message to the target. It returns the message to

@@ -41,6 +41,9 @@ type Sink struct {
 	BatchSize int
 	// Linger is how long a batch waits to fill; default 50ms.
 	Linger time.Duration
+	// Parallel is how many of the replica's partitions write a batch at
+	// once; default 1. Each partition's batches stay in order.
+	Parallel int
 	// Backoff shapes retry waits; default 200ms growing to 30s.
 	Backoff backoff.Policy
 	Log     *slog.Logger
@@ -57,6 +60,9 @@ func (s *Sink) defaults() {
 	if s.Linger <= 0 {
 		s.Linger = 50 * time.Millisecond
 	}
+	if s.Parallel <= 0 {
+		s.Parallel = 1
+	}
 	if s.Backoff.Base <= 0 {
 		s.Backoff.Base = 200 * time.Millisecond
 	}
@@ -68,29 +74,21 @@ func (s *Sink) defaults() {
 	}
 }
 
-// Run drains the topic until ctx ends.
+// Run drains the topic until ctx ends. The sink writes the partitions of
+// the canonical topic the flow's group assigns it; a key stays in one
+// partition, so its rows are written in order.
 func (s *Sink) Run(ctx context.Context) error {
 	s.defaults()
 	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics}, bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
-	r := bus.NewReader(s.Brokers, Group(s.Flow), s.Flow.CanonicalTopic(), s.Log)
-	defer r.Close()
-	for {
-		batch, err := bus.FetchBatch(ctx, r, s.BatchSize, s.Linger)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("sink %s: fetch: %w", s.Flow.Name, err)
-		}
-		if err := s.handle(ctx, batch); err != nil {
-			return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
-		}
-		if err := r.CommitMessages(ctx, batch...); err != nil {
-			return fmt.Errorf("sink %s: commit: %w", s.Flow.Name, err)
-		}
+	c := &bus.Consumer{Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(),
+		BatchSize: s.BatchSize, Linger: s.Linger, Parallel: s.Parallel, Log: s.Log,
+		Open: func(context.Context, int) (bus.Handler, error) { return s.handle, nil }}
+	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
+	return ctx.Err()
 }
 
 func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {

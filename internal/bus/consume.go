@@ -1,0 +1,200 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/ferry-data/ferry/internal/backoff"
+)
+
+// Handler handles one batch of a partition and returns once what it wrote
+// is durable; an error stops the consumer.
+type Handler func(ctx context.Context, batch []kafka.Message) error
+
+// Consumer is a member of a consumer group that owns the partitions the
+// group assigns it. For each, it calls Open (which restores whatever the
+// partition's handler keeps), then fetches the partition's records from the
+// group's committed offset, hands them to the handler batch by batch, and
+// commits after each. When the group takes a partition away, whatever
+// Open built for it goes with it; the next owner opens it afresh.
+//
+// A batch begun is finished, even when the partition is revoked
+// meanwhile (within RebalanceTimeout), so that what it wrote and its
+// offset move together to the next owner. A failed commit is retried while the partition is owned; one
+// that the group refuses (the generation ended) or never succeeds only
+// means the next owner handles the batch again, which ferry's writes are
+// idempotent for. Only Open's and the handler's errors stop the consumer.
+type Consumer struct {
+	Brokers []string
+	Group   string
+	Topic   string
+	// BatchSize bounds a batch; default 500. Linger is how long a batch
+	// waits to fill; default 20ms.
+	BatchSize int
+	Linger    time.Duration
+	// Parallel bounds how many of the member's partitions handle a batch
+	// at once; 0 means each of them.
+	Parallel int
+	Log      *slog.Logger
+	// Open prepares a newly assigned partition and returns its handler.
+	Open func(ctx context.Context, partition int) (Handler, error)
+	// Wait, if set, holds a batch back before it begins, until it
+	// returns; its ctx ends with the partition's ownership.
+	Wait func(ctx context.Context, batch []kafka.Message) error
+
+	slots chan struct{}
+}
+
+// Run consumes until ctx ends or a handler fails.
+func (c *Consumer) Run(ctx context.Context) error {
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.Linger <= 0 {
+		c.Linger = 20 * time.Millisecond
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Parallel > 0 {
+		c.slots = make(chan struct{}, c.Parallel)
+	}
+	group, err := NewGroup(c.Brokers, c.Group, c.Topic, c.Log)
+	if err != nil {
+		return err
+	}
+	defer group.Close()
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				if cause := context.Cause(ctx); !errors.Is(cause, ctx.Err()) {
+					return cause
+				}
+				return ctx.Err()
+			}
+			// kafka-go keeps trying to join; this says why it has not yet.
+			c.Log.Warn("cannot join the consumer group yet", "group", c.Group, "err", err)
+			continue
+		}
+		assigned := gen.Assignments[c.Topic]
+		ids := make([]int, len(assigned))
+		for i, a := range assigned {
+			ids[i] = a.ID
+		}
+		c.Log.Info("partitions assigned", "group", c.Group, "topic", c.Topic, "generation", gen.ID, "member", gen.MemberID, "partitions", ids)
+		for _, a := range assigned {
+			gen.Start(func(gctx context.Context) {
+				if err := c.own(gctx, gen, a); err != nil && gctx.Err() == nil {
+					fail(fmt.Errorf("%s partition %d: %w", c.Topic, a.ID, err))
+				}
+			})
+		}
+	}
+}
+
+// own consumes one assigned partition until its generation ends.
+func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.PartitionAssignment) error {
+	handle, err := c.Open(ctx, a.ID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: a.ID,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(a.Offset); err != nil {
+		return err
+	}
+	for {
+		batch, err := FetchBatch(ctx, r, c.BatchSize, c.Linger)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // the generation ended
+			}
+			return fmt.Errorf("fetch: %w", err)
+		}
+		if err := c.handle(ctx, gen, a.ID, handle, batch); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// handle runs one batch and commits. A batch outlives its generation by
+// RebalanceTimeout at most; one cut short there is handled again by the
+// partition's next owner.
+func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, partition int, handle Handler, batch []kafka.Message) error {
+	if c.Wait != nil {
+		if err := c.Wait(gctx, batch); err != nil {
+			if gctx.Err() != nil {
+				return nil // not begun: the next owner handles it
+			}
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(gctx))
+	defer cancel()
+	stop := context.AfterFunc(gctx, func() { time.AfterFunc(RebalanceTimeout, cancel) })
+	defer stop()
+	if c.slots != nil {
+		select {
+		case c.slots <- struct{}{}:
+			defer func() { <-c.slots }()
+		case <-gctx.Done():
+			return nil // not begun: the next owner handles it
+		}
+	}
+	if err := handle(ctx, batch); err != nil {
+		if ctx.Err() != nil {
+			c.Log.Warn("batch cut short after its partition moved on; the next owner handles it again",
+				"group", c.Group, "topic", c.Topic, "partition", partition, "records", len(batch), "err", err)
+			return nil
+		}
+		return err
+	}
+	c.commit(ctx, gctx, gen, partition, batch[len(batch)-1].Offset+1)
+	return nil
+}
+
+// commit commits the partition's next offset, retrying while the
+// partition is owned.
+func (c *Consumer) commit(ctx, gctx context.Context, gen *kafka.Generation, partition int, offset int64) {
+	policy := backoff.Policy{Base: 100 * time.Millisecond, Max: 2 * time.Second}
+	for try := 0; ; try++ {
+		err := gen.CommitOffsets(map[string]map[int]int64{c.Topic: {partition: offset}})
+		if err == nil {
+			return
+		}
+		if gctx.Err() != nil || generationOver(err) {
+			c.Log.Info("offset not committed: the partition has moved on; its next owner repeats the batch",
+				"group", c.Group, "topic", c.Topic, "partition", partition, "offset", offset, "err", err)
+			return
+		}
+		c.Log.Warn("offset commit failed; retrying", "group", c.Group, "topic", c.Topic, "partition", partition, "offset", offset, "try", try+1, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-gctx.Done():
+			return
+		case <-time.After(policy.Delay(try)):
+		}
+	}
+}
+
+// generationOver tells the commit errors of a generation that has ended.
+func generationOver(err error) bool {
+	return errors.Is(err, kafka.RebalanceInProgress) || errors.Is(err, kafka.IllegalGeneration) ||
+		errors.Is(err, kafka.UnknownMemberId) || errors.Is(err, kafka.NotCoordinatorForGroup)
+}
