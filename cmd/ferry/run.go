@@ -293,6 +293,17 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err := p.openDB(ctx, f); err != nil {
 		return nil, err
 	}
+	w, err := p.mysqlWriter(ctx, f, s)
+	if err != nil {
+		return nil, err
+	}
+	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	return sk.Run, nil
+}
+
+// mysqlWriter makes the flow's table writer and creates its table when
+// missing.
+func (p *pipeline) mysqlWriter(ctx context.Context, f *flows.Flow, s *schemas.Schema) (*mysql.Writer, error) {
 	w, err := mysql.New(p.db, s, mysql.Config{
 		Table:     f.Target.Table,
 		Columns:   f.Target.Columns,
@@ -306,8 +317,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err := w.CreateTable(ctx); err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
-	return sk.Run, nil
+	return w, nil
 }
 
 // writerDSN checks a DSN and lets the driver interpolate arguments, so a
