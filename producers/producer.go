@@ -60,12 +60,19 @@ type Page struct {
 	More bool
 }
 
+// Checkpoints keep each flow's position: a checkpoint.Store, or the
+// fenced checkpoints of a flow's owner (lease.Checkpoints).
+type Checkpoints interface {
+	Get(flow string) (checkpoint.Checkpoint, bool)
+	Commit(ctx context.Context, flow string, end time.Time) error
+}
+
 // Producer polls one flow.
 type Producer struct {
 	Flow        *flows.Flow
 	Source      Source
 	Writer      *kafka.Writer
-	Checkpoints *checkpoint.Store
+	Checkpoints Checkpoints
 	// Since is where the first window starts when the flow has no
 	// checkpoint.
 	Since time.Time

@@ -3,6 +3,7 @@ package sinks_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,8 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if len(dead) != 2 || !strings.HasPrefix(dead[0], "4: decode refund") || !strings.Contains(dead[1], "Data too long for column 'refund_no'") {
+	slices.Sort(dead) // they come from two partitions
+	if len(dead) != 2 || !strings.HasPrefix(dead[1], "4: decode refund") || !strings.Contains(dead[0], "Data too long for column 'refund_no'") {
 		t.Fatalf("dead letters %q", dead)
 	}
 	if st.Written.Load() != 2 || st.DeadLettered.Load() != 2 {

@@ -19,6 +19,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/lease"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/internal/telemetry"
 	"github.com/ferry-data/ferry/processors"
@@ -211,13 +212,22 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 	return out, nil
 }
 
+// startProducers runs a producer for each flow whenever this process owns
+// the flow's lease: replicas serving the same flows stand by for each
+// other.
 func (p *pipeline) startProducers(ctx context.Context, g *errgroup.Group) error {
 	ps, err := p.buildProducers(ctx)
 	if err != nil {
 		return err
 	}
 	for _, pr := range ps {
-		g.Go(func() error { return pr.Run(ctx) })
+		cfg := lease.Config{Brokers: p.cfg.Brokers, Flow: pr.Flow.Name, Settings: p.cfg.Topics, Mirror: p.checkpoints, Log: p.log}
+		g.Go(func() error {
+			return lease.Run(ctx, cfg, func(ctx context.Context, cps *lease.Checkpoints) error {
+				pr.Checkpoints = cps
+				return pr.Run(ctx)
+			})
+		})
 	}
 	return nil
 }

@@ -76,13 +76,15 @@ const (
 	JoinGroupBackoff  = time.Second
 )
 
-// NewGroup returns a consumer group over a topic, with ferry's timing;
+// NewGroup returns a consumer group over a topic, with ferry's timing and
+// the given balancers (default: kafka-go's range and round-robin);
 // kafka-go's errors go to log as warnings.
-func NewGroup(brokers []string, id, topic string, log *slog.Logger) (*kafka.ConsumerGroup, error) {
+func NewGroup(brokers []string, id, topic string, log *slog.Logger, balancers ...kafka.GroupBalancer) (*kafka.ConsumerGroup, error) {
 	return kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                    id,
 		Brokers:               brokers,
 		Topics:                []string{topic},
+		GroupBalancers:        balancers,
 		StartOffset:           kafka.FirstOffset,
 		SessionTimeout:        SessionTimeout,
 		HeartbeatInterval:     HeartbeatInterval,
@@ -91,6 +93,25 @@ func NewGroup(brokers []string, id, topic string, log *slog.Logger) (*kafka.Cons
 		WatchPartitionChanges: true,
 		ErrorLogger:           errorLogger(log, id),
 	})
+}
+
+// Next waits for the group's next generation. kafka-go keeps trying to
+// join on its own; Next logs why it has not yet and goes on waiting. It
+// returns an error only when ctx ends: its cause, if it has one.
+func Next(ctx context.Context, group *kafka.ConsumerGroup, id string, log *slog.Logger) (*kafka.Generation, error) {
+	for {
+		gen, err := group.Next(ctx)
+		if err == nil {
+			return gen, nil
+		}
+		if ctx.Err() != nil {
+			if cause := context.Cause(ctx); !errors.Is(cause, ctx.Err()) {
+				return nil, cause
+			}
+			return nil, ctx.Err()
+		}
+		log.Warn("cannot join the consumer group yet", "group", id, "err", err)
+	}
 }
 
 // errorLogger passes kafka-go's error log to log.

@@ -72,17 +72,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	ctx, fail := context.WithCancelCause(ctx)
 	defer fail(nil)
 	for {
-		gen, err := group.Next(ctx)
+		gen, err := Next(ctx, group, c.Group, c.Log)
 		if err != nil {
-			if ctx.Err() != nil {
-				if cause := context.Cause(ctx); !errors.Is(cause, ctx.Err()) {
-					return cause
-				}
-				return ctx.Err()
-			}
-			// kafka-go keeps trying to join; this says why it has not yet.
-			c.Log.Warn("cannot join the consumer group yet", "group", c.Group, "err", err)
-			continue
+			return err
 		}
 		assigned := gen.Assignments[c.Topic]
 		ids := make([]int, len(assigned))
