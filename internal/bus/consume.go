@@ -28,7 +28,9 @@ type Handler func(ctx context.Context, batch []kafka.Message) error
 // offset move together to the next owner. A failed commit is retried while the partition is owned; one
 // that the group refuses (the generation ended) or never succeeds only
 // means the next owner handles the batch again, which ferry's writes are
-// idempotent for. Only Open's and the handler's errors stop the consumer.
+// idempotent for. A partition whose opening, fetching or handling fails
+// starts over from its last batch (see own); only a failure that keeps
+// coming back stops the consumer.
 type Consumer struct {
 	Brokers []string
 	Group   string
@@ -46,6 +48,9 @@ type Consumer struct {
 	// Wait, if set, holds a batch back before it begins, until it
 	// returns; its ctx ends with the partition's ownership.
 	Wait func(ctx context.Context, batch []kafka.Message) error
+	// Retry shapes the waits before a failed partition starts over;
+	// default 200ms growing to 30s.
+	Retry backoff.Policy
 
 	slots chan struct{}
 }
@@ -92,48 +97,83 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-// own consumes one assigned partition until its generation ends.
+// maxFailures is how many times in a row a partition may fail (open,
+// fetch or handle) before the consumer gives up on it, and Run returns:
+// about two minutes of backoff, longer than a broker or database restart.
+const maxFailures = 8
+
+// own consumes one assigned partition until its generation ends. When
+// opening, fetching or handling fails, it starts the partition over from
+// its last handled batch, opened afresh (so a processor's state is
+// restored again), after a backoff; it gives up after maxFailures in a
+// row.
 func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.PartitionAssignment) error {
-	handle, err := c.Open(ctx, a.ID)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+	policy := c.Retry
+	if policy.Base <= 0 {
+		policy = backoff.Policy{Base: 200 * time.Millisecond, Max: 30 * time.Second}
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: a.ID,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
-	defer r.Close()
-	if err := r.SetOffset(a.Offset); err != nil {
-		return err
-	}
+	next, failures := a.Offset, 0
 	for {
-		batch, err := FetchBatch(ctx, r, c.BatchSize, c.Linger)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil // the generation ended
-			}
-			return fmt.Errorf("fetch: %w", err)
-		}
-		if err := c.handle(ctx, gen, a.ID, handle, batch); err != nil {
-			return err
-		}
+		what, err := c.consume(ctx, gen, a.ID, &next, &failures)
 		if ctx.Err() != nil {
+			return nil // the generation ended
+		}
+		failures++
+		if failures >= maxFailures {
+			return fmt.Errorf("%s: %w (%d failures in a row)", what, err, failures)
+		}
+		d := policy.Delay(failures - 1)
+		c.Log.Warn("partition failed; starting it over from its last batch", "group", c.Group, "topic", c.Topic,
+			"partition", a.ID, "step", what, "offset", next, "failures", failures, "wait", d, "err", err)
+		if backoff.Sleep(ctx, d) != nil {
 			return nil
 		}
 	}
 }
 
-// handle runs one batch and commits. A batch outlives its generation by
-// RebalanceTimeout at most; one cut short there is handled again by the
+// consume opens a partition and consumes it from *next until the
+// generation ends (what is "") or a step fails.
+func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, partition int, next *int64, failures *int) (what string, err error) {
+	handle, err := c.Open(ctx, partition)
+	if err != nil {
+		return "open", err
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: partition,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(*next); err != nil {
+		return "seek", err
+	}
+	for {
+		batch, err := FetchBatch(ctx, r, c.BatchSize, c.Linger)
+		if err != nil {
+			return "fetch", err
+		}
+		done, err := c.handle(ctx, gen, partition, handle, batch)
+		if err != nil {
+			return "handle", err
+		}
+		if !done {
+			return "", ctx.Err()
+		}
+		*next, *failures = batch[len(batch)-1].Offset+1, 0
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+	}
+}
+
+// handle runs one batch and commits; done is false for a batch not
+// handled because the partition moved on. A batch outlives its generation
+// by RebalanceTimeout at most; one cut short there is handled again by the
 // partition's next owner.
-func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, partition int, handle Handler, batch []kafka.Message) error {
+func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, partition int, handle Handler, batch []kafka.Message) (done bool, err error) {
 	if c.Wait != nil {
 		if err := c.Wait(gctx, batch); err != nil {
 			if gctx.Err() != nil {
-				return nil // not begun: the next owner handles it
+				return false, nil // not begun: the next owner handles it
 			}
-			return err
+			return false, err
 		}
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(gctx))
@@ -145,19 +185,19 @@ func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, partition
 		case c.slots <- struct{}{}:
 			defer func() { <-c.slots }()
 		case <-gctx.Done():
-			return nil // not begun: the next owner handles it
+			return false, nil
 		}
 	}
 	if err := handle(ctx, batch); err != nil {
 		if ctx.Err() != nil {
 			c.Log.Warn("batch cut short after its partition moved on; the next owner handles it again",
 				"group", c.Group, "topic", c.Topic, "partition", partition, "records", len(batch), "err", err)
-			return nil
+			return false, nil
 		}
-		return err
+		return false, err
 	}
 	c.commit(ctx, gctx, gen, partition, batch[len(batch)-1].Offset+1)
-	return nil
+	return true, nil
 }
 
 // commit commits the partition's next offset, retrying while the
