@@ -27,7 +27,9 @@ type Processor struct {
 	Brokers []string
 	// Topics are the settings of the topics the processor creates.
 	Topics bus.Settings
-	Writer *kafka.Writer
+	// Session is the group's session timeout; default bus.DefaultSession.
+	Session time.Duration
+	Writer  *kafka.Writer
 	// BatchSize bounds the records handled per commit; default 500.
 	BatchSize int
 	Log       *slog.Logger
@@ -73,7 +75,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	p.state = bus.NewStateWriter(p.Brokers)
 	defer p.state.Close()
 	c := &bus.Consumer{Brokers: p.Brokers, Group: Group(p.Flow), Topic: p.Flow.Source.Topic,
-		BatchSize: p.BatchSize, Parallel: runtime.GOMAXPROCS(0), Log: p.Log, Open: p.open}
+		BatchSize: p.BatchSize, Parallel: runtime.GOMAXPROCS(0), Session: p.Session, Log: p.Log, Open: p.open}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}

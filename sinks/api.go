@@ -48,7 +48,9 @@ type APISink struct {
 	Brokers []string
 	// Topics are the settings of the topics the sink creates.
 	Topics bus.Settings
-	Target RecordWriter
+	// Session is the groups' session timeout; default bus.DefaultSession.
+	Session time.Duration
+	Target  RecordWriter
 	// Writer publishes parked records and dead letters.
 	Writer *kafka.Writer
 	// RetryAfter is the pause before a parked record is tried again;
@@ -116,7 +118,7 @@ func (s *APISink) drain(ctx context.Context, group, topic string, parked bool) e
 		}
 		return nil
 	}
-	c := &bus.Consumer{Brokers: s.Brokers, Group: group, Topic: topic, BatchSize: 100, Log: s.Log,
+	c := &bus.Consumer{Brokers: s.Brokers, Group: group, Topic: topic, BatchSize: 100, Session: s.Session, Log: s.Log,
 		Open: func(context.Context, int) (bus.Handler, error) { return handle, nil }}
 	if parked {
 		c.Wait = s.waitTurn

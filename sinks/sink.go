@@ -34,7 +34,9 @@ type Sink struct {
 	Brokers []string
 	// Topics are the settings of the topics the sink creates.
 	Topics bus.Settings
-	Target Writer
+	// Session is the group's session timeout; default bus.DefaultSession.
+	Session time.Duration
+	Target  Writer
 	// DeadLetters publishes refused records.
 	DeadLetters *kafka.Writer
 	// BatchSize bounds a batch; default the flow's target limit.
@@ -83,7 +85,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
 	c := &bus.Consumer{Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(),
-		BatchSize: s.BatchSize, Linger: s.Linger, Parallel: s.Parallel, Log: s.Log,
+		BatchSize: s.BatchSize, Linger: s.Linger, Parallel: s.Parallel, Session: s.Session, Log: s.Log,
 		Open: func(context.Context, int) (bus.Handler, error) { return s.handle, nil }}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)

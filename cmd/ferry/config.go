@@ -60,6 +60,10 @@ type Config struct {
 	// FERRY_TOPIC_REPLICATION_FACTOR, FERRY_TOPIC_MIN_INSYNC_REPLICAS); a
 	// flow's topics block overrides them.
 	Topics bus.Settings
+	// Session is the session timeout of the roles' Kafka groups
+	// (FERRY_GROUP_SESSION_TIMEOUT): how long a dead replica holds its
+	// partitions or flows; default bus.DefaultSession.
+	Session time.Duration
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -141,7 +145,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -218,6 +222,15 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 			}
 			fs.IntVar(t.dst, t.flag, *t.dst, t.usage+" ("+t.name+")")
 		}
+		cfg.Session = bus.DefaultSession
+		if v := getenv("FERRY_GROUP_SESSION_TIMEOUT"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("FERRY_GROUP_SESSION_TIMEOUT: %q is not a duration such as 6s", v)
+			}
+			cfg.Session = d
+		}
+		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
 	if roles && cfg.Command != "reconcile" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")

@@ -41,6 +41,7 @@ type harness struct {
 	onCall  atomic.Pointer[func(n int64)] // called before a vendor call is served
 	naive   bool                          // producers walk forward once (the baseline)
 	split   int                           // producers split windows holding more (0: default)
+	procs   int                           // ferry processes started
 }
 
 // t0 is the vendors' time when a test starts.
@@ -50,7 +51,9 @@ func newHarness(t *testing.T, flow string) *harness {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	// The cluster allows session timeouts down to a second, as a broker
+	// tuned for fast takeover would (the default is 6s).
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

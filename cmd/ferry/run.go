@@ -221,7 +221,7 @@ func (p *pipeline) startProducers(ctx context.Context, g *errgroup.Group) error 
 		return err
 	}
 	for _, pr := range ps {
-		cfg := lease.Config{Brokers: p.cfg.Brokers, Flow: pr.Flow.Name, Settings: p.cfg.Topics, Mirror: p.checkpoints, Log: p.log}
+		cfg := lease.Config{Brokers: p.cfg.Brokers, Flow: pr.Flow.Name, Settings: p.cfg.Topics, Mirror: p.checkpoints, Session: p.cfg.Session, Log: p.log}
 		g.Go(func() error {
 			return lease.Run(ctx, cfg, func(ctx context.Context, cps *lease.Checkpoints) error {
 				pr.Checkpoints = cps
@@ -238,7 +238,7 @@ func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error
 		if err != nil {
 			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
-		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 		g.Go(func() error { return pr.Run(ctx) })
 	}
 	return nil
@@ -264,7 +264,7 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			if err != nil {
 				return err
 			}
-			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, Writer: p.kafkaWriter(),
+			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, Writer: p.kafkaWriter(),
 				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
 			run = sk.Run
 		default:
@@ -307,7 +307,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err != nil {
 		return nil, err
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 	return sk.Run, nil
 }
 

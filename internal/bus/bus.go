@@ -61,35 +61,39 @@ func newWriter(brokers []string) *kafka.Writer {
 	}
 }
 
-// Timing of ferry's consumer groups. A replica that dies keeps its
-// partitions until the coordinator has missed its heartbeats for
-// SessionTimeout, 6s: the shortest a stock broker allows
-// (group.min.session.timeout.ms), and what a takeover costs at least. A
-// replica that stops cleanly leaves the group at once. Heartbeats every
-// second tell a live replica of a rebalance within a second;
-// RebalanceTimeout bounds how long the others wait for a replica to
-// finish its batch and rejoin.
-const (
-	SessionTimeout    = 6 * time.Second
-	HeartbeatInterval = time.Second
-	RebalanceTimeout  = 15 * time.Second
-	JoinGroupBackoff  = time.Second
-)
+// DefaultSession is the session timeout of ferry's consumer groups: a
+// replica that dies keeps its partitions (or a producer its flows) until
+// the coordinator has missed its heartbeats this long. 6s is the shortest
+// a stock broker allows (group.min.session.timeout.ms); a broker that
+// allows less lets FERRY_GROUP_SESSION_TIMEOUT take over faster, at the
+// price of evicting a replica that only paused. A replica that stops
+// cleanly leaves its groups at once, whatever the timeout.
+const DefaultSession = 6 * time.Second
 
-// NewGroup returns a consumer group over a topic, with ferry's timing and
-// the given balancers (default: kafka-go's range and round-robin);
+// RebalanceTimeout bounds how long a group waits for its members to
+// finish their batches and rejoin, and so how long a batch may outlive
+// its partition's ownership.
+const RebalanceTimeout = 15 * time.Second
+
+// NewGroup returns a consumer group over a topic, with the session
+// timeout (default DefaultSession), heartbeats every third of it (at most
+// every second, so that members learn of a rebalance within a second),
+// and the given balancers (default: kafka-go's range and round-robin).
 // kafka-go's errors go to log as warnings.
-func NewGroup(brokers []string, id, topic string, log *slog.Logger, balancers ...kafka.GroupBalancer) (*kafka.ConsumerGroup, error) {
+func NewGroup(brokers []string, id, topic string, session time.Duration, log *slog.Logger, balancers ...kafka.GroupBalancer) (*kafka.ConsumerGroup, error) {
+	if session <= 0 {
+		session = DefaultSession
+	}
 	return kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                    id,
 		Brokers:               brokers,
 		Topics:                []string{topic},
 		GroupBalancers:        balancers,
 		StartOffset:           kafka.FirstOffset,
-		SessionTimeout:        SessionTimeout,
-		HeartbeatInterval:     HeartbeatInterval,
+		SessionTimeout:        session,
+		HeartbeatInterval:     min(session/3, time.Second),
 		RebalanceTimeout:      RebalanceTimeout,
-		JoinGroupBackoff:      JoinGroupBackoff,
+		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
 		ErrorLogger:           errorLogger(log, id),
 	})
@@ -121,29 +125,6 @@ func errorLogger(log *slog.Logger, group string) kafka.Logger {
 	}
 	return kafka.LoggerFunc(func(format string, args ...any) {
 		log.Warn("kafka: "+fmt.Sprintf(format, args...), "group", group)
-	})
-}
-
-// NewReader returns a consumer-group reader that starts at the earliest
-// offset when the group has none, never commits by itself, and has
-// ferry's group timing.
-func NewReader(brokers []string, group, topic string, log *slog.Logger) *kafka.Reader {
-	return kafka.NewReader(kafka.ReaderConfig{
-		Brokers:           brokers,
-		GroupID:           group,
-		Topic:             topic,
-		StartOffset:       kafka.FirstOffset,
-		SessionTimeout:    SessionTimeout,
-		HeartbeatInterval: HeartbeatInterval,
-		RebalanceTimeout:  RebalanceTimeout,
-		JoinGroupBackoff:  JoinGroupBackoff,
-		ErrorLogger:       errorLogger(log, group),
-		MinBytes:          1,
-		MaxBytes:          16 << 20,
-		MaxWait:           250 * time.Millisecond,
-		CommitInterval:    0, // synchronous commits, only when asked
-		ReadBackoffMin:    10 * time.Millisecond,
-		ReadBackoffMax:    250 * time.Millisecond,
 	})
 }
 

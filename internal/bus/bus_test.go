@@ -48,7 +48,7 @@ func TestRoundTripThroughKfake(t *testing.T) {
 		t.Fatalf("end offsets %v", end)
 	}
 
-	r := bus.NewReader(brokers, "g", "t", nil)
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, GroupID: "g", Topic: "t", StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond})
 	defer r.Close()
 	seen := map[byte]bool{}
 	for len(seen) < 100 {

@@ -42,7 +42,9 @@ type Consumer struct {
 	// Parallel bounds how many of the member's partitions handle a batch
 	// at once; 0 means each of them.
 	Parallel int
-	Log      *slog.Logger
+	// Session is the group's session timeout; default DefaultSession.
+	Session time.Duration
+	Log     *slog.Logger
 	// Open prepares a newly assigned partition and returns its handler.
 	Open func(ctx context.Context, partition int) (Handler, error)
 	// Wait, if set, holds a batch back before it begins, until it
@@ -69,7 +71,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.Parallel > 0 {
 		c.slots = make(chan struct{}, c.Parallel)
 	}
-	group, err := NewGroup(c.Brokers, c.Group, c.Topic, c.Log)
+	group, err := NewGroup(c.Brokers, c.Group, c.Topic, c.Session, c.Log)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@
 // the same flows are the group's other members and stand by. When the
 // owner stops, it leaves the group and another member owns the flow after
 // one rebalance (a second or two). When the owner dies or is cut off, the
-// coordinator notices after the session timeout (bus.SessionTimeout, 6s),
+// coordinator notices after the session timeout (bus.DefaultSession, 6s),
 // and another member owns the flow within a second or two more. The
 // assignment is sticky: a rebalance for another reason (a replica joins)
 // leaves the flow with its owner, which only resumes from its checkpoint.
@@ -77,7 +77,9 @@ type Config struct {
 	// Mirror is the checkpoint store: read for a flow checkpointed before
 	// leases, written after each fenced commit.
 	Mirror *checkpoint.Store
-	Log    *slog.Logger
+	// Session is the lease group's session timeout (see bus.DefaultSession).
+	Session time.Duration
+	Log     *slog.Logger
 }
 
 // Run takes part in the flow's lease until ctx ends. Each time this
@@ -94,7 +96,7 @@ func Run(ctx context.Context, cfg Config, own func(ctx context.Context, cps *Che
 		return fmt.Errorf("lease %s: %w", cfg.Flow, err)
 	}
 	b := &sticky{}
-	group, err := bus.NewGroup(cfg.Brokers, Group(cfg.Flow), Topic, cfg.Log, b)
+	group, err := bus.NewGroup(cfg.Brokers, Group(cfg.Flow), Topic, cfg.Session, cfg.Log, b)
 	if err != nil {
 		return fmt.Errorf("lease %s: %w", cfg.Flow, err)
 	}
