@@ -29,7 +29,7 @@
 // one batch, only the newest is published.
 //
 // The state of a raw partition lives in memory with the processor that
-// owns the partition (24 bytes a key; see state) and in the same partition
+// owns the partition (25 to 50 bytes a key; see state) and in the same partition
 // of the compacted changelog ferry.dedupe.<flow>, which is co-partitioned
 // with the raw topic. A processor restores a partition's state when it is
 // assigned the partition, before processing any of its records, and drops

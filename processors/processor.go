@@ -32,8 +32,11 @@ type Processor struct {
 	Writer  *kafka.Writer
 	// BatchSize bounds the records handled per commit; default 500.
 	BatchSize int
-	Log       *slog.Logger
-	Stats     *stats.Flow
+	// Parallel is how many of its partitions the processor handles at
+	// once; default one per CPU.
+	Parallel int
+	Log      *slog.Logger
+	Stats    *stats.Flow
 
 	state *kafka.Writer // the dedupe changelog, partition by partition
 }
@@ -74,8 +77,11 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	p.state = bus.NewStateWriter(p.Brokers)
 	defer p.state.Close()
+	if p.Parallel <= 0 {
+		p.Parallel = runtime.GOMAXPROCS(0)
+	}
 	c := &bus.Consumer{Brokers: p.Brokers, Group: Group(p.Flow), Topic: p.Flow.Source.Topic,
-		BatchSize: p.BatchSize, Parallel: runtime.GOMAXPROCS(0), Session: p.Session, Log: p.Log, Open: p.open}
+		BatchSize: p.BatchSize, Parallel: p.Parallel, Session: p.Session, Log: p.Log, Open: p.open}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
@@ -86,8 +92,10 @@ func (p *Processor) Run(ctx context.Context) error {
 // assigned, and returns the handler of its batches.
 func (p *Processor) open(ctx context.Context, partition int) (bus.Handler, error) {
 	start := time.Now()
-	st := newState(0)
-	n, err := bus.ReadPartition(ctx, p.Brokers, p.Flow.DedupeTopic(), partition, func(m kafka.Message) {
+	// The state is sized for the changelog partition's records, which
+	// compaction keeps close to its keys.
+	var st *state
+	n, err := bus.ReadPartition(ctx, p.Brokers, p.Flow.DedupeTopic(), partition, func(size int64) { st = newState(int(size)) }, func(m kafka.Message) {
 		if v, ok := decodeVersion(m.Value); ok {
 			st.set(string(m.Key), v)
 		} else if m.Value == nil {

@@ -1,10 +1,13 @@
 package processors
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestState(t *testing.T) {
 	st := newState(0)
-	v := func(stamp int64, hash uint64) version { return version{stamp: stamp, hash: hash} }
+	v := func(stamp int64, hash uint64) version { return version{stamp: stampBase + stamp, hash: hash} }
 	for _, tc := range []struct {
 		name string
 		key  string
@@ -26,21 +29,39 @@ func TestState(t *testing.T) {
 		}
 	}
 	st.forget("a")
-	if st.seen("a", v(11, 2)) || st.len() != 1 {
-		t.Errorf("after forget: %d keys", st.len())
+	if st.seen("a", v(11, 2)) {
+		t.Error("a forgotten key was seen")
 	}
 }
 
-// When two keys share an entry's hash but not its check, the newcomer is
-// never taken for a duplicate.
+// When another key takes the slot of a key's hash (the hashes collide, the
+// checks do not), the key is never taken for a duplicate.
 func TestStateHashCollisionIsNeverADuplicate(t *testing.T) {
 	st := newState(0)
-	st.set("a", version{stamp: 100, hash: 1})
-	k, _ := keyHashes("b")
-	ka, _ := keyHashes("a")
-	st.m[k] = st.m[ka] // "b" now finds "a"'s entry under its hash
-	if st.seen("b", version{stamp: 50, hash: 1}) {
+	st.set("a", version{stamp: stampBase + 100, hash: 1})
+	h, check := keyHashes("a")
+	st.put(h, check^1, pack(version{stamp: stampBase + 200, hash: 1})) // another key, same hash
+	if st.seen("a", version{stamp: stampBase + 100, hash: 1}) {
 		t.Fatal("a colliding key was taken for a duplicate")
+	}
+}
+
+func TestStateGrows(t *testing.T) {
+	st := newState(0)
+	for i := range 10_000 {
+		st.set(fmt.Sprint(i), version{stamp: stampBase + int64(i), hash: uint64(i)})
+	}
+	if st.len() != 10_000 || len(st.hashes) != 16384 { // 8 doubled until 10k keys fit under 80%
+		t.Fatalf("%d keys in %d slots", st.len(), len(st.hashes))
+	}
+	for i := range 10_000 {
+		k := fmt.Sprint(i)
+		if !st.seen(k, version{stamp: stampBase + int64(i), hash: uint64(i)}) || st.seen(k, version{stamp: stampBase + int64(i) + 1}) {
+			t.Fatalf("key %s", k)
+		}
+	}
+	if sized := newState(10_000); len(sized.hashes) != 12_501 {
+		t.Fatalf("a state sized for 10k keys has %d slots", len(sized.hashes))
 	}
 }
 

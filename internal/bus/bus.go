@@ -249,16 +249,24 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(kafka.
 }
 
 // ReadPartition reads one partition of a topic from its first offset up
-// to its current end and hands every message to fn. A consumer restores
-// the state of a partition it was assigned this way. It returns how many
-// messages it read.
-func ReadPartition(ctx context.Context, brokers []string, topic string, partition int, fn func(kafka.Message)) (int64, error) {
-	end, err := EndOffsets(ctx, brokers, topic)
+// to its current end: it tells size how many records that is at most
+// (the span of offsets), then hands every message to fn. A consumer
+// restores the state of a partition it was assigned this way. It returns
+// how many messages it read.
+func ReadPartition(ctx context.Context, brokers []string, topic string, partition int, size func(int64), fn func(kafka.Message)) (int64, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
+	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{
+		topic: {kafka.FirstOffsetOf(partition), kafka.LastOffsetOf(partition)}}})
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("list offsets %s/%d: %w", topic, partition, err)
 	}
+	ps := res.Topics[topic]
+	if len(ps) != 1 || ps[0].Error != nil {
+		return 0, fmt.Errorf("list offsets %s/%d: %v", topic, partition, ps)
+	}
+	size(ps[0].LastOffset - ps[0].FirstOffset)
 	var n int64
-	err = readPartition(ctx, brokers, topic, partition, end[partition], func(m kafka.Message) {
+	err = readPartition(ctx, brokers, topic, partition, ps[0].LastOffset, func(m kafka.Message) {
 		n++
 		fn(m)
 	})
