@@ -16,13 +16,19 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/sinks"
 )
 
 // The TestDeploy tests read the Kubernetes manifests under deploy/ and
 // check them against this binary: every Deployment's args parse with
 // ferry's own parse, in the environment the manifests give it, as the
 // Deployment's role; every variable fed to ferry is one it reads; the
-// producer stays single; the pods stay hardened; and the kustomizations
+// producers fail over; the KEDA triggers cover every flow; the pods stay
+// hardened; and the kustomizations
 // refer to files that exist.
 //
 // Overlays are checked as built: the tests apply their strategic-merge
@@ -117,6 +123,9 @@ type ksecurity struct {
 
 // kustomization is a kustomization.yaml, with the fields the tests read.
 type kustomization struct {
+	// Kind is Kustomization, or Component for a part that overlays
+	// include (and are built with).
+	Kind                  string   `yaml:"kind"`
 	Resources             []string `yaml:"resources"`
 	Components            []string `yaml:"components"`
 	PatchesStrategicMerge []string `yaml:"patchesStrategicMerge"`
@@ -553,6 +562,9 @@ func TestDeploySecretsAreExamplesOnly(t *testing.T) {
 		}
 	}
 	for _, dir := range tree.dirs() {
+		if tree.kustomizations[dir].Kind == "Component" {
+			continue // built as part of the overlays that include it
+		}
 		objs, err := tree.build(dir)
 		if err != nil {
 			continue // reported by the tests of the Deployments
@@ -571,6 +583,9 @@ func (tree *deployTree) builds(t *testing.T) []deployBuild {
 	t.Helper()
 	var out []deployBuild
 	for _, dir := range tree.dirs() {
+		if tree.kustomizations[dir].Kind == "Component" {
+			continue // built as part of the overlays that include it
+		}
 		objs, err := tree.build(dir)
 		if err != nil {
 			t.Errorf("build %s: %v", dir, err)
@@ -597,14 +612,13 @@ func TestDeployDeploymentsMatchBinary(t *testing.T) {
 	}
 }
 
-// TestDeployProducerIsSingle checks, in every kustomization's build, that
-// each producer Deployment runs one replica with strategy Recreate, and
-// that no flow is served by two producer Deployments: two pollers of one
-// flow would race on its checkpoint.
-func TestDeployProducerIsSingle(t *testing.T) {
+// TestDeployProducersFailOver checks, in every kustomization's build, that
+// each producer Deployment runs at least two replicas: each flow's lease
+// lets one poll and the other take over.
+func TestDeployProducersFailOver(t *testing.T) {
 	tree := loadDeployTree(t)
 	for _, b := range tree.builds(t) {
-		checkProducerIsSingle(t, b.dir, b.objs, tree.secrets)
+		checkProducersFailOver(t, b.dir, b.objs)
 	}
 }
 
@@ -775,46 +789,24 @@ func checkDeploymentsMatchBinary(t *testing.T, build string, objs []*kobject, se
 	}
 }
 
-func checkProducerIsSingle(t *testing.T, build string, objs []*kobject, secrets map[string]*kobject) {
+func checkProducersFailOver(t *testing.T, build string, objs []*kobject) {
 	t.Helper()
-	servedBy := map[string][]string{} // flow → producer Deployments
 	producers := 0
 	for _, d := range deployments(objs) {
 		if d.Metadata.Labels[roleLabel] != "producer" {
 			continue
 		}
 		producers++
-		if r := d.deploy.Replicas; r == nil || *r != 1 {
+		if r := d.deploy.Replicas; r == nil || *r < 2 {
 			got := "unset"
 			if r != nil {
 				got = fmt.Sprint(*r)
 			}
-			t.Errorf("%s: %s: replicas %s, want exactly 1: two pollers of one flow race on its checkpoint", build, d.where(), got)
-		}
-		if s := d.deploy.Strategy.Type; s != "Recreate" {
-			t.Errorf("%s: %s: strategy %q, want Recreate: a rolling update runs the old and the new poller together", build, d.where(), s)
-		}
-		for _, c := range d.deploy.Template.Spec.Containers {
-			cfg, _, err := parseContainer(objs, secrets, c)
-			if err != nil || cfg.FlowDir != "" {
-				continue // reported by TestDeployDeploymentsMatchBinary, or flows not knowable here
-			}
-			fs, err := loadFlows(cfg)
-			if err != nil {
-				continue // reported by TestDeployDeploymentsMatchBinary
-			}
-			for _, f := range fs {
-				servedBy[f.Name] = append(servedBy[f.Name], d.Metadata.Name)
-			}
+			t.Errorf("%s: %s: replicas %s, want 2 or more: a single producer leaves its flows unpolled while it restarts", build, d.where(), got)
 		}
 	}
 	if producers == 0 {
 		t.Errorf("%s: no producer Deployment", build)
-	}
-	for flow, ds := range servedBy {
-		if len(ds) > 1 {
-			t.Errorf("%s: flow %s is polled by %d producers (%v); each flow needs exactly one", build, flow, len(ds), ds)
-		}
 	}
 }
 
@@ -851,6 +843,69 @@ func checkPodsAreHardened(t *testing.T, build string, objs []*kobject) {
 			if c.Resources.Limits["memory"] == "" {
 				t.Errorf("%s: %s: container %s: no memory limit", build, d.where(), c.Name)
 			}
+		}
+	}
+}
+
+// TestDeployScalersCoverFlows checks that KEDA scales the processors on
+// every shipped flow's processor group and raw topic, and the sinks on
+// every flow's sink group and canonical topic, up to the partitions ferry
+// creates.
+func TestDeployScalersCoverFlows(t *testing.T) {
+	fs, err := flows.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file  string
+		want  func(*flows.Flow) (group, topic string, ok bool)
+		label string
+	}{
+		{"processor-scaler.yaml", func(f *flows.Flow) (string, string, bool) {
+			return processors.Group(f), f.Source.Topic, true
+		}, "processor"},
+		{"sink-scaler.yaml", func(f *flows.Flow) (string, string, bool) {
+			return sinks.Group(f), f.CanonicalTopic(), f.Target.Kind != "topic"
+		}, "sink"},
+	} {
+		data, err := os.ReadFile(filepath.Join(deployDir, "components", "keda", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var so struct {
+			Spec struct {
+				MaxReplicaCount int `yaml:"maxReplicaCount"`
+				Triggers        []struct {
+					Type     string            `yaml:"type"`
+					Metadata map[string]string `yaml:"metadata"`
+				} `yaml:"triggers"`
+			} `yaml:"spec"`
+		}
+		if err := yaml.Unmarshal(data, &so); err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if so.Spec.MaxReplicaCount > bus.DefaultPartitions {
+			t.Errorf("%s: maxReplicaCount %d, more than the %d partitions ferry creates", tc.file, so.Spec.MaxReplicaCount, bus.DefaultPartitions)
+		}
+		have := map[string]string{}
+		for _, tr := range so.Spec.Triggers {
+			if tr.Type != "kafka" || tr.Metadata["bootstrapServersFromEnv"] != "FERRY_KAFKA_BROKERS" {
+				t.Errorf("%s: trigger %+v: want a kafka trigger reading FERRY_KAFKA_BROKERS", tc.file, tr)
+			}
+			have[tr.Metadata["consumerGroup"]] = tr.Metadata["topic"]
+		}
+		for _, f := range fs {
+			group, topic, ok := tc.want(f)
+			if !ok {
+				continue
+			}
+			if have[group] != topic {
+				t.Errorf("%s: no trigger for flow %s's %s group %s on %s", tc.file, f.Name, tc.label, group, topic)
+			}
+			delete(have, group)
+		}
+		for group := range have {
+			t.Errorf("%s: trigger for group %s, which no shipped flow has", tc.file, group)
 		}
 	}
 }
