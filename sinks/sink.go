@@ -44,7 +44,9 @@ type Sink struct {
 	// Linger is how long a batch waits to fill; default 50ms.
 	Linger time.Duration
 	// Parallel is how many of the replica's partitions write a batch at
-	// once; default 1. Each partition's batches stay in order.
+	// once; default 2 (BenchmarkParallel: MariaDB on two cores takes
+	// 1.5-1.6x the rows with two, 1.6-1.7x with three). Each partition's
+	// batches stay in order.
 	Parallel int
 	// Backoff shapes retry waits; default 200ms growing to 30s.
 	Backoff backoff.Policy
@@ -63,7 +65,7 @@ func (s *Sink) defaults() {
 		s.Linger = 50 * time.Millisecond
 	}
 	if s.Parallel <= 0 {
-		s.Parallel = 1
+		s.Parallel = 2
 	}
 	if s.Backoff.Base <= 0 {
 		s.Backoff.Base = 200 * time.Millisecond

@@ -60,6 +60,9 @@ type Config struct {
 	// FERRY_TOPIC_REPLICATION_FACTOR, FERRY_TOPIC_MIN_INSYNC_REPLICAS); a
 	// flow's topics block overrides them.
 	Topics bus.Settings
+	// SinkParallel is how many partitions a sink writes at once
+	// (FERRY_SINK_PARALLEL); default 2.
+	SinkParallel int
 	// Session is the session timeout of the roles' Kafka groups
 	// (FERRY_GROUP_SESSION_TIMEOUT): how long a dead replica holds its
 	// partitions or flows; default bus.DefaultSession.
@@ -145,7 +148,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -242,6 +245,16 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" {
 		fs.StringVar(&cfg.MySQLDSN, "mysql-dsn", cfg.MySQLDSN, "MySQL DSN of the target database (FERRY_MYSQL_DSN)")
+	}
+	if cfg.Command == "sink" || cfg.Command == "up" {
+		if v := getenv("FERRY_SINK_PARALLEL"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return cfg, fmt.Errorf("FERRY_SINK_PARALLEL: %q is not a positive whole number", v)
+			}
+			cfg.SinkParallel = n
+		}
+		fs.IntVar(&cfg.SinkParallel, "sink-parallel", cfg.SinkParallel, "partitions a MySQL sink writes at once (default 2) (FERRY_SINK_PARALLEL)")
 	}
 	if cfg.Command == "producer" || cfg.Command == "up" {
 		fs.StringVar(&cfg.Since, "since", cfg.Since, "start of the first window when a flow has no checkpoint: a time or a duration back from now such as 72h (FERRY_SINCE)")

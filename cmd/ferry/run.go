@@ -307,7 +307,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err != nil {
 		return nil, err
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Parallel: p.cfg.SinkParallel, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 	return sk.Run, nil
 }
 
