@@ -7,23 +7,36 @@
 // "sqlType" that overrides the column type a sink derives from the Avro type.
 //
 // Records travel as Avro single-object encoding (magic 0xC3 0x01, the
-// schema's CRC-64-AVRO fingerprint, then the binary body), so a consumer
-// needs no registry to tell which schema wrote a message.
+// CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, as the
+// specification defines it, then the binary body), so a consumer needs no
+// registry to tell which schema wrote a message.
+//
+// A schema's earlier versions are kept in versions/<name>.v<n>.avsc. A
+// record written under any of them decodes into the current version: its
+// fields by name, new fields from their defaults (null), removed ones
+// dropped, as Avro's schema resolution says.
+//
+// The codec is github.com/twmb/avro: it computes the canonical form as the
+// specification (and Java's SchemaNormalization) does, which goavro does
+// not (it keeps logical types in it), and it resolves writer to reader
+// schemas, which goavro cannot.
 package schemas
 
 import (
 	"embed"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"strings"
 	"time"
 
-	"github.com/linkedin/goavro/v2"
+	"github.com/twmb/avro"
 )
 
-//go:embed *.avsc
+//go:embed *.avsc versions/*.avsc
 var files embed.FS
 
 // Kind is the Go shape of a field's values in a plain record.
@@ -71,8 +84,25 @@ type Schema struct {
 	// value. Empty when the source keeps no modification stamp.
 	Version string
 	Fields  []Field
-	codec   *goavro.Codec
+
+	text    string
+	avro    *avro.Schema
+	fp      [8]byte
+	earlier []string
+	// writers are the earlier versions resolved to this one, by
+	// fingerprint.
+	writers map[[8]byte]*avro.Schema
 }
+
+// Text is the schema's Avro JSON as written, for a registry.
+func (s *Schema) Text() string { return s.text }
+
+// Fingerprint is the CRC-64-AVRO of the schema's Parsing Canonical Form,
+// little-endian, as single-object encoding carries it.
+func (s *Schema) Fingerprint() [8]byte { return s.fp }
+
+// Earlier are the texts of the schema's earlier versions, oldest first.
+func (s *Schema) Earlier() []string { return s.earlier }
 
 // Load parses the embedded schema of the named entity ("refund" for
 // refund.avsc).
@@ -85,15 +115,40 @@ func Load(name string) (*Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schemas: %s.avsc: %w", name, err)
 	}
+	s.writers = map[[8]byte]*avro.Schema{}
+	for v := 1; ; v++ {
+		old, err := files.ReadFile(fmt.Sprintf("versions/%s.v%d.avsc", name, v))
+		if err != nil {
+			break
+		}
+		w, err := avro.Parse(string(old))
+		if err != nil {
+			return nil, fmt.Errorf("schemas: versions/%s.v%d.avsc: %w", name, v, err)
+		}
+		r, err := avro.Resolve(w, s.avro)
+		if err != nil {
+			return nil, fmt.Errorf("schemas: %s.avsc cannot read its version %d: %w", name, v, err)
+		}
+		s.writers[fingerprint(w)] = r
+		s.earlier = append(s.earlier, string(old))
+	}
 	return s, nil
+}
+
+// fingerprint is a schema's single-object fingerprint.
+func fingerprint(s *avro.Schema) (fp [8]byte) {
+	h := avro.NewRabin()
+	h.Write(s.Canonical())
+	binary.LittleEndian.PutUint64(fp[:], h.Sum64())
+	return fp
 }
 
 // Names lists the embedded schemas.
 func Names() []string {
-	entries, _ := files.ReadDir(".")
+	paths, _ := fs.Glob(files, "*.avsc")
 	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name()[:len(e.Name())-len(".avsc")])
+	for _, p := range paths {
+		names = append(names, strings.TrimSuffix(p, ".avsc"))
 	}
 	return names
 }
@@ -127,11 +182,11 @@ func parse(text []byte) (*Schema, error) {
 	if err := json.Unmarshal(text, &doc); err != nil {
 		return nil, err
 	}
-	codec, err := goavro.NewCodec(string(text))
+	codec, err := avro.Parse(string(text))
 	if err != nil {
 		return nil, err
 	}
-	s := &Schema{Name: doc.Name, Key: doc.Key, Version: doc.Version, codec: codec}
+	s := &Schema{Name: doc.Name, Key: doc.Key, Version: doc.Version, text: string(text), avro: codec, fp: fingerprint(codec)}
 	if s.Fields, err = parseFields(doc.Fields, doc.Namespace); err != nil {
 		return nil, err
 	}
@@ -253,7 +308,7 @@ func (s *Schema) Encode(rec map[string]any) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
 	}
-	b, err := s.codec.SingleFromNative(nil, native)
+	b, err := s.avro.AppendSingleObject(nil, native)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
 	}
@@ -307,21 +362,25 @@ func (f Field) toNative(v any) (any, error) {
 		}
 		v = out
 	}
-	if f.Nullable {
-		v = goavro.Union(f.avroName(), v)
-	}
 	return v, nil
 }
 
-// Decode parses a single-object encoded message into a plain record.
+// Decode parses a single-object encoded message, written under this
+// schema or one of its earlier versions, into a plain record of this one.
 func (s *Schema) Decode(b []byte) (map[string]any, error) {
-	native, _, err := s.codec.NativeFromSingle(b)
+	fp, body, err := avro.SingleObjectFingerprint(b)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", s.Name, err)
 	}
-	m, ok := native.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("decode %s: not a record", s.Name)
+	codec := s.avro
+	if fp != s.fp {
+		if codec = s.writers[fp]; codec == nil {
+			return nil, fmt.Errorf("decode %s: written under a schema ferry does not know (fingerprint %x)", s.Name, fp)
+		}
+	}
+	var m map[string]any
+	if _, err := codec.Decode(body, &m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", s.Name, err)
 	}
 	fromNative(s.Fields, m)
 	return m, nil
@@ -334,11 +393,6 @@ func fromNative(fields []Field, m map[string]any) {
 }
 
 func (f Field) fromNative(v any) any {
-	if u, ok := v.(map[string]any); ok && f.Nullable {
-		for _, x := range u {
-			v = x
-		}
-	}
 	switch x := v.(type) {
 	case time.Time:
 		return x.UTC()
@@ -354,19 +408,6 @@ func (f Field) fromNative(v any) any {
 		}
 	}
 	return v
-}
-
-// avroName is the union branch name goavro expects for the field's type.
-func (f Field) avroName() string {
-	switch f.Kind {
-	case Decimal:
-		return "bytes.decimal"
-	case Timestamp:
-		return "long.timestamp-millis"
-	case Record:
-		return f.TypeName
-	}
-	return f.Kind.String()
 }
 
 // Rat is a convenience for literal decimals in tests and examples.

@@ -116,9 +116,9 @@ func TestNestedRoundTrip(t *testing.T) {
 	}
 }
 
-// TestFingerprintsAreStable guards against a goavro quirk: a nested record
-// type named like the field that holds it gets a canonical form, and so a
-// single-object fingerprint, that changes from one load to the next.
+// TestFingerprintsAreStable: a schema loaded again reads what the first
+// load wrote (goavro, the codec before, gave a nested record type named
+// like the field that holds it a fingerprint that changed between loads).
 func TestFingerprintsAreStable(t *testing.T) {
 	for _, name := range schemas.Names() {
 		s, err := schemas.Load(name)
