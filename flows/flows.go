@@ -77,6 +77,18 @@ type Topics struct {
 	Partitions        Count `yaml:"partitions"`
 	ReplicationFactor Count `yaml:"replicationFactor"`
 	MinInsyncReplicas Count `yaml:"minInsyncReplicas"`
+	// CanonicalCleanupPolicy is the canonical topic's cleanup.policy:
+	// compact (the default), delete, or compact,delete.
+	CanonicalCleanupPolicy string `yaml:"canonicalCleanupPolicy"`
+}
+
+// CheckCleanupPolicy checks a canonical topic's cleanup.policy setting.
+func CheckCleanupPolicy(p string) error {
+	switch p {
+	case "", "compact", "delete", "compact,delete":
+		return nil
+	}
+	return fmt.Errorf("%q: want compact, delete or compact,delete", p)
 }
 
 // Source is the vendor API a producer polls.
@@ -417,6 +429,9 @@ func (f *Flow) validate() error {
 	}
 	if t := f.Topics; t.Partitions < 0 || t.ReplicationFactor < 0 || t.MinInsyncReplicas < 0 {
 		return bad("topics", "partitions, replicationFactor and minInsyncReplicas must not be negative")
+	}
+	if err := CheckCleanupPolicy(f.Topics.CanonicalCleanupPolicy); err != nil {
+		return bad("topics.canonicalCleanupPolicy", "%v", err)
 	}
 	s := &f.Source
 	if s.Vendor == "" {

@@ -50,7 +50,7 @@ func Group(f *flows.Flow) string { return "ferry-processor-" + f.Name }
 func Topics(f *flows.Flow, s bus.Settings) []bus.Topic {
 	return []bus.Topic{
 		{Name: f.Source.Topic, Settings: s},
-		{Name: f.CanonicalTopic(), Settings: s},
+		bus.Canonical(f.CanonicalTopic(), s),
 		{Name: f.DeadLetterTopic(), Settings: s},
 		{Name: f.DedupeTopic(), Settings: s, Compacted: true, With: f.Source.Topic},
 	}

@@ -83,7 +83,7 @@ func (s *APISink) defaults() {
 // Run drains the canonical topic and the retry topic until ctx ends.
 func (s *APISink) Run(ctx context.Context) error {
 	s.defaults()
-	err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics},
+	err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Canonical(s.Flow.CanonicalTopic(), s.Topics),
 		bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}, bus.Topic{Name: RetryTopic(s.Flow), Settings: s.Topics})
 	if err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)

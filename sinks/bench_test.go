@@ -48,7 +48,7 @@ func BenchmarkParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	settings := bus.Settings{Partitions: 6}
-	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: flow.CanonicalTopic(), Settings: settings}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Canonical(flow.CanonicalTopic(), settings)); err != nil {
 		b.Fatal(err)
 	}
 	w := bus.NewWriter(brokers)

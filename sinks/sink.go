@@ -83,7 +83,7 @@ func (s *Sink) defaults() {
 // partition, so its rows are written in order.
 func (s *Sink) Run(ctx context.Context) error {
 	s.defaults()
-	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Topic{Name: s.Flow.CanonicalTopic(), Settings: s.Topics}, bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
+	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Canonical(s.Flow.CanonicalTopic(), s.Topics), bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
 	c := &bus.Consumer{Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(),

@@ -51,7 +51,7 @@ func TestRefusedRowsAreDeadLettered(t *testing.T) {
 	}
 	w := bus.NewWriter(brokers)
 	defer w.Close()
-	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: flow.CanonicalTopic()}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Canonical(flow.CanonicalTopic(), bus.Settings{})); err != nil {
 		t.Fatal(err)
 	}
 	var msgs []kafka.Message

@@ -148,7 +148,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -225,6 +225,8 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 			}
 			fs.IntVar(t.dst, t.flag, *t.dst, t.usage+" ("+t.name+")")
 		}
+		cfg.Topics.CanonicalCleanup = getenv("FERRY_CANONICAL_CLEANUP_POLICY")
+		fs.StringVar(&cfg.Topics.CanonicalCleanup, "canonical-cleanup-policy", cfg.Topics.CanonicalCleanup, "cleanup.policy of canonical topics: compact (default), delete or compact,delete (FERRY_CANONICAL_CLEANUP_POLICY)")
 		cfg.Session = bus.DefaultSession
 		if v := getenv("FERRY_GROUP_SESSION_TIMEOUT"); v != "" {
 			d, err := time.ParseDuration(v)
@@ -288,6 +290,9 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		if b = strings.TrimSpace(b); b != "" {
 			cfg.Brokers = append(cfg.Brokers, b)
 		}
+	}
+	if err := flows.CheckCleanupPolicy(cfg.Topics.CanonicalCleanup); err != nil {
+		return cfg, fmt.Errorf("canonical cleanup policy: %w", err)
 	}
 	if level != "" {
 		if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {

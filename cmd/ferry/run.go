@@ -160,7 +160,8 @@ func (p *pipeline) close() {
 // topics are the settings of a flow's topics: its own over the process's.
 func (p *pipeline) topics(f *flows.Flow) bus.Settings {
 	t := f.Topics
-	return bus.Settings{Partitions: int(t.Partitions), ReplicationFactor: int(t.ReplicationFactor), MinInsyncReplicas: int(t.MinInsyncReplicas)}.Over(p.cfg.Topics)
+	return bus.Settings{Partitions: int(t.Partitions), ReplicationFactor: int(t.ReplicationFactor), MinInsyncReplicas: int(t.MinInsyncReplicas),
+		CanonicalCleanup: t.CanonicalCleanupPolicy}.Over(p.cfg.Topics)
 }
 
 func (p *pipeline) kafkaWriter() *kafka.Writer {

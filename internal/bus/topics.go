@@ -24,6 +24,25 @@ type Settings struct {
 	Partitions        int
 	ReplicationFactor int
 	MinInsyncReplicas int
+	// CanonicalCleanup is the cleanup.policy of canonical topics: compact
+	// (the default), delete, or compact,delete.
+	CanonicalCleanup string
+}
+
+// DeleteRetention is how long a compacted canonical topic keeps a
+// tombstone (delete.retention.ms): a consumer that is less than this far
+// behind sees every deletion.
+const DeleteRetention = 7 * 24 * time.Hour
+
+// Canonical is a canonical topic: compacted unless the settings say
+// otherwise, so that the newest record of every key stays for as long as
+// the topic exists and a replay from the beginning rebuilds a table.
+func Canonical(name string, s Settings) Topic {
+	t := Topic{Name: name, Settings: s, Compacted: s.CanonicalCleanup != "delete", Cleanup: s.CanonicalCleanup}
+	if t.Compacted {
+		t.DeleteRetention = DeleteRetention
+	}
+	return t
 }
 
 // Over returns s with its unset fields taken from base.
@@ -37,6 +56,9 @@ func (s Settings) Over(base Settings) Settings {
 	if s.MinInsyncReplicas == 0 {
 		s.MinInsyncReplicas = base.MinInsyncReplicas
 	}
+	if s.CanonicalCleanup == "" {
+		s.CanonicalCleanup = base.CanonicalCleanup
+	}
 	return s
 }
 
@@ -47,6 +69,11 @@ type Topic struct {
 	// Compacted topics (cleanup.policy=compact) hold state: the newest
 	// record of each key.
 	Compacted bool
+	// Cleanup, if set, is the cleanup.policy to create the topic with
+	// (compact,delete); Compacted says whether it must compact.
+	Cleanup string
+	// DeleteRetention, if set, is a compacted topic's delete.retention.ms.
+	DeleteRetention time.Duration
 	// With names the topic this one is co-partitioned with: a key's
 	// records sit in the same partition number of both, so both need the
 	// same number of partitions. A state changelog is co-partitioned with
@@ -94,8 +121,14 @@ func EnsureTopics(ctx context.Context, brokers []string, log *slog.Logger, topic
 		if t.Settings.ReplicationFactor > 0 {
 			cfg.ReplicationFactor = t.Settings.ReplicationFactor
 		}
-		if t.Compacted {
+		switch {
+		case t.Cleanup != "":
+			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: t.Cleanup})
+		case t.Compacted:
 			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: "compact"})
+		}
+		if t.DeleteRetention > 0 {
+			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "delete.retention.ms", ConfigValue: strconv.FormatInt(t.DeleteRetention.Milliseconds(), 10)})
 		}
 		if t.Settings.MinInsyncReplicas > 0 {
 			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(t.Settings.MinInsyncReplicas)})

@@ -163,3 +163,34 @@ func TestStateWriterKeepsThePartition(t *testing.T) {
 		t.Errorf("end offsets %v, want all 9 in partition 2", end)
 	}
 }
+
+// Canonical topics are compacted, keeping tombstones for a week, unless
+// the settings say delete.
+func TestCanonicalTopicsAreCompacted(t *testing.T) {
+	brokers, ctx := cluster(t)
+	if err := bus.EnsureTopics(ctx, brokers, nil,
+		bus.Canonical("canonical.refund.v1", bus.Settings{}),
+		bus.Canonical("canonical.order.v1", bus.Settings{CanonicalCleanup: "delete"}),
+		bus.Canonical("canonical.shop.v1", bus.Settings{CanonicalCleanup: "compact,delete"})); err != nil {
+		t.Fatal(err)
+	}
+	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
+	for topic, want := range map[string]string{
+		"canonical.refund.v1": "compact 604800000",
+		"canonical.order.v1":  "delete 86400000",
+		"canonical.shop.v1":   "compact,delete 604800000",
+	} {
+		res, err := client.DescribeConfigs(ctx, &kafka.DescribeConfigsRequest{Resources: []kafka.DescribeConfigRequestResource{
+			{ResourceType: kafka.ResourceTypeTopic, ResourceName: topic, ConfigNames: []string{"cleanup.policy", "delete.retention.ms"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, e := range res.Resources[0].ConfigEntries {
+			got[e.ConfigName] = e.ConfigValue
+		}
+		if s := got["cleanup.policy"] + " " + got["delete.retention.ms"]; s != want {
+			t.Errorf("%s: %s, want %s", topic, s, want)
+		}
+	}
+}
