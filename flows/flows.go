@@ -82,6 +82,12 @@ type Topics struct {
 	CanonicalCleanupPolicy string `yaml:"canonicalCleanupPolicy"`
 }
 
+// CompatibilityLevels are the schema registry's compatibility levels.
+var CompatibilityLevels = []string{"BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE", "NONE"}
+
+// DefaultCompatibility is the level of a flow that names none.
+const DefaultCompatibility = "BACKWARD"
+
 // CheckCleanupPolicy checks a canonical topic's cleanup.policy setting.
 func CheckCleanupPolicy(p string) error {
 	switch p {
@@ -253,6 +259,9 @@ type Processor struct {
 	// Map computes canonical fields from the raw record, one expression
 	// each; unmapped fields take the raw field of the same name.
 	Map map[string]string `yaml:"map"`
+	// Compatibility is the schema registry compatibility level of the
+	// canonical topic's subject; default BACKWARD.
+	Compatibility string `yaml:"compatibility"`
 
 	filter *vm.Program
 	fields map[string]*vm.Program
@@ -488,6 +497,9 @@ func (f *Flow) validate() error {
 	}
 	if f.Processor.Entity == "" {
 		return bad("processor.entity", "missing: the canonical schema records become")
+	}
+	if c := f.Processor.Compatibility; c != "" && !slices.Contains(CompatibilityLevels, c) {
+		return bad("processor.compatibility", "%q: want one of %s", c, strings.Join(CompatibilityLevels, ", "))
 	}
 	if err := f.Processor.compile(); err != nil {
 		return err

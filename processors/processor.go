@@ -22,8 +22,11 @@ import (
 // of processors of a flow may run: they share the flow's consumer group,
 // and each processes the raw partitions the group assigns it.
 type Processor struct {
-	Flow    *flows.Flow
-	Schema  *schemas.Schema
+	Flow   *flows.Flow
+	Schema *schemas.Schema
+	// Codec writes canonical records; default Schema, in single-object
+	// encoding (a registry's codec writes its wire format).
+	Codec   schemas.Codec
 	Brokers []string
 	// Topics are the settings of the topics the processor creates.
 	Topics bus.Settings
@@ -71,6 +74,9 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	if p.Stats == nil {
 		p.Stats = &stats.Flow{}
+	}
+	if p.Codec == nil {
+		p.Codec = p.Schema
 	}
 	if err := bus.EnsureTopics(ctx, p.Brokers, p.Log, Topics(p.Flow, p.Topics)...); err != nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
@@ -181,7 +187,7 @@ func (p *Processor) canonical(m kafka.Message) (key string, value []byte, v vers
 	if err != nil || !keep {
 		return "", nil, v, err
 	}
-	value, err = p.Schema.Encode(rec)
+	value, err = p.Codec.Encode(rec)
 	if err != nil {
 		return "", nil, v, err
 	}

@@ -92,7 +92,7 @@ type Topic struct {
 }
 
 // ReadTopic reads a canonical topic to its end.
-func ReadTopic(ctx context.Context, brokers []string, topic string, s *schemas.Schema) (*Topic, error) {
+func ReadTopic(ctx context.Context, brokers []string, topic string, s *schemas.Schema, codec schemas.Codec) (*Topic, error) {
 	t := &Topic{latest: map[string]time.Time{}}
 	var bad error
 	err := bus.ReadAll(ctx, brokers, topic, func(m kafka.Message) {
@@ -100,7 +100,7 @@ func ReadTopic(ctx context.Context, brokers []string, topic string, s *schemas.S
 			delete(t.latest, string(m.Key)) // a tombstone
 			return
 		}
-		rec, err := s.Decode(m.Value)
+		rec, err := codec.Decode(m.Value)
 		if err != nil {
 			bad = fmt.Errorf("%s@%d: %w", topic, m.Offset, err)
 			return

@@ -94,6 +94,13 @@ type Schema struct {
 	writers map[[8]byte]*avro.Schema
 }
 
+// Codec encodes and decodes canonical records: a Schema itself, in
+// single-object encoding, or a schema registry's codec, in its wire format.
+type Codec interface {
+	Encode(rec map[string]any) ([]byte, error)
+	Decode(b []byte) (map[string]any, error)
+}
+
 // Text is the schema's Avro JSON as written, for a registry.
 func (s *Schema) Text() string { return s.text }
 
@@ -363,6 +370,44 @@ func (f Field) toNative(v any) (any, error) {
 		v = out
 	}
 	return v, nil
+}
+
+// Binary renders a plain record as the Avro binary body alone, without a
+// header: the body of a registry's wire format.
+func (s *Schema) Binary(rec map[string]any) ([]byte, error) {
+	native, err := toNative(s.Fields, rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
+	}
+	b, err := s.avro.Encode(native)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s.Name, err)
+	}
+	return b, nil
+}
+
+// Reader returns a decoder of binary bodies written under writer (an Avro
+// schema's JSON, as a registry returns it by id) into plain records of
+// this schema. It fails when this schema cannot read what writer wrote.
+func (s *Schema) Reader(writer string) (func(body []byte) (map[string]any, error), error) {
+	w, err := avro.Parse(writer)
+	if err != nil {
+		return nil, fmt.Errorf("%s: writer schema: %w", s.Name, err)
+	}
+	codec := s.avro
+	if fingerprint(w) != s.fp {
+		if codec, err = avro.Resolve(w, s.avro); err != nil {
+			return nil, fmt.Errorf("%s cannot read what its writer schema wrote: %w", s.Name, err)
+		}
+	}
+	return func(body []byte) (map[string]any, error) {
+		var m map[string]any
+		if _, err := codec.Decode(body, &m); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", s.Name, err)
+		}
+		fromNative(s.Fields, m)
+		return m, nil
+	}, nil
 }
 
 // Decode parses a single-object encoded message, written under this

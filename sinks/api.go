@@ -43,8 +43,11 @@ const (
 // is acknowledged before the original's offset is committed, so nothing is
 // lost in between.
 type APISink struct {
-	Flow    *flows.Flow
-	Schema  *schemas.Schema
+	Flow   *flows.Flow
+	Schema *schemas.Schema
+	// Codec reads canonical records; default Schema (single-object
+	// encoding only).
+	Codec   schemas.Codec
 	Brokers []string
 	// Topics are the settings of the topics the sink creates.
 	Topics bus.Settings
@@ -77,6 +80,9 @@ func (s *APISink) defaults() {
 	}
 	if s.Stats == nil {
 		s.Stats = &stats.Flow{}
+	}
+	if s.Codec == nil {
+		s.Codec = s.Schema
 	}
 }
 
@@ -150,7 +156,7 @@ func (s *APISink) write(ctx context.Context, m kafka.Message) (kafka.Message, bo
 		s.Log.Warn("an API target cannot delete; tombstone ignored", "flow", s.Flow.Name, "key", string(m.Key))
 		return kafka.Message{}, false
 	}
-	rec, err := s.Schema.Decode(m.Value)
+	rec, err := s.Codec.Decode(m.Value)
 	if err != nil {
 		s.Stats.DeadLettered.Add(1)
 		return s.deadLetter(m, err), true

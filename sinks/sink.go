@@ -29,8 +29,11 @@ type Writer interface {
 
 // Sink drains one flow's canonical topic into a target.
 type Sink struct {
-	Flow    *flows.Flow
-	Schema  *schemas.Schema
+	Flow   *flows.Flow
+	Schema *schemas.Schema
+	// Codec reads canonical records; default Schema (single-object
+	// encoding only).
+	Codec   schemas.Codec
 	Brokers []string
 	// Topics are the settings of the topics the sink creates.
 	Topics bus.Settings
@@ -76,6 +79,9 @@ func (s *Sink) defaults() {
 	if s.Stats == nil {
 		s.Stats = &stats.Flow{}
 	}
+	if s.Codec == nil {
+		s.Codec = s.Schema
+	}
 }
 
 // Run drains the topic until ctx ends. The sink writes the partitions of
@@ -109,7 +115,7 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 		if m.Value == nil || deleted[string(m.Key)] {
 			continue
 		}
-		rec, err := s.Schema.Decode(m.Value)
+		rec, err := s.Codec.Decode(m.Value)
 		if err != nil {
 			dead = append(dead, s.deadLetter(m, err))
 			continue

@@ -2,6 +2,7 @@ package sinks_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,36 +25,55 @@ import (
 // (a refund_no longer than its column) and a message that is not a
 // canonical record, both go to the dead-letter topic with the reason, the
 // other rows land, and the batch's offsets are committed.
-func TestRefusedRowsAreDeadLettered(t *testing.T) {
+// sinkEnv is what a sink test runs on: a broker with the refund flow's
+// canonical topic, MariaDB with its table, and a writer.
+type sinkEnv struct {
+	ctx     context.Context
+	brokers []string
+	db      *sql.DB
+	flow    *flows.Flow
+	schema  *schemas.Schema
+	target  *mysql.Writer
+	w       *kafka.Writer
+}
+
+func newSinkEnv(t *testing.T) *sinkEnv {
+	t.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cluster.Close()
-	brokers := cluster.ListenAddrs()
+	t.Cleanup(cluster.Close)
+	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
+	e := &sinkEnv{brokers: cluster.ListenAddrs()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, _ := mysqltest.New(t)
-	flow, err := flows.Named("wdt_refunds")
+	t.Cleanup(cancel)
+	e.ctx = ctx
+	e.db, _ = mysqltest.New(t)
+	if e.flow, err = flows.Named("wdt_refunds"); err != nil {
+		t.Fatal(err)
+	}
+	if e.schema, err = schemas.Load("refund"); err != nil {
+		t.Fatal(err)
+	}
+	e.target, err = mysql.New(e.db, e.schema, mysql.Config{Table: e.flow.Target.Table, Columns: e.flow.Target.Columns, Zone: e.flow.Target.Zone.Loc()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := schemas.Load("refund")
-	if err != nil {
+	if err := e.target.CreateTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	target, err := mysql.New(db, schema, mysql.Config{Table: flow.Target.Table, Columns: flow.Target.Columns, Zone: flow.Target.Zone.Loc()})
-	if err != nil {
+	e.w = bus.NewWriter(e.brokers)
+	t.Cleanup(func() { e.w.Close() })
+	if err := bus.EnsureTopics(ctx, e.brokers, nil, bus.Canonical(e.flow.CanonicalTopic(), bus.Settings{})); err != nil {
 		t.Fatal(err)
 	}
-	if err := target.CreateTable(ctx); err != nil {
-		t.Fatal(err)
-	}
-	w := bus.NewWriter(brokers)
-	defer w.Close()
-	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Canonical(flow.CanonicalTopic(), bus.Settings{})); err != nil {
-		t.Fatal(err)
-	}
+	return e
+}
+
+func TestRefusedRowsAreDeadLettered(t *testing.T) {
+	e := newSinkEnv(t)
+	ctx, brokers, db, flow, schema, target, w := e.ctx, e.brokers, e.db, e.flow, e.schema, e.target, e.w
 	var msgs []kafka.Message
 	for id, no := range []string{"TK1", strings.Repeat("长", 300), "TK3"} {
 		v, err := schema.Encode(map[string]any{"refund_id": int64(id + 1), "refund_no": no, "modified": time.UnixMilli(1709290000000)})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/registry"
 )
 
 // Config is everything a ferry command is told, from flags and the
@@ -67,6 +68,10 @@ type Config struct {
 	// (FERRY_GROUP_SESSION_TIMEOUT): how long a dead replica holds its
 	// partitions or flows; default bus.DefaultSession.
 	Session time.Duration
+	// Registry is the schema registry (FERRY_SCHEMA_REGISTRY_*); without a
+	// URL canonical records use single-object encoding, and up serves an
+	// in-process registry.
+	Registry registry.Config
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -128,6 +133,10 @@ func (c *Config) accountEnv() []struct {
 		{"FERRY_BANNIU_APP_KEY", &c.Banniu.AppKey},
 		{"FERRY_BANNIU_APP_SECRET", &c.Banniu.AppSecret},
 		{"FERRY_BANNIU_ACCESS_TOKEN", &c.Banniu.AccessToken},
+		{"FERRY_SCHEMA_REGISTRY_URL", &c.Registry.URL},
+		{"FERRY_SCHEMA_REGISTRY_USER", &c.Registry.User},
+		{"FERRY_SCHEMA_REGISTRY_PASSWORD", &c.Registry.Password},
+		{"FERRY_SCHEMA_REGISTRY_CA_FILE", &c.Registry.CAFile},
 	}
 }
 
@@ -148,7 +157,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -224,6 +233,14 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 				*t.dst = n
 			}
 			fs.IntVar(t.dst, t.flag, *t.dst, t.usage+" ("+t.name+")")
+		}
+		fs.StringVar(&cfg.Registry.URL, "schema-registry", cfg.Registry.URL, "URL of a Confluent-compatible schema registry; canonical records then use its wire format (FERRY_SCHEMA_REGISTRY_URL)")
+		if v := getenv("FERRY_SCHEMA_REGISTRY_READ_ONLY"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return cfg, fmt.Errorf("FERRY_SCHEMA_REGISTRY_READ_ONLY: %q is not true or false", v)
+			}
+			cfg.Registry.ReadOnly = b
 		}
 		cfg.Topics.CanonicalCleanup = getenv("FERRY_CANONICAL_CLEANUP_POLICY")
 		fs.StringVar(&cfg.Topics.CanonicalCleanup, "canonical-cleanup-policy", cfg.Topics.CanonicalCleanup, "cleanup.policy of canonical topics: compact (default), delete or compact,delete (FERRY_CANONICAL_CLEANUP_POLICY)")

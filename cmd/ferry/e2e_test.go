@@ -14,6 +14,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -30,18 +31,19 @@ import (
 // settable clock. Every vendor call takes a second of the vendors' time,
 // so changes keep happening while ferry pages.
 type harness struct {
-	t       *testing.T
-	cluster *kfake.Cluster
-	ctx     context.Context
-	clock   *sandbox.Clock
-	flow    *flows.Flow
-	db      *sql.DB
-	pipe    *pipeline
-	calls   atomic.Int64
-	onCall  atomic.Pointer[func(n int64)] // called before a vendor call is served
-	naive   bool                          // producers walk forward once (the baseline)
-	split   int                           // producers split windows holding more (0: default)
-	procs   int                           // ferry processes started
+	t        *testing.T
+	cluster  *kfake.Cluster
+	ctx      context.Context
+	clock    *sandbox.Clock
+	flow     *flows.Flow
+	db       *sql.DB
+	pipe     *pipeline
+	calls    atomic.Int64
+	onCall   atomic.Pointer[func(n int64)] // called before a vendor call is served
+	naive    bool                          // producers walk forward once (the baseline)
+	split    int                           // producers split windows holding more (0: default)
+	procs    int                           // ferry processes started
+	registry *srfake.Registry
 }
 
 // t0 is the vendors' time when a test starts.
@@ -65,6 +67,10 @@ func newHarness(t *testing.T, flow string) *harness {
 	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
 	db, dsn := mysqltest.New(t)
 	h := &harness{t: t, cluster: cluster, ctx: ctx, clock: sandbox.NewClock(t0), db: db}
+	// Canonical records go through an in-process schema registry, as
+	// with ferry up.
+	h.registry = srfake.New()
+	t.Cleanup(h.registry.Close)
 
 	cfg, err := parse([]string{"up", "--flow", flow, "--since", "2024-02-27 00:00:00"}, func(string) string { return "" })
 	if err != nil {
@@ -72,6 +78,7 @@ func newHarness(t *testing.T, flow string) *harness {
 	}
 	cfg.Brokers = cluster.ListenAddrs()
 	cfg.MySQLDSN = dsn
+	cfg.Registry.URL = h.registry.URL()
 	fs, err := loadFlows(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -198,9 +205,13 @@ func (h *harness) canonical() []map[string]any {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	codec, err := h.pipe.codec(h.ctx, h.flow, s, false)
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	var out []map[string]any
 	err = bus.ReadAll(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), func(m kafka.Message) {
-		rec, err := s.Decode(m.Value)
+		rec, err := codec.Decode(m.Value)
 		if err != nil {
 			h.t.Fatalf("canonical record %s@%d (% x…, %d bytes): %v", m.Key, m.Offset, m.Value[:min(len(m.Value), 12)], len(m.Value), err)
 		}

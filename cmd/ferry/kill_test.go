@@ -42,7 +42,7 @@ func (h *harness) startProcess(role string) *process {
 	cmd := exec.Command(os.Args[0], role, "--flow", h.flow.Name)
 	cmd.Env = append(os.Environ(), "FERRY_TEST_MAIN=1",
 		"FERRY_KAFKA_BROKERS="+h.pipe.cfg.Brokers[0], "FERRY_MYSQL_DSN="+h.pipe.cfg.MySQLDSN,
-		"FERRY_GROUP_SESSION_TIMEOUT=2s", "FERRY_LOG_LEVEL=info")
+		"FERRY_GROUP_SESSION_TIMEOUT=2s", "FERRY_LOG_LEVEL=info", "FERRY_SCHEMA_REGISTRY_URL="+h.pipe.cfg.Registry.URL)
 	out := &testLog{t: h.t}
 	h.t.Cleanup(out.flush)
 	h.procs++

@@ -143,7 +143,11 @@ func (p *pipeline) reconcileTarget(ctx context.Context, f *flows.Flow, s *schema
 		}
 		return reconcile.Table{DB: p.db, Name: f.Target.Table, Schema: s, Zone: f.Target.Zone.Loc()}, nil
 	case "topic":
-		return reconcile.ReadTopic(ctx, p.cfg.Brokers, f.CanonicalTopic(), s)
+		codec, err := p.codec(ctx, f, s, false)
+		if err != nil {
+			return nil, err
+		}
+		return reconcile.ReadTopic(ctx, p.cfg.Brokers, f.CanonicalTopic(), s, codec)
 	}
 	return nil, fmt.Errorf("flow %s: reconcile does not read %s targets", f.Name, f.Target.Kind)
 }

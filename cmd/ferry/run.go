@@ -20,6 +20,7 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/lease"
+	"github.com/ferry-data/ferry/internal/registry"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/internal/telemetry"
 	"github.com/ferry-data/ferry/processors"
@@ -149,6 +150,31 @@ type pipeline struct {
 	retryAfter time.Duration
 	clients    clients
 	closers    []func() error
+	registry   *registry.Registry
+}
+
+// codec returns how a flow's canonical records are written and read:
+// single-object encoding without a registry; with one, its wire format,
+// the processor (write) registering the flow's schema first.
+func (p *pipeline) codec(ctx context.Context, f *flows.Flow, s *schemas.Schema, write bool) (schemas.Codec, error) {
+	if p.cfg.Registry.URL == "" {
+		return s, nil
+	}
+	if p.registry == nil {
+		r, err := registry.New(p.cfg.Registry)
+		if err != nil {
+			return nil, err
+		}
+		p.registry = r
+	}
+	if !write {
+		return p.registry.Decoder(s), nil
+	}
+	c, err := p.registry.Prepare(ctx, f.CanonicalTopic(), s, f.Processor.Compatibility)
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
+	}
+	return c, nil
 }
 
 func (p *pipeline) close() {
@@ -239,7 +265,11 @@ func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error
 		if err != nil {
 			return fmt.Errorf("flow %s: %w", f.Name, err)
 		}
-		pr := &processors.Processor{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		codec, err := p.codec(ctx, f, s, true)
+		if err != nil {
+			return err
+		}
+		pr := &processors.Processor{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 		g.Go(func() error { return pr.Run(ctx) })
 	}
 	return nil
@@ -265,7 +295,11 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			if err != nil {
 				return err
 			}
-			sk := &sinks.APISink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, Writer: p.kafkaWriter(),
+			codec, err := p.codec(ctx, f, s, false)
+			if err != nil {
+				return err
+			}
+			sk := &sinks.APISink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, Writer: p.kafkaWriter(),
 				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
 			run = sk.Run
 		default:
@@ -308,7 +342,11 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err != nil {
 		return nil, err
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Parallel: p.cfg.SinkParallel, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	codec, err := p.codec(ctx, f, s, false)
+	if err != nil {
+		return nil, err
+	}
+	sk := &sinks.Sink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Parallel: p.cfg.SinkParallel, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
 	return sk.Run, nil
 }
 

@@ -35,9 +35,13 @@ func (h *harness) startReplica(role string) *replica {
 	}
 	st := &stats.Flow{}
 	var run func(context.Context) error
+	codec, err := h.pipe.codec(h.ctx, h.flow, s, role == "processor")
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	switch role {
 	case "processor":
-		pr := &processors.Processor{Flow: h.flow, Schema: s, Brokers: h.pipe.cfg.Brokers, Topics: h.pipe.topics(h.flow),
+		pr := &processors.Processor{Flow: h.flow, Schema: s, Codec: codec, Brokers: h.pipe.cfg.Brokers, Topics: h.pipe.topics(h.flow),
 			Writer: h.pipe.kafkaWriter(), Log: h.pipe.log, Stats: st}
 		run = pr.Run
 	case "sink":
@@ -48,7 +52,7 @@ func (h *harness) startReplica(role string) *replica {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		sk := &sinks.Sink{Flow: h.flow, Schema: s, Brokers: h.pipe.cfg.Brokers, Topics: h.pipe.topics(h.flow),
+		sk := &sinks.Sink{Flow: h.flow, Schema: s, Codec: codec, Brokers: h.pipe.cfg.Brokers, Topics: h.pipe.topics(h.flow),
 			Target: w, DeadLetters: h.pipe.kafkaWriter(), Log: h.pipe.log, Stats: st}
 		run = sk.Run
 	}
@@ -136,11 +140,15 @@ func TestScaleOut(t *testing.T) {
 		t.Fatalf("canonical topic has %d partitions, want 6", len(end))
 	}
 	s, _ := loadSchema(h.flow)
+	codec, err := h.pipe.codec(h.ctx, h.flow, s, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	newest := map[string]time.Time{}
 	var back []string
 	n := 0
 	if err := bus.ReadAll(h.ctx, h.pipe.cfg.Brokers, h.flow.CanonicalTopic(), func(m kafka.Message) {
-		rec, err := s.Decode(m.Value)
+		rec, err := codec.Decode(m.Value)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,10 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-data/ferry/flows"
@@ -31,8 +33,9 @@ func uses(fs []*flows.Flow, vendor string) bool {
 }
 
 // up runs every role in one process. What is not configured is embedded:
-// an in-process Kafka-protocol broker, an in-memory MySQL-protocol
-// database, and the vendor sandboxes.
+// an in-process Kafka-protocol broker, a schema registry speaking the
+// Confluent REST API, an in-memory MySQL-protocol database, and the vendor
+// sandboxes.
 func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log *slog.Logger) error {
 	started := time.Now()
 	if len(cfg.Brokers) == 0 {
@@ -43,6 +46,17 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		defer cluster.Close()
 		cfg.Brokers = cluster.ListenAddrs()
 		log.Info("embedded Kafka-protocol broker", "brokers", cfg.Brokers)
+	}
+	if cfg.Registry.URL == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("embedded schema registry: %w", err)
+		}
+		srv := &http.Server{Handler: srfake.NewRegistry().Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		cfg.Registry.URL = "http://" + ln.Addr().String()
+		log.Info("embedded schema registry (Confluent REST API)", "url", cfg.Registry.URL)
 	}
 	if cfg.MySQLDSN == "" {
 		logrus.SetLevel(logrus.ErrorLevel) // the embedded database logs every connection
