@@ -463,3 +463,65 @@ func Rat(s string) *big.Rat {
 	}
 	return r
 }
+
+// Identify returns the shipped schema whose current or earlier version
+// wrote a single-object encoded message, and which version (0 for the
+// current one).
+func Identify(b []byte) (*Schema, int, error) {
+	fp, _, err := avro.SingleObjectFingerprint(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, name := range Names() {
+		s, err := Load(name)
+		if err != nil {
+			return nil, 0, err
+		}
+		if s.fp == fp {
+			return s, 0, nil
+		}
+		for v, text := range s.earlier {
+			w, err := avro.Parse(text)
+			if err == nil && fingerprint(w) == fp {
+				return s, v + 1, nil
+			}
+		}
+	}
+	return nil, 0, fmt.Errorf("no shipped schema has fingerprint %x", fp)
+}
+
+// JSON returns a plain record as JSON-friendly values: decimals as
+// strings at the field's scale, timestamps in RFC 3339 (UTC).
+func (s *Schema) JSON(rec map[string]any) map[string]any {
+	return jsonRecord(s.Fields, rec)
+}
+
+func jsonRecord(fields []Field, rec map[string]any) map[string]any {
+	out := make(map[string]any, len(fields))
+	for _, f := range fields {
+		out[f.Name] = f.json(rec[f.Name])
+	}
+	return out
+}
+
+func (f Field) json(v any) any {
+	switch x := v.(type) {
+	case *big.Rat:
+		return x.FloatString(f.Scale)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case map[string]any:
+		if f.Kind == Record {
+			return jsonRecord(f.Fields, x)
+		}
+	case []any:
+		if f.Kind == Array {
+			out := make([]any, len(x))
+			for i := range x {
+				out[i] = f.Items.json(x[i])
+			}
+			return out
+		}
+	}
+	return v
+}

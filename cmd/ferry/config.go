@@ -72,9 +72,25 @@ type Config struct {
 	// URL canonical records use single-object encoding, and up serves an
 	// in-process registry.
 	Registry registry.Config
+	// ExportDir is where ferry schemas export writes.
+	ExportDir string
+	// Tail is what ferry tail prints.
+	Tail TailConfig
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
+}
+
+// TailConfig is what ferry tail prints: a topic's records from its
+// beginning, or the last Limit of each partition; with Follow, new ones as
+// they come; with Key, only those of that key.
+type TailConfig struct {
+	Topic         string
+	FromBeginning bool
+	Follow        bool
+	Key           string
+	// Limit is the most records printed; 0 for no limit.
+	Limit int
 }
 
 // WDTAccount is one 旺店通 account; AppSecret is "secret:salt".
@@ -168,7 +184,7 @@ var Env = func() []string {
 }()
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "flow"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "flow", "tail", "schemas"}
 
 var errHelp = errors.New("help requested")
 
@@ -182,6 +198,9 @@ commands:
   sandbox     serve the vendor sandboxes
   reconcile   compare a flow's target with its source over a time range (exit 1 on differences)
   flow import turn a seed-platform scheme (its source and target metadata) into a flow file
+  tail        print a topic's records as JSON lines (raw, canonical, dead-letter, retry)
+  schemas export DIR
+              write the canonical Avro schemas, and their earlier versions, into DIR
 
 Run ferry <command> -h for its flags.`
 
@@ -205,6 +224,13 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.Command == "flow" {
 		return parseFlow(cfg, args[1:])
+	}
+	if cfg.Command == "schemas" {
+		if len(args) != 3 || args[1] != "export" {
+			return cfg, errors.New("ferry schemas: want ferry schemas export DIR")
+		}
+		cfg.Command, cfg.ExportDir = "schemas export", args[2]
+		return cfg, nil
 	}
 	fs := flag.NewFlagSet("ferry "+cfg.Command, flag.ContinueOnError)
 	fs.SetOutput(flagOutput)
@@ -254,7 +280,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
-	if roles && cfg.Command != "reconcile" {
+	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
@@ -282,6 +308,12 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.BoolVar(&cfg.Once, "once", false, "sync everything up to now − lag, wait until it is written, print a summary and exit")
 		fs.DurationVar(&cfg.Timeout, "timeout", 10*time.Minute, "give up --once after this long")
 	}
+	if cfg.Command == "tail" {
+		fs.BoolVar(&cfg.Tail.FromBeginning, "from-beginning", false, "start at each partition's first record (default: its last --limit)")
+		fs.BoolVar(&cfg.Tail.Follow, "follow", false, "keep printing records as they come, until interrupted")
+		fs.StringVar(&cfg.Tail.Key, "key", "", "print only the records of this key")
+		fs.IntVar(&cfg.Tail.Limit, "limit", 10, "print at most this many records (0: no limit)")
+	}
 	if cfg.Command == "sandbox" {
 		cfg.SandboxListen = map[string]string{}
 		for i, v := range []string{"wdt", "jushuitan", "jackyun", "kingdee", "banniu"} {
@@ -294,14 +326,18 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the sandbox's data")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return cfg, errHelp
-		}
+	positional, err := parseArgs(fs, args[1:])
+	if err != nil {
 		return cfg, err
 	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("ferry %s: unexpected arguments %q", cfg.Command, fs.Args())
+	if len(positional) > 0 && cfg.Command != "tail" {
+		return cfg, fmt.Errorf("ferry %s: unexpected arguments %q", cfg.Command, positional)
+	}
+	if cfg.Command == "tail" {
+		if len(positional) != 1 {
+			return cfg, fmt.Errorf("ferry tail: want one topic, got %d", len(positional))
+		}
+		cfg.Tail.Topic = positional[0]
 	}
 	for _, b := range strings.Split(brokers, ",") {
 		if b = strings.TrimSpace(b); b != "" {
@@ -341,6 +377,24 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// parseArgs parses flags that may come before or after the positional
+// arguments, and returns those.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional, args = append(positional, fs.Arg(0)), fs.Args()[1:]
+	}
+}
+
 // parseFlow reads ferry flow import FILE [-o OUT]; flags may come before
 // or after the file.
 func parseFlow(cfg Config, args []string) (Config, error) {
@@ -350,18 +404,9 @@ func parseFlow(cfg Config, args []string) (Config, error) {
 	fs := flag.NewFlagSet("ferry flow import", flag.ContinueOnError)
 	fs.SetOutput(flagOutput)
 	fs.StringVar(&cfg.ImportOut, "o", "", "write the flow file here (default standard output; the report goes to standard error)")
-	var files []string
-	for rest := args[1:]; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return cfg, errHelp
-			}
-			return cfg, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files, rest = append(files, fs.Arg(0)), fs.Args()[1:]
+	files, err := parseArgs(fs, args[1:])
+	if err != nil {
+		return cfg, err
 	}
 	if len(files) != 1 {
 		return cfg, fmt.Errorf("ferry flow import: want one scheme file, got %d", len(files))

@@ -39,6 +39,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "flow import" {
 		return importFlow(cfg, stdout)
 	}
+	if cfg.Command == "schemas export" {
+		return exportSchemas(cfg.ExportDir, stdout)
+	}
 	fs, err := loadFlows(cfg)
 	if err != nil {
 		return err
@@ -51,6 +54,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
 		defer p.close()
 		return reconcileFlow(ctx, p, stdout)
+	}
+	if cfg.Command == "tail" {
+		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}
 	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
 	defer p.close()
