@@ -95,6 +95,11 @@ func (s *Sink) Run(ctx context.Context) error {
 	c := &bus.Consumer{Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(),
 		BatchSize: s.BatchSize, Linger: s.Linger, Parallel: s.Parallel, Session: s.Session, Log: s.Log,
 		Open: func(context.Context, int) (bus.Handler, error) { return s.handle, nil }}
+	if p, ok := s.Target.(Positioned); ok {
+		c.Start = func(ctx context.Context, partition int) (int64, bool, error) {
+			return p.Position(ctx, s.Flow.CanonicalTopic(), partition)
+		}
+	}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
@@ -123,7 +128,23 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 		recs = append(recs, rec)
 		origin = append(origin, m)
 	}
-	err := s.write(ctx, recs)
+	keys, err := s.deletedKeys(deleted)
+	if err != nil {
+		return err
+	}
+	// A Positioned target takes the batch's rows, deletions and end
+	// position in one transaction.
+	positioned, exact := s.Target.(Positioned)
+	last := batch[len(batch)-1]
+	at := bus.Position{Topic: last.Topic, Partition: last.Partition, Next: last.Offset + 1}
+	commit := func(recs []map[string]any) error {
+		return s.retry(ctx, "write", func() error { return positioned.Commit(ctx, recs, keys, at) })
+	}
+	if exact {
+		err = commit(recs)
+	} else {
+		err = s.write(ctx, recs)
+	}
 	var refused *permanentError
 	if errors.As(err, &refused) && len(recs) > 0 {
 		s.Log.Warn("target refused a batch, writing it row by row", "flow", s.Flow.Name, "rows", len(recs), "err", refused.err)
@@ -138,12 +159,21 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 			}
 			s.Stats.Written.Add(1)
 		}
+		if exact {
+			// The deletions and the position, once every row was tried:
+			// a crash before this applies the batch again, as a whole.
+			if err := commit(nil); err != nil {
+				return err
+			}
+		}
 	} else if err != nil {
 		return err
 	} else {
 		s.Stats.Written.Add(int64(len(recs)))
 	}
-	if err := s.delete(ctx, deleted); err != nil {
+	if exact {
+		s.Stats.Deleted.Add(int64(len(keys)))
+	} else if err := s.delete(ctx, keys); err != nil {
 		return err
 	}
 	if len(dead) > 0 {
@@ -160,8 +190,17 @@ type Deleter interface {
 	Delete(ctx context.Context, keys []any) error
 }
 
-// delete removes the rows of the batch's tombstoned keys.
-func (s *Sink) delete(ctx context.Context, deleted map[string]bool) error {
+// Positioned is a Writer that applies a batch (its rows, its deletions and
+// the position it ends at in its topic) in one transaction, and tells the
+// position back: a sink then resumes from the target's own positions, and
+// applies each record exactly once, even in a table that REPLACEs.
+type Positioned interface {
+	Commit(ctx context.Context, recs []map[string]any, deletes []any, at bus.Position) error
+	Position(ctx context.Context, topic string, partition int) (next int64, ok bool, err error)
+}
+
+// deletedKeys are the batch's tombstoned keys, in the schema's key kind.
+func (s *Sink) deletedKeys(deleted map[string]bool) ([]any, error) {
 	var keys []any
 	for k, gone := range deleted {
 		if !gone {
@@ -169,10 +208,15 @@ func (s *Sink) delete(ctx context.Context, deleted map[string]bool) error {
 		}
 		key, err := keyValue(s.Schema, k)
 		if err != nil {
-			return fmt.Errorf("tombstone %q: %w", k, err)
+			return nil, fmt.Errorf("tombstone %q: %w", k, err)
 		}
 		keys = append(keys, key)
 	}
+	return keys, nil
+}
+
+// delete removes the rows of tombstoned keys.
+func (s *Sink) delete(ctx context.Context, keys []any) error {
 	if len(keys) == 0 {
 		return nil
 	}

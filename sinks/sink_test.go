@@ -29,6 +29,7 @@ import (
 // canonical topic, MariaDB with its table, and a writer.
 type sinkEnv struct {
 	ctx     context.Context
+	cluster *kfake.Cluster
 	brokers []string
 	db      *sql.DB
 	flow    *flows.Flow
@@ -45,7 +46,7 @@ func newSinkEnv(t *testing.T) *sinkEnv {
 	}
 	t.Cleanup(cluster.Close)
 	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
-	e := &sinkEnv{brokers: cluster.ListenAddrs()}
+	e := &sinkEnv{cluster: cluster, brokers: cluster.ListenAddrs()}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	e.ctx = ctx

@@ -128,6 +128,14 @@ func errorLogger(log *slog.Logger, group string) kafka.Logger {
 	})
 }
 
+// Position is where a consumer stands in one partition of a topic: Next is
+// the offset of the next record to read.
+type Position struct {
+	Topic     string
+	Partition int
+	Next      int64
+}
+
 // FetchBatch fetches up to max messages: it blocks for the first one, then
 // takes what arrives within linger. The messages are not committed.
 func FetchBatch(ctx context.Context, r *kafka.Reader, max int, linger time.Duration) ([]kafka.Message, error) {

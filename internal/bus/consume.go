@@ -47,6 +47,11 @@ type Consumer struct {
 	Log     *slog.Logger
 	// Open prepares a newly assigned partition and returns its handler.
 	Open func(ctx context.Context, partition int) (Handler, error)
+	// Start, if set, tells where a partition's handled records end, when
+	// the handler keeps that itself (a sink that stores its positions with
+	// its rows): the partition is read from there, not from the group's
+	// committed offset, which is then only advisory.
+	Start func(ctx context.Context, partition int) (next int64, ok bool, err error)
 	// Wait, if set, holds a batch back before it begins, until it
 	// returns; its ctx ends with the partition's ownership.
 	Wait func(ctx context.Context, batch []kafka.Message) error
@@ -139,6 +144,17 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, partition
 	handle, err := c.Open(ctx, partition)
 	if err != nil {
 		return "open", err
+	}
+	if c.Start != nil {
+		at, ok, err := c.Start(ctx, partition)
+		if err != nil {
+			return "open", err
+		}
+		if ok && at != *next {
+			c.Log.Info("partition resumes where its handler's own positions say", "group", c.Group, "topic", c.Topic,
+				"partition", partition, "offset", at, "group_offset", *next)
+			*next = at
+		}
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: partition,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/schemas"
 )
 
@@ -171,6 +172,16 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 	if _, err := w.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("mysql sink %s: create table: %w", w.table, err)
 	}
+	_, err := w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+quote(PositionsTable)+` (
+  table_name VARCHAR(64) NOT NULL COMMENT 'the table whose rows these are',
+  topic VARCHAR(249) NOT NULL COMMENT 'the canonical topic the rows came from',
+  kpartition INT NOT NULL COMMENT 'its partition',
+  next_offset BIGINT NOT NULL COMMENT 'the offset of the next record to apply',
+  PRIMARY KEY (table_name, topic, kpartition)
+) DEFAULT CHARSET=utf8mb4 COMMENT 'ferry: where each table''s rows stand in their topics; written with the rows'`)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: create %s: %w", w.table, PositionsTable, err)
+	}
 	return nil
 }
 
@@ -210,6 +221,68 @@ func (w *Writer) Write(ctx context.Context, recs []map[string]any) error {
 }
 
 func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() // a no-op after Commit
+	if err := w.upsert(ctx, tx, recs); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// PositionsTable is where a sink keeps, per table, topic and partition,
+// the offset its table's rows reach, written in the transaction of the
+// rows themselves.
+const PositionsTable = "ferry_sink_positions"
+
+// Commit applies a batch in one transaction: its rows, its deletions
+// (keys of the schema's key kind) and the position it ends at, so that a
+// sink resuming from Position applies each record exactly once.
+func (w *Writer) Commit(ctx context.Context, recs []map[string]any, deletes []any, at bus.Position) error {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+	}
+	defer tx.Rollback()
+	if err := w.upsert(ctx, tx, recs); err != nil {
+		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+	}
+	if err := w.delete(ctx, tx, deletes); err != nil {
+		return err
+	}
+	q := "INSERT INTO " + quote(PositionsTable) + " (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?) " +
+		"ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)"
+	if _, err := tx.ExecContext(ctx, q, w.table, at.Topic, at.Partition, at.Next); err != nil {
+		return fmt.Errorf("mysql sink %s: position: %w", w.table, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+	}
+	return nil
+}
+
+// Position returns the offset the table's rows reach in a topic
+// partition, if a batch of it was ever committed.
+func (w *Writer) Position(ctx context.Context, topic string, partition int) (int64, bool, error) {
+	var next int64
+	err := w.db.QueryRowContext(ctx, "SELECT next_offset FROM "+quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ?",
+		w.table, topic, partition).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("mysql sink %s: position: %w", w.table, err)
+	}
+	return next, true, nil
+}
+
+// upsert writes recs in statements of up to BatchRows rows within tx.
+func (w *Writer) upsert(ctx context.Context, tx *sql.Tx, recs []map[string]any) error {
+	if len(recs) == 0 {
+		return nil
+	}
 	keep, err := w.newest(recs)
 	if err != nil {
 		return err
@@ -226,11 +299,6 @@ func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
 		}
 	}
 
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() // a no-op after Commit
 	for off := 0; off < len(keep); off += w.batchRows {
 		n := min(w.batchRows, len(keep)-off)
 		q := w.full
@@ -241,7 +309,7 @@ func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
 			return err
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // newest returns the indexes of the records to write: per key the one with
@@ -410,12 +478,23 @@ func (w *Writer) Delete(ctx context.Context, keys []any) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	kf := w.cols[w.key]
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: %w", w.table, err)
 	}
 	defer tx.Rollback()
+	if err := w.delete(ctx, tx, keys); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
+	}
+	return nil
+}
+
+// delete removes the rows of keys within tx.
+func (w *Writer) delete(ctx context.Context, tx *sql.Tx, keys []any) error {
+	kf := w.cols[w.key]
 	for start := 0; start < len(keys); start += w.batchRows {
 		chunk := keys[start:min(start+w.batchRows, len(keys))]
 		args := make([]any, len(chunk))
@@ -430,9 +509,6 @@ func (w *Writer) Delete(ctx context.Context, keys []any) error {
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
 	}
 	return nil
 }
