@@ -372,6 +372,9 @@ func (p *pipeline) mysqlWriter(ctx context.Context, f *flows.Flow, s *schemas.Sc
 	if err := w.CreateTable(ctx); err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
+	for _, c := range w.Changes() {
+		p.log.Info("table changed to the schema", "flow", f.Name, "table", f.Target.Table, "change", c)
+	}
 	return w, nil
 }
 

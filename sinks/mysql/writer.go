@@ -56,7 +56,13 @@ type Writer struct {
 
 	prefix, row, suffix string // statement parts; see statement
 	full                string // the statement for BatchRows rows
+
+	changes []string // what CreateTable changed in an existing table
 }
+
+// Changes says what CreateTable changed in an existing table: the
+// columns it added, and how.
+func (w *Writer) Changes() []string { return w.changes }
 
 // New validates cfg against the schema s and returns a Writer on db.
 //
@@ -172,6 +178,9 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 	if _, err := w.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("mysql sink %s: create table: %w", w.table, err)
 	}
+	if err := w.evolve(ctx); err != nil {
+		return err
+	}
 	_, err := w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+quote(PositionsTable)+` (
   table_name VARCHAR(64) NOT NULL COMMENT 'the table whose rows these are',
   topic VARCHAR(249) NOT NULL COMMENT 'the canonical topic the rows came from',
@@ -183,6 +192,85 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 		return fmt.Errorf("mysql sink %s: create %s: %w", w.table, PositionsTable, err)
 	}
 	return nil
+}
+
+// evolve brings an existing table to the writer's columns before any row
+// is written: a column the table lacks (a field added to the schema) is
+// added online, ALGORITHM=INSTANT where the server can, else INPLACE
+// without locking; a column whose type differs from the schema's, or a
+// changed key, is refused with the table, the column and the change, and
+// nothing is altered.
+func (w *Writer) evolve(ctx context.Context) error {
+	rows, err := w.db.QueryContext(ctx, "SELECT COLUMN_NAME, COLUMN_TYPE, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", w.table)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: read its columns: %w", w.table, err)
+	}
+	defer rows.Close()
+	have := map[string]string{}
+	var key string
+	for rows.Next() {
+		var name, typ, ckey string
+		if err := rows.Scan(&name, &typ, &ckey); err != nil {
+			return fmt.Errorf("mysql sink %s: read its columns: %w", w.table, err)
+		}
+		have[strings.ToLower(name)] = typ
+		if ckey == "PRI" {
+			key = name
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mysql sink %s: read its columns: %w", w.table, err)
+	}
+	if want := w.cols[w.key].Name; !strings.EqualFold(key, want) {
+		return fmt.Errorf("mysql sink %s: the table's key is %q, the schema's is %q: a changed key needs a rebuild; nothing was altered", w.table, key, want)
+	}
+	var missing []*schemas.Field
+	for _, f := range w.cols {
+		typ, ok := have[strings.ToLower(f.Name)]
+		if !ok {
+			missing = append(missing, f)
+			continue
+		}
+		if got, want := normalType(typ), normalType(sqlType(f)); got != want {
+			return fmt.Errorf("mysql sink %s: column %s is %s, the schema wants %s: ferry does not change a column's type (alter it, or rebuild the table); nothing was altered", w.table, f.Name, got, want)
+		}
+	}
+	for _, f := range missing {
+		null := " NULL"
+		if !f.Nullable {
+			null = " NOT NULL"
+		}
+		add := "ALTER TABLE " + quote(w.table) + " ADD COLUMN " + quote(f.Name) + " " + sqlType(f) + null
+		if f.Doc != "" {
+			add += " COMMENT " + literal(f.Doc)
+		}
+		how := "ALGORITHM=INSTANT"
+		if _, err := w.db.ExecContext(ctx, add+", "+how); err != nil {
+			how = "ALGORITHM=INPLACE, LOCK=NONE"
+			if _, err2 := w.db.ExecContext(ctx, add+", "+how); err2 != nil {
+				return fmt.Errorf("mysql sink %s: add column %s: %w (INSTANT: %v)", w.table, f.Name, err2, err)
+			}
+		}
+		w.changes = append(w.changes, fmt.Sprintf("added column %s %s (%s)", f.Name, sqlType(f), how))
+	}
+	return nil
+}
+
+// normalType writes a column type the way both servers compare: lower
+// case, without the display widths of integers.
+func normalType(t string) string {
+	t = strings.ToLower(strings.TrimSpace(t))
+	for _, i := range []string{"bigint", "int", "tinyint(1)"} {
+		if strings.HasPrefix(t, i) {
+			if i == "tinyint(1)" {
+				return i
+			}
+			if rest := strings.TrimPrefix(t, i); rest == "" || strings.HasPrefix(rest, "(") {
+				return i
+			}
+		}
+	}
+	return t
 }
 
 func sqlType(f *schemas.Field) string {
