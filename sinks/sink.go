@@ -111,13 +111,17 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 	origin := make([]kafka.Message, 0, len(batch))
 	var dead []kafka.Message
 	// A tombstone (a key without a value) deletes the key's row, unless
-	// a record of the key follows it in the batch.
-	deleted := map[string]bool{}
+	// a record of the key follows it in the batch: deleted holds the
+	// tombstone's offset, or -1.
+	deleted := map[string]int64{}
 	for _, m := range batch {
-		deleted[string(m.Key)] = m.Value == nil
+		deleted[string(m.Key)] = -1
+		if m.Value == nil {
+			deleted[string(m.Key)] = m.Offset
+		}
 	}
 	for _, m := range batch {
-		if m.Value == nil || deleted[string(m.Key)] {
+		if m.Value == nil || deleted[string(m.Key)] >= 0 {
 			continue
 		}
 		rec, err := s.Codec.Decode(m.Value)
@@ -128,7 +132,7 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 		recs = append(recs, rec)
 		origin = append(origin, m)
 	}
-	keys, err := s.deletedKeys(deleted)
+	keys, keyOffsets, err := s.deletedKeys(deleted)
 	if err != nil {
 		return err
 	}
@@ -137,11 +141,16 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 	positioned, exact := s.Target.(Positioned)
 	last := batch[len(batch)-1]
 	at := bus.Position{Topic: last.Topic, Partition: last.Partition, Next: last.Offset + 1}
-	commit := func(recs []map[string]any) error {
-		return s.retry(ctx, "write", func() error { return positioned.Commit(ctx, recs, keys, at) })
+	commit := func(recs []map[string]any, offsets []int64) error {
+		b := Batch{Recs: recs, Offsets: offsets, Deletes: keys, DeleteOffsets: keyOffsets, At: at}
+		return s.retry(ctx, "write", func() error { return positioned.Commit(ctx, b) })
 	}
 	if exact {
-		err = commit(recs)
+		offsets := make([]int64, len(origin))
+		for i, m := range origin {
+			offsets[i] = m.Offset
+		}
+		err = commit(recs, offsets)
 	} else {
 		err = s.write(ctx, recs)
 	}
@@ -162,7 +171,7 @@ func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
 		if exact {
 			// The deletions and the position, once every row was tried:
 			// a crash before this applies the batch again, as a whole.
-			if err := commit(nil); err != nil {
+			if err := commit(nil, nil); err != nil {
 				return err
 			}
 		}
@@ -190,29 +199,42 @@ type Deleter interface {
 	Delete(ctx context.Context, keys []any) error
 }
 
+// Batch is what a Positioned target applies in one transaction: records
+// and deletions (keys of the schema's key kind), each with the offset it
+// came from, and the position the batch ends at.
+type Batch struct {
+	Recs          []map[string]any
+	Offsets       []int64
+	Deletes       []any
+	DeleteOffsets []int64
+	At            bus.Position
+}
+
 // Positioned is a Writer that applies a batch (its rows, its deletions and
 // the position it ends at in its topic) in one transaction, and tells the
 // position back: a sink then resumes from the target's own positions, and
 // applies each record exactly once, even in a table that REPLACEs.
 type Positioned interface {
-	Commit(ctx context.Context, recs []map[string]any, deletes []any, at bus.Position) error
+	Commit(ctx context.Context, b Batch) error
 	Position(ctx context.Context, topic string, partition int) (next int64, ok bool, err error)
 }
 
-// deletedKeys are the batch's tombstoned keys, in the schema's key kind.
-func (s *Sink) deletedKeys(deleted map[string]bool) ([]any, error) {
+// deletedKeys are the batch's tombstoned keys, in the schema's key kind,
+// with their tombstones' offsets.
+func (s *Sink) deletedKeys(deleted map[string]int64) ([]any, []int64, error) {
 	var keys []any
-	for k, gone := range deleted {
-		if !gone {
+	var offsets []int64
+	for k, at := range deleted {
+		if at < 0 {
 			continue
 		}
 		key, err := keyValue(s.Schema, k)
 		if err != nil {
-			return nil, fmt.Errorf("tombstone %q: %w", k, err)
+			return nil, nil, fmt.Errorf("tombstone %q: %w", k, err)
 		}
-		keys = append(keys, key)
+		keys, offsets = append(keys, key), append(offsets, at)
 	}
-	return keys, nil
+	return keys, offsets, nil
 }
 
 // delete removes the rows of tombstoned keys.

@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/schemas"
+	"github.com/ferry-data/ferry/sinks"
 	sink "github.com/ferry-data/ferry/sinks/mysql"
 )
 
@@ -116,5 +118,64 @@ func TestChangedTypeStopsTheSink(t *testing.T) {
 	var typ string
 	if err := db.QueryRowContext(ctx, "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'refunds' AND COLUMN_NAME = 'refund_no'").Scan(&typ); err != nil || typ != "varchar(255)" {
 		t.Fatalf("refund_no is now %q (%v)", typ, err)
+	}
+}
+
+// TestCommitSkipsWhatThePositionCovers: a batch whose records the stored
+// position already covers is skipped whole or in part, and the position
+// never goes back: a sink that lost its partition cannot apply a record
+// twice.
+func TestCommitSkipsWhatThePositionCovers(t *testing.T) {
+	ctx := context.Background()
+	db, _ := mysqltest.New(t)
+	s, _ := schemas.Load("refund")
+	w, err := sink.New(db, s, sink.Config{Table: "refunds", Columns: allColumns(s), Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.CreateTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.UnixMilli(1709290000000)
+	batch := func(from, to int64, no string) sinks.Batch {
+		b := sinks.Batch{At: bus.Position{Topic: "canonical.refund.v1", Partition: 2, Next: to}}
+		for o := from; o < to; o++ {
+			b.Recs = append(b.Recs, map[string]any{"refund_id": o, "refund_no": no, "modified": at})
+			b.Offsets = append(b.Offsets, o)
+		}
+		return b
+	}
+	rows := func() string {
+		r, err := db.QueryContext(ctx, "SELECT refund_id, refund_no FROM refunds ORDER BY refund_id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var out []string
+		for r.Next() {
+			var id, no string
+			r.Scan(&id, &no)
+			out = append(out, id+no)
+		}
+		return strings.Join(out, " ")
+	}
+	for _, step := range []struct {
+		b    sinks.Batch
+		rows string
+		next int64
+	}{
+		{batch(0, 3, "a"), "0a 1a 2a", 3},
+		{batch(0, 3, "b"), "0a 1a 2a", 3},       // applied already
+		{batch(1, 5, "c"), "0a 1a 2a 3c 4c", 5}, // in part
+		{batch(0, 2, "d"), "0a 1a 2a 3c 4c", 5}, // stale: nothing, position stays
+		{batch(5, 6, "e"), "0a 1a 2a 3c 4c 5e", 6},
+	} {
+		if err := w.Commit(ctx, step.b); err != nil {
+			t.Fatal(err)
+		}
+		next, ok, err := w.Position(ctx, "canonical.refund.v1", 2)
+		if got := rows(); got != step.rows || !ok || err != nil || next != step.next {
+			t.Fatalf("after offsets %v: rows %q position %d, want %q and %d", step.b.Offsets, got, next, step.rows, step.next)
+		}
 	}
 }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/schemas"
+	"github.com/ferry-data/ferry/sinks"
 )
 
 // maxPlaceholders is the most parameters a MySQL prepared statement takes;
@@ -325,21 +325,48 @@ func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
 // rows themselves.
 const PositionsTable = "ferry_sink_positions"
 
-// Commit applies a batch in one transaction: its rows, its deletions
-// (keys of the schema's key kind) and the position it ends at, so that a
-// sink resuming from Position applies each record exactly once.
-func (w *Writer) Commit(ctx context.Context, recs []map[string]any, deletes []any, at bus.Position) error {
+// Commit applies a batch in one transaction: its rows, its deletions and
+// the position it ends at, so that a sink resuming from Position applies
+// each record exactly once. The stored position is read and locked first:
+// what it already covers is skipped, so two writers of a partition (one
+// that lost it and does not know yet, or a rebuild) never apply a record
+// twice, nor move the position back.
+func (w *Writer) Commit(ctx context.Context, b sinks.Batch) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: %w", w.table, err)
 	}
 	defer tx.Rollback()
+	stored := int64(-1)
+	err = tx.QueryRowContext(ctx, "SELECT next_offset FROM "+quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ? FOR UPDATE",
+		w.table, b.At.Topic, b.At.Partition).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mysql sink %s: position: %w", w.table, err)
+	}
+	if stored >= b.At.Next {
+		return nil // applied already
+	}
+	recs, deletes := b.Recs, b.Deletes
+	if stored > 0 {
+		recs, deletes = nil, nil
+		for i, r := range b.Recs {
+			if b.Offsets[i] >= stored {
+				recs = append(recs, r)
+			}
+		}
+		for i, k := range b.Deletes {
+			if b.DeleteOffsets[i] >= stored {
+				deletes = append(deletes, k)
+			}
+		}
+	}
 	if err := w.upsert(ctx, tx, recs); err != nil {
 		return fmt.Errorf("mysql sink %s: %w", w.table, err)
 	}
 	if err := w.delete(ctx, tx, deletes); err != nil {
 		return err
 	}
+	at := b.At
 	q := "INSERT INTO " + quote(PositionsTable) + " (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?) " +
 		"ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)"
 	if _, err := tx.ExecContext(ctx, q, w.table, at.Topic, at.Partition, at.Next); err != nil {
