@@ -199,6 +199,10 @@ type Deleter interface {
 	Delete(ctx context.Context, keys []any) error
 }
 
+// ErrPaused is a target that holds its writes for a while (a rebuild
+// swapping the table): the sink waits and tries again.
+var ErrPaused = errors.New("the table is paused for a rebuild's swap")
+
 // Batch is what a Positioned target applies in one transaction: records
 // and deletions (keys of the schema's key kind), each with the offset it
 // came from, and the position the batch ends at.
@@ -310,7 +314,7 @@ func transient(err error) bool {
 		return false
 	}
 	var ne net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) ||
+	return errors.Is(err, ErrPaused) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 

@@ -74,6 +74,11 @@ type Config struct {
 	Registry registry.Config
 	// ExportDir is where ferry schemas export writes.
 	ExportDir string
+	// RebuildFrom starts a rebuild at records written since (a time or a
+	// duration back); empty for the topic's beginning. RebuildKeep keeps
+	// the old table; RebuildAbandon drops an interrupted rebuild.
+	RebuildFrom                 string
+	RebuildKeep, RebuildAbandon bool
 	// Tail is what ferry tail prints.
 	Tail TailConfig
 	// Timeout bounds up --once; default 10m.
@@ -184,7 +189,7 @@ var Env = func() []string {
 }()
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "flow", "tail", "schemas"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "schemas"}
 
 var errHelp = errors.New("help requested")
 
@@ -197,6 +202,7 @@ commands:
   up          run all three roles in one process (embedded broker, database and sandbox unless configured)
   sandbox     serve the vendor sandboxes
   reconcile   compare a flow's target with its source over a time range (exit 1 on differences)
+  rebuild     rebuild a flow's MySQL table from its canonical topic beside the live one, then swap them
   flow import turn a seed-platform scheme (its source and target metadata) into a flow file
   tail        print a topic's records as JSON lines (raw, canonical, dead-letter, retry)
   schemas export DIR
@@ -280,7 +286,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
-	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" {
+	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "rebuild" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
@@ -288,7 +294,14 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.StringVar(&cfg.To, "to", "0s", "end of the range: a time or a duration back from now (default now)")
 		fs.BoolVar(&cfg.Repair, "repair", false, "re-poll the windows that differ through the producer path, then check again")
 	}
-	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" {
+	if cfg.Command == "rebuild" {
+		fs.StringVar(&cfg.RebuildFrom, "from", "", "rebuild from the records written since: a time or a duration back from now (default: the topic's beginning)")
+		fromBeginning := false
+		fs.BoolVar(&fromBeginning, "from-beginning", false, "rebuild from the topic's beginning (the default)")
+		fs.BoolVar(&cfg.RebuildKeep, "keep", false, "keep the old table under a dated name instead of dropping it")
+		fs.BoolVar(&cfg.RebuildAbandon, "abandon", false, "drop an interrupted rebuild's shadow table; the live table is untouched")
+	}
+	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" || cfg.Command == "rebuild" {
 		fs.StringVar(&cfg.MySQLDSN, "mysql-dsn", cfg.MySQLDSN, "MySQL DSN of the target database (FERRY_MYSQL_DSN)")
 	}
 	if cfg.Command == "sink" || cfg.Command == "up" {
@@ -360,6 +373,19 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if _, err := cfg.since(time.Now()); err != nil {
 		return cfg, err
+	}
+	if cfg.Command == "rebuild" {
+		if len(cfg.Flows) != 1 {
+			return cfg, errors.New("ferry rebuild: name one flow with --flow")
+		}
+		if cfg.MySQLDSN == "" {
+			return cfg, errors.New("ferry rebuild: no database (set FERRY_MYSQL_DSN or --mysql-dsn)")
+		}
+		if cfg.RebuildFrom != "" {
+			if _, err := parseTime(cfg.RebuildFrom, time.Now()); err != nil {
+				return cfg, fmt.Errorf("ferry rebuild: --from %w", err)
+			}
+		}
 	}
 	if cfg.Command == "reconcile" {
 		if len(cfg.Flows) != 1 {

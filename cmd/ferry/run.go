@@ -55,6 +55,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		defer p.close()
 		return reconcileFlow(ctx, p, stdout)
 	}
+	if cfg.Command == "rebuild" {
+		p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+		defer p.close()
+		return rebuildFlow(ctx, p, stdout)
+	}
 	if cfg.Command == "tail" {
 		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}

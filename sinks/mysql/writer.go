@@ -191,6 +191,13 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: create %s: %w", w.table, PositionsTable, err)
 	}
+	_, err = w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+quote(ControlTable)+` (
+  table_name VARCHAR(64) NOT NULL PRIMARY KEY COMMENT 'the table',
+  paused TINYINT(1) NOT NULL COMMENT '1 while a rebuild swaps it: its writers wait'
+) DEFAULT CHARSET=utf8mb4 COMMENT 'ferry: holds a table''s writers during a rebuild''s swap'`)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: create %s: %w", w.table, ControlTable, err)
+	}
 	return nil
 }
 
@@ -320,6 +327,21 @@ func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
 	return tx.Commit()
 }
 
+// ControlTable holds, per table, whether its writers are paused (a
+// rebuild swapping it).
+const ControlTable = "ferry_sink_control"
+
+// Pause holds (or, paused false, releases) every writer of a table: once
+// Pause returns, the commits in flight have ended and no other begins
+// until the release.
+func Pause(ctx context.Context, db *sql.DB, table string, paused bool) error {
+	_, err := db.ExecContext(ctx, "INSERT INTO "+quote(ControlTable)+" (table_name, paused) VALUES (?, ?) ON DUPLICATE KEY UPDATE paused = VALUES(paused)", table, paused)
+	if err != nil {
+		return fmt.Errorf("mysql sink %s: pause %v: %w", table, paused, err)
+	}
+	return nil
+}
+
 // PositionsTable is where a sink keeps, per table, topic and partition,
 // the offset its table's rows reach, written in the transaction of the
 // rows themselves.
@@ -337,6 +359,16 @@ func (w *Writer) Commit(ctx context.Context, b sinks.Batch) error {
 		return fmt.Errorf("mysql sink %s: %w", w.table, err)
 	}
 	defer tx.Rollback()
+	// A rebuild pauses the table's writers while it swaps tables: the
+	// shared lock makes its pause wait for the commits in flight.
+	var paused bool
+	err = tx.QueryRowContext(ctx, "SELECT paused FROM "+quote(ControlTable)+" WHERE table_name = ? LOCK IN SHARE MODE", w.table).Scan(&paused)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mysql sink %s: control: %w", w.table, err)
+	}
+	if paused {
+		return fmt.Errorf("mysql sink %s: %w", w.table, sinks.ErrPaused)
+	}
 	stored := int64(-1)
 	err = tx.QueryRowContext(ctx, "SELECT next_offset FROM "+quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ? FOR UPDATE",
 		w.table, b.At.Topic, b.At.Partition).Scan(&stored)
