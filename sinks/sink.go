@@ -2,16 +2,12 @@ package sinks
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"strconv"
 	"time"
 
-	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/flows"
@@ -200,7 +196,8 @@ type Deleter interface {
 }
 
 // ErrPaused is a target that holds its writes for a while (a rebuild
-// swapping the table): the sink waits and tries again.
+// swapping the table): the writer wraps it in a backoff.Retry, and the
+// sink waits and tries again.
 var ErrPaused = errors.New("the table is paused for a rebuild's swap")
 
 // Batch is what a Positioned target applies in one transaction: records
@@ -283,39 +280,19 @@ func (s *Sink) write(ctx context.Context, recs []map[string]any) error {
 // retry runs a target operation until it succeeds, is refused, or ctx
 // ends; transient failures back off.
 func (s *Sink) retry(ctx context.Context, what string, op func() error) error {
-	for attempt := 0; ; attempt++ {
-		err := op()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !transient(err) {
-			return &permanentError{err: err}
-		}
-		d := s.Backoff.Delay(attempt)
-		s.Log.Warn("target "+what+" failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", d, "err", err)
-		if err := backoff.Sleep(ctx, d); err != nil {
-			return err
-		}
+	err := backoff.Do(ctx, s.Backoff, op, func(attempt int, wait time.Duration, err error) {
+		s.Log.Warn("target "+what+" failed, backing off", "flow", s.Flow.Name, "attempt", attempt+1, "wait", wait, "err", err)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
-}
-
-// transient tells failures worth retrying: lost connections, network
-// errors, deadlocks and lock waits. Other server errors are refusals.
-func transient(err error) bool {
-	var me *mysqldriver.MySQLError
-	if errors.As(err, &me) {
-		switch me.Number {
-		case 1205, 1213, 1040, 1053, 2006, 2013: // lock wait, deadlock, too many connections, shutdown, gone away, lost
-			return true
-		}
-		return false
+	if _, ok := backoff.Retryable(err); ok {
+		return err
 	}
-	var ne net.Error
-	return errors.Is(err, ErrPaused) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
+	return &permanentError{err: err}
 }
 
 func (s *Sink) deadLetter(m kafka.Message, reason error) kafka.Message {

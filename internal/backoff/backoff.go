@@ -1,9 +1,13 @@
-// Package backoff holds ferry's one retry wait: full-jitter exponential
-// backoff, and a sleep that ends with its context.
+// Package backoff holds ferry's one way to retry: an error that says
+// "retry this" (Retry, with an optional wait the other side asked for),
+// full-jitter exponential backoff, the loop that retries (Do), and a sleep
+// that ends with its context.
 package backoff
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 )
@@ -42,5 +46,56 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// Retry marks a failure worth trying again: a lost connection, a throttle,
+// a server error. After, when set, is the least the failing side asked to
+// wait (an HTTP Retry-After, or its equivalent in a vendor's body). It
+// wraps its cause. Every vendor client and writer says "retry this" with
+// it, and Do retries what it marks.
+type Retry struct {
+	Err   error
+	After time.Duration
+}
+
+func (r *Retry) Error() string { return "transient: " + r.Err.Error() }
+
+// Unwrap returns the cause.
+func (r *Retry) Unwrap() error { return r.Err }
+
+// Transient returns a *Retry of a formatted cause (%w wraps).
+func Transient(format string, args ...any) error {
+	return &Retry{Err: fmt.Errorf(format, args...)}
+}
+
+// Retryable reports whether err is, or wraps, a *Retry, and returns it.
+func Retryable(err error) (*Retry, bool) {
+	var r *Retry
+	ok := errors.As(err, &r)
+	return r, ok
+}
+
+// Do runs op until it succeeds, fails with an error that is not
+// retryable, or ctx ends. Between attempts it waits the policy's delay, or
+// longer when the error asks to (Retry.After), and first tells notify
+// (attempt is 0-based), which logs.
+func Do(ctx context.Context, p Policy, op func() error, notify func(attempt int, wait time.Duration, err error)) error {
+	for attempt := 0; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		r, ok := Retryable(err)
+		if !ok || ctx.Err() != nil {
+			return err
+		}
+		wait := max(p.Delay(attempt), r.After)
+		if notify != nil {
+			notify(attempt, wait, err)
+		}
+		if err := Sleep(ctx, wait); err != nil {
+			return err
+		}
 	}
 }

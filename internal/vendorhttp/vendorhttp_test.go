@@ -37,3 +37,25 @@ func TestObserveAndRedact(t *testing.T) {
 		t.Fatalf("redacted too much: %q", red)
 	}
 }
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", 0},
+		{"7", 7 * time.Second},
+		{"Fri, 01 Mar 2024 12:00:30 GMT", 30 * time.Second},
+		{"Fri, 01 Mar 2024 11:00:00 GMT", 0},
+		{"soon", 0},
+	} {
+		h := http.Header{}
+		if tc.v != "" {
+			h.Set("Retry-After", tc.v)
+		}
+		if got := vendorhttp.RetryAfter(h, now); got != tc.want {
+			t.Errorf("Retry-After %q: %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}

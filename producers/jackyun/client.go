@@ -173,10 +173,10 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// retryable is a failure worth retrying. Code, SubCode and Msg are the
+// failure is the cause of a backoff.Retry: Code, SubCode and Msg are the
 // vendor's, when it answered with an envelope; Status is the HTTP status,
 // when there was one.
-type retryable struct {
+type failure struct {
 	Code    int
 	SubCode string
 	Msg     string
@@ -184,17 +184,20 @@ type retryable struct {
 	Err     error
 }
 
-func (e *retryable) Error() string {
+func (e *failure) Error() string {
 	switch {
 	case e.Code != 0:
 		return fmt.Sprintf("throttled: code %d (%s): %s", e.Code, e.SubCode, e.Msg)
 	case e.Err != nil:
-		return "transient: " + e.Err.Error()
+		return e.Err.Error()
 	}
-	return fmt.Sprintf("transient: HTTP %d", e.Status)
+	return fmt.Sprintf("HTTP %d", e.Status)
 }
 
-func (e *retryable) logAttrs() []any {
+// Unwrap returns the transport's error, if any.
+func (e *failure) Unwrap() error { return e.Err }
+
+func (e *failure) logAttrs() []any {
 	var out []any
 	if e.Code != 0 {
 		out = append(out, "code", e.Code, "sub_code", e.SubCode, "msg", e.Msg)
@@ -202,7 +205,7 @@ func (e *retryable) logAttrs() []any {
 	if e.Status != 0 {
 		out = append(out, "http_status", e.Status)
 	}
-	return append(out, "err", e.Error())
+	return out
 }
 
 // Search calls method with the business params, asking for page pageIndex
@@ -219,25 +222,22 @@ func (c *Client) Search(ctx context.Context, method string, params map[string]an
 	if err != nil {
 		return Page{}, fmt.Errorf("jackyun %s: encode bizcontent: %w", method, err)
 	}
-	for attempt := 0; ; attempt++ {
+	var page Page
+	err = backoff.Do(ctx, c.cfg.Backoff, func() error {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return Page{}, err
+			return err
 		}
-		page, err := c.call(ctx, method, bizcontent)
-		if err == nil {
-			return page, nil
+		page, err = c.call(ctx, method, bizcontent)
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
+		attrs := []any{"method", method, "page_index", pageIndex, "attempt", attempt + 1, "wait", wait}
+		var f *failure
+		if errors.As(err, &f) {
+			attrs = append(attrs, f.logAttrs()...)
 		}
-		var r *retryable
-		if !errors.As(err, &r) {
-			return Page{}, err
-		}
-		wait := c.cfg.Backoff.Delay(attempt)
-		attrs := append([]any{"method", method, "page_index", pageIndex, "attempt", attempt + 1, "wait", wait}, r.logAttrs()...)
-		c.log.Warn("jackyun call failed, backing off", attrs...)
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return Page{}, err
-		}
-	}
+		c.log.Warn("jackyun call failed, backing off", append(attrs, "err", err.Error())...)
+	})
+	return page, err
 }
 
 func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, error) {
@@ -258,22 +258,22 @@ func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, err
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		return Page{}, &retryable{Err: vendorhttp.Redact(err)}
+		return Page{}, &backoff.Retry{Err: &failure{Err: vendorhttp.Redact(err)}}
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return Page{}, &retryable{Status: code}
+		return Page{}, &backoff.Retry{Err: &failure{Status: code}, After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
 	} else if code != 200 {
 		return Page{}, fmt.Errorf("jackyun %s: HTTP %d", method, code)
 	}
 	page, err := decode(resp.Body())
 	if err != nil {
-		return Page{}, &retryable{Err: fmt.Errorf("unreadable body (%d bytes): %w", len(resp.Body()), err)}
+		return Page{}, &backoff.Retry{Err: &failure{Err: fmt.Errorf("unreadable body (%d bytes): %w", len(resp.Body()), err)}}
 	}
 	switch env := page.env; {
 	case env.Code == CodeOK:
 		return page.Page, nil
 	case env.Code == CodeThrottled || env.SubCode == SubCodeThrottled:
-		return Page{}, &retryable{Code: int(env.Code), SubCode: env.SubCode, Msg: env.Msg}
+		return Page{}, &backoff.Retry{Err: &failure{Code: int(env.Code), SubCode: env.SubCode, Msg: env.Msg}}
 	default:
 		return Page{}, &APIError{Method: method, Code: int(env.Code), SubCode: env.SubCode, Message: env.Msg}
 	}

@@ -338,41 +338,41 @@ func (c *Client) renewLocked(ctx context.Context) error {
 	return nil
 }
 
-// errTransient marks failures worth retrying.
-var errTransient = errors.New("transient")
-
-// throttled is a throttle answer (code 199 or 200); it is transient.
+// throttled is a throttle answer (code 199 or 200), the cause of a
+// backoff.Retry.
 type throttled struct {
 	code int
 	msg  string
 }
 
-func (t *throttled) Error() string        { return fmt.Sprintf("throttled: code %d: %s", t.code, t.msg) }
-func (t *throttled) Is(target error) bool { return target == errTransient }
+func (t *throttled) Error() string { return fmt.Sprintf("throttled: code %d: %s", t.code, t.msg) }
 
 // do posts the form that form builds (afresh for each attempt, so the
 // timestamp stays current) to path and returns the answer's data,
 // retrying throttling and transient failures until ctx ends.
 func (c *Client) do(ctx context.Context, path string, form func() url.Values) (json.RawMessage, error) {
-	for attempt := 0; ; attempt++ {
+	var data json.RawMessage
+	var last error
+	err := backoff.Do(ctx, c.cfg.Backoff, func() error {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, err
+			return err
 		}
-		data, err := c.post(ctx, path, form())
-		if err == nil || !errors.Is(err, errTransient) {
-			return data, err
-		}
-		wait := c.cfg.Backoff.Delay(attempt)
+		var err error
+		data, err = c.post(ctx, path, form())
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
+		last = err
 		attrs := []any{"path", path, "attempt", attempt + 1, "wait", wait, "err", err}
 		var th *throttled
 		if errors.As(err, &th) {
 			attrs = append(attrs, "code", th.code, "msg", th.msg)
 		}
 		c.log.Warn("jushuitan call failed, backing off", attrs...)
-		if serr := backoff.Sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("jushuitan %s: %w (last failure: %v)", path, serr, err)
-		}
+	})
+	if err != nil && ctx.Err() != nil && last != nil {
+		return nil, fmt.Errorf("jushuitan %s: %w (last failure: %v)", path, err, last)
 	}
+	return data, err
 }
 
 type envelope struct {
@@ -392,31 +392,31 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
+		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return nil, fmt.Errorf("%w: HTTP %d", errTransient, code)
+		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
 	} else if code != 200 {
 		return nil, fmt.Errorf("jushuitan %s: HTTP %d", path, code)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
+		return nil, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	// An answer without code, or a success without data, is not
 	// Jushuitan's (a gateway's page, a wrapper): read as an empty page it
 	// would skip records, so it is retried like any failure.
 	if env.Code == nil {
-		return nil, fmt.Errorf("%w: an answer without code (%d bytes)", errTransient, len(resp.Body()))
+		return nil, backoff.Transient("an answer without code (%d bytes)", len(resp.Body()))
 	}
 	switch *env.Code {
 	case CodeOK:
 		if len(env.Data) == 0 || string(env.Data) == "null" {
-			return nil, fmt.Errorf("%w: a success without data", errTransient)
+			return nil, backoff.Transient("a success without data")
 		}
 		return env.Data, nil
 	case CodeThrottledSecond, CodeThrottledMinute:
-		return nil, &throttled{code: *env.Code, msg: env.Msg}
+		return nil, &backoff.Retry{Err: &throttled{code: *env.Code, msg: env.Msg}}
 	}
 	return nil, &APIError{Path: path, Code: *env.Code, Message: env.Msg}
 }

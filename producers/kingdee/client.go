@@ -164,9 +164,6 @@ type Page struct {
 	Records []json.RawMessage
 }
 
-// errTransient marks failures worth retrying.
-var errTransient = errors.New("transient")
-
 // List calls the list API at path (as CustomerPath) with the query params,
 // paging params included. It authorises when needed and retries
 // throttling and transient failures until ctx ends.
@@ -208,27 +205,18 @@ func (c *Client) Detail(ctx context.Context, id string) (json.RawMessage, error)
 // needed and retrying throttling and transient failures until ctx ends.
 func (c *Client) get(ctx context.Context, path string, params map[string]string, v any) error {
 	reauthorised := false
-	for attempt := 0; ; {
+	return backoff.Do(ctx, c.cfg.Backoff, func() error {
 		err := c.try(ctx, path, params, v)
-		if err == nil {
-			return nil
-		}
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == CodeAuthKey && !reauthorised {
 			reauthorised = true
 			c.log.Info("kingdee refused the authorisation, authorising again", "path", ae.Path, "code", ae.Code, "description", ae.Description)
-			continue
+			err = c.try(ctx, path, params, v)
 		}
-		if !errors.Is(err, errTransient) {
-			return err
-		}
-		wait := c.cfg.Backoff.Delay(attempt)
-		attempt++
-		c.log.Warn("kingdee call failed, backing off", "path", path, "page", params["page"], "id", params["id"], "attempt", attempt, "wait", wait, "err", err)
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
+		c.log.Warn("kingdee call failed, backing off", "path", path, "page", params["page"], "id", params["id"], "attempt", attempt+1, "wait", wait, "err", err)
+	})
 }
 
 // try makes one attempt: authorise if needed, then call. A stale
@@ -356,10 +344,10 @@ func (c *Client) do(ctx context.Context, method, path string, params, headers ma
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
+		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == http.StatusTooManyRequests {
-		return nil, fmt.Errorf("%w: %s: HTTP %d", errTransient, path, code)
+		return nil, &backoff.Retry{Err: fmt.Errorf("%s: HTTP %d", path, code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
 	} else if code != http.StatusOK {
 		return nil, fmt.Errorf("kingdee %s: HTTP %d", path, code)
 	}
@@ -380,7 +368,7 @@ type envelope struct {
 func decode(path string, body []byte, v any) error {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return fmt.Errorf("%w: %s: unreadable body (%d bytes): %v", errTransient, path, len(body), err)
+		return backoff.Transient("%s: unreadable body (%d bytes): %w", path, len(body), err)
 	}
 	code, text := int64(-1), env.Description
 	switch {
@@ -398,13 +386,13 @@ func decode(path string, body []byte, v any) error {
 			return nil
 		}
 		if err := json.Unmarshal(env.Data, v); err != nil {
-			return fmt.Errorf("%w: %s: unreadable data (%d bytes): %v", errTransient, path, len(env.Data), err)
+			return backoff.Transient("%s: unreadable data (%d bytes): %w", path, len(env.Data), err)
 		}
 		return nil
 	case -1:
-		return fmt.Errorf("%w: %s: answer without errcode (%d bytes)", errTransient, path, len(body))
+		return backoff.Transient("%s: answer without errcode (%d bytes)", path, len(body))
 	case CodeThrottle:
-		return fmt.Errorf("%w: %s: throttled: errcode %d: %s", errTransient, path, code, text)
+		return backoff.Transient("%s: throttled: errcode %d: %s", path, code, text)
 	}
 	return &APIError{Path: path, Code: code, Description: text}
 }

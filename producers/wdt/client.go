@@ -126,9 +126,6 @@ type envelope struct {
 	} `json:"data"`
 }
 
-// errTransient marks failures worth retrying.
-var errTransient = errors.New("transient")
-
 // Search calls method with the business params, asking for page pageNo
 // (0-based) of pageSize records and the total count. It retries throttling
 // and transient failures until ctx ends.
@@ -137,23 +134,17 @@ func (c *Client) Search(ctx context.Context, method string, params map[string]an
 	if err != nil {
 		return Page{}, err
 	}
-	for attempt := 0; ; attempt++ {
+	var page Page
+	err = backoff.Do(ctx, c.cfg.Backoff, func() error {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return Page{}, err
+			return err
 		}
-		page, err := c.call(ctx, method, string(body), pageNo, pageSize)
-		if err == nil {
-			return page, nil
-		}
-		if !errors.Is(err, errTransient) {
-			return Page{}, err
-		}
-		wait := c.cfg.Backoff.Delay(attempt)
+		page, err = c.call(ctx, method, string(body), pageNo, pageSize)
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
 		c.log.Warn("wdt call failed, backing off", "method", method, "page_no", pageNo, "attempt", attempt+1, "wait", wait, "err", err)
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return Page{}, err
-		}
-	}
+	})
+	return page, err
 }
 
 func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize int) (Page, error) {
@@ -181,29 +172,29 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		return Page{}, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
+		return Page{}, backoff.Transient("%v", vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return Page{}, fmt.Errorf("%w: HTTP %d", errTransient, code)
+		return Page{}, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
 	} else if code != 200 {
 		return Page{}, fmt.Errorf("wdt %s: HTTP %d", method, code)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return Page{}, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
+		return Page{}, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	// An answer without status, or a success without data, is not WDT's
 	// (a gateway's page, a wrapper): read as an empty page it would skip
 	// records, so it is retried like any failure.
 	switch {
 	case env.Status == nil:
-		return Page{}, fmt.Errorf("%w: an answer without status (%d bytes)", errTransient, len(resp.Body()))
+		return Page{}, backoff.Transient("an answer without status (%d bytes)", len(resp.Body()))
 	case *env.Status == 0 && env.Data != nil:
 		return Page{Total: env.Data.TotalCount, Records: env.Data.Order}, nil
 	case *env.Status == 0:
-		return Page{}, fmt.Errorf("%w: a success without data", errTransient)
+		return Page{}, backoff.Transient("a success without data")
 	case *env.Status == 100 && env.Message == ThrottleMessage:
-		return Page{}, fmt.Errorf("%w: throttled: status %d: %s", errTransient, *env.Status, env.Message)
+		return Page{}, backoff.Transient("throttled: status %d: %s", *env.Status, env.Message)
 	}
 	return Page{}, &APIError{Method: method, Status: *env.Status, Message: env.Message}
 }

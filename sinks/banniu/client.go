@@ -185,30 +185,25 @@ func (c *Client) UpdateTask(ctx context.Context, appID, projectID, taskID int64,
 	return nil
 }
 
-// errTransient marks failures worth retrying.
-var errTransient = errors.New("transient")
-
 // do calls method, a GET with params in the query or, with a body, a POST,
 // and returns the answer's map.result. It retries throttling and transient
 // failures until ctx ends.
 func (c *Client) do(ctx context.Context, method string, params map[string]string, body []byte) (json.RawMessage, error) {
-	for attempt := 0; ; attempt++ {
+	var result json.RawMessage
+	err := backoff.Do(ctx, c.cfg.Backoff, func() error {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("banniu %s: %w", method, err)
+			return err
 		}
-		result, err := c.call(ctx, method, params, body)
-		if err == nil {
-			return result, nil
-		}
-		if !errors.Is(err, errTransient) {
-			return nil, err
-		}
-		wait := c.cfg.Backoff.Delay(attempt)
+		var err error
+		result, err = c.call(ctx, method, params, body)
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
 		c.log.Warn("banniu call failed, backing off", "method", method, "attempt", attempt+1, "wait", wait, "err", err)
-		if err := backoff.Sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("banniu %s: %w", method, err)
-		}
+	})
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("banniu %s: %w", method, err)
 	}
+	return result, err
 }
 
 type envelope struct {
@@ -251,27 +246,27 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("banniu %s: %w", method, ctx.Err())
 		}
-		return nil, fmt.Errorf("%w: %v", errTransient, vendorhttp.Redact(err))
+		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return nil, fmt.Errorf("%w: HTTP %d", errTransient, code)
+		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
 	} else if code != 200 {
 		return nil, fmt.Errorf("banniu %s: HTTP %d", method, code)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, fmt.Errorf("%w: unreadable body (%d bytes): %v", errTransient, len(resp.Body()), err)
+		return nil, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	r := env.Response
 	switch {
 	case r == nil:
-		return nil, fmt.Errorf("%w: body without a response object (%d bytes)", errTransient, len(resp.Body()))
+		return nil, backoff.Transient("body without a response object (%d bytes)", len(resp.Body()))
 	case r.Code == 0 && r.Map != nil:
 		return r.Map.Result, nil
 	case r.Code == 0:
 		return nil, nil
 	case r.Code == ThrottleCode:
-		return nil, fmt.Errorf("%w: throttled: code %d: %s", errTransient, r.Code, r.ErrorMsg)
+		return nil, backoff.Transient("throttled: code %d: %s", r.Code, r.ErrorMsg)
 	}
 	return nil, &APIError{Method: method, Code: r.Code, Message: r.ErrorMsg}
 }

@@ -3,13 +3,19 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
+	"net"
 	"strings"
 	"time"
 
+	mysqldriver "github.com/go-sql-driver/mysql"
+
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/schemas"
 	"github.com/ferry-data/ferry/sinks"
 )
@@ -310,9 +316,34 @@ func (w *Writer) Write(ctx context.Context, recs []map[string]any) error {
 		return nil
 	}
 	if err := w.write(ctx, recs); err != nil {
-		return fmt.Errorf("mysql sink %s: %w", w.table, err)
+		return retryable(fmt.Errorf("mysql sink %s: %w", w.table, err))
 	}
 	return nil
+}
+
+// retryable marks the database's transient failures as worth retrying
+// (backoff.Retry): lost connections, network errors, deadlocks, lock
+// waits, too many connections, a shutdown, and a table paused for a
+// rebuild's swap. Other errors are the database refusing the rows.
+func retryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *mysqldriver.MySQLError
+	var ne net.Error
+	switch {
+	case errors.As(err, &me):
+		switch me.Number {
+		case 1205, 1213, 1040, 1053, 2006, 2013: // lock wait, deadlock, too many connections, shutdown, gone away, lost
+		default:
+			return err
+		}
+	case errors.Is(err, sinks.ErrPaused), errors.Is(err, driver.ErrBadConn), errors.Is(err, mysqldriver.ErrInvalidConn),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ne):
+	default:
+		return err
+	}
+	return &backoff.Retry{Err: err}
 }
 
 func (w *Writer) write(ctx context.Context, recs []map[string]any) error {
@@ -354,6 +385,10 @@ const PositionsTable = "ferry_sink_positions"
 // that lost it and does not know yet, or a rebuild) never apply a record
 // twice, nor move the position back.
 func (w *Writer) Commit(ctx context.Context, b sinks.Batch) error {
+	return retryable(w.commit(ctx, b))
+}
+
+func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: %w", w.table, err)
@@ -622,6 +657,10 @@ func literal(s string) string {
 // Delete removes the rows of the given keys (plain values of the key's
 // kind) in one transaction.
 func (w *Writer) Delete(ctx context.Context, keys []any) error {
+	return retryable(w.deleteKeys(ctx, keys))
+}
+
+func (w *Writer) deleteKeys(ctx context.Context, keys []any) error {
 	if len(keys) == 0 {
 		return nil
 	}
