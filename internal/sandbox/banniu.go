@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ferry-data/ferry/sinks/banniu"
 )
 
 // Banniu's answer codes; all but 0 are stand-ins (vendors.md §5.4).
@@ -26,7 +24,7 @@ const (
 	bnCodeToken     = 1004
 	bnCodeMethod    = 1005
 	bnCodeParam     = 1006
-	bnCodeThrottle  = banniu.ThrottleCode // 调用频率超限
+	bnCodeThrottle  = bnThrottleCode
 	bnCodeNoTask    = 1008
 	bnCodeVerb      = 1009
 )
@@ -473,7 +471,7 @@ func (s *Banniu) check(req bnRequest, now time.Time) (string, error) {
 	case q.Get("v") != "1" && q.Get("v") != "1.0":
 		return "", bnBadParam("版本号v无效: %s", q.Get("v"))
 	}
-	ts, err := time.ParseInLocation(banniu.TimeLayout, q.Get("timestamp"), cst)
+	ts, err := time.ParseInLocation(bnTimeLayout, q.Get("timestamp"), cst)
 	if err != nil || now.Sub(ts).Abs() > s.cfg.MaxSkew {
 		return "", bnRefuse(bnCodeTimestamp, "timestamp无效，与服务器时间相差不能超过%s", bnSpan(s.cfg.MaxSkew))
 	}
@@ -481,7 +479,7 @@ func (s *Banniu) check(req bnRequest, now time.Time) (string, error) {
 	for k := range q {
 		params[k] = q.Get(k)
 	}
-	if q.Get("sign") != banniu.Sign(params, s.cfg.AppSecret) {
+	if q.Get("sign") != banniuSign(params, s.cfg.AppSecret) {
 		return "", bnRefuse(bnCodeSign, "签名错误")
 	}
 	if req.verb != verb {
@@ -650,8 +648,8 @@ func (s *Banniu) parseList(q url.Values) (*bnList, error) {
 	}
 	from, to := q.Get("star_created"), q.Get("end_created")
 	if from != "" || to != "" {
-		f, err1 := time.ParseInLocation(banniu.TimeLayout, from, cst)
-		t, err2 := time.ParseInLocation(banniu.TimeLayout, to, cst)
+		f, err1 := time.ParseInLocation(bnTimeLayout, from, cst)
+		t, err2 := time.ParseInLocation(bnTimeLayout, to, cst)
 		switch {
 		case from == "" || to == "":
 			return nil, bnBadParam("star_created和end_created须同时传入")
@@ -818,7 +816,7 @@ func bnColumnValue(c *BanniuColumn, v any) (any, error) {
 		}
 		return bnNormalize(f), nil
 	case bnKindDateTime:
-		if _, err := time.ParseInLocation(banniu.TimeLayout, bnText(v), cst); err != nil {
+		if _, err := time.ParseInLocation(bnTimeLayout, bnText(v), cst); err != nil {
 			return nil, bad()
 		}
 		return bnText(v), nil

@@ -10,8 +10,9 @@
 //     HH:mm:ss, Beijing time, within 10 minutes of the sandbox clock),
 //     bizcontent (the business params as a JSON object) and sign.
 //   - sign is lowercase hex MD5 of lower(secret + sorted k+v of every form
-//     field but sign, contextid and token + secret), checked with the
-//     connector's own jackyun.Sign.
+//     field but sign, contextid and token + secret), checked by the
+//     sandbox's own reading of vendors.md (jackyunSign), not the
+//     connector's.
 //   - Paging: pageIndex from 0, pageSize default 50 and at most
 //     MaxPageSize (1000); hasTotal=1 adds result.data.totalResults to every
 //     page that asks (the vendor documents it for the first call).
@@ -87,8 +88,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/ferry-data/ferry/producers/jackyun"
 )
 
 const (
@@ -182,10 +181,10 @@ func (c JackyunConfig) withDefaults() JackyunConfig {
 		c.PerMinute = 600
 	}
 	if c.MaxPageSize <= 0 {
-		c.MaxPageSize = jackyun.MaxPageSize
+		c.MaxPageSize = jkyMaxPageSize
 	}
 	if c.MaxWindow <= 0 {
-		c.MaxWindow = jackyun.MaxWindow
+		c.MaxWindow = jkyMaxWindow
 	}
 	c.Faults = c.Faults.withDefaults()
 	return c
@@ -288,7 +287,7 @@ func (s *Jackyun) handle(method string, form url.Values, formErr error) reply {
 			return second || minute
 		},
 		throttle: func(now time.Time) reply {
-			return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jackyun.SubCodeThrottled})
+			return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jkySubCodeThrottled})
 		},
 		answer: func(now time.Time, live bool) outcome { return s.answer(method, form, formErr, now, live) },
 	})
@@ -517,14 +516,14 @@ func (s *Jackyun) parse(method string, form url.Values, formErr error, now time.
 	switch {
 	case form.Get("appkey") != s.cfg.AppKey:
 		return req, jkyReject(jkyCodeAuth, "GW.APPKEY_INVALID", "appkey无效")
-	case form.Get("method") != jackyun.TradeSearch:
+	case form.Get("method") != jkyMethod:
 		return req, jkyReject(jkyCodeBad, "GW.METHOD_NOT_FOUND", "接口不存在: %s", form.Get("method"))
-	case form.Get("version") != jackyun.Version && form.Get("version") != "1.0":
+	case form.Get("version") != jkyVersion && form.Get("version") != "1.0":
 		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "version无效，应为v1.0")
 	case form.Get("contenttype") != "json":
 		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "contenttype无效，应为json")
 	}
-	ts, err := time.ParseInLocation(jackyun.TimeLayout, form.Get("timestamp"), cst)
+	ts, err := time.ParseInLocation(jkyTimeLayout, form.Get("timestamp"), cst)
 	if err != nil || now.Sub(ts).Abs() > jkyMaxSkew {
 		return req, jkyReject(jkyCodeAuth, "GW.TIMESTAMP_INVALID", "timestamp无效，与服务器时间相差不能超过10分钟")
 	}
@@ -532,7 +531,7 @@ func (s *Jackyun) parse(method string, form url.Values, formErr error, now time.
 	for k := range form {
 		params[k] = form.Get(k)
 	}
-	if form.Get("sign") != jackyun.Sign(params, s.cfg.Secret) {
+	if form.Get("sign") != jackyunSign(params, s.cfg.Secret) {
 		return req, jkyReject(jkyCodeAuth, "GW.SIGN_ERROR", "签名错误")
 	}
 	var biz map[string]any
@@ -591,8 +590,8 @@ func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
 		if from == "" || to == "" {
 			return jkyBadParam("%s和%s必须同时传入", p.from, p.to)
 		}
-		f, err1 := time.ParseInLocation(jackyun.TimeLayout, from, cst)
-		t, err2 := time.ParseInLocation(jackyun.TimeLayout, to, cst)
+		f, err1 := time.ParseInLocation(jkyTimeLayout, from, cst)
+		t, err2 := time.ParseInLocation(jkyTimeLayout, to, cst)
 		switch {
 		case err1 != nil || err2 != nil:
 			return jkyBadParam("%s/%s时间格式错误，应为yyyy-MM-dd HH:mm:ss", p.from, p.to)

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ferry-data/ferry/producers/wdt"
 )
 
 // refundSearch is the one method the WDT sandbox serves.
@@ -124,7 +122,7 @@ type WDT struct {
 // refunds generated.
 func NewWDT(cfg WDTConfig) *WDT {
 	cfg = cfg.withDefaults()
-	secret, salt := wdt.SplitSecret(cfg.AppSecret)
+	secret, salt, _ := strings.Cut(cfg.AppSecret, ":")
 	s := &WDT{cfg: cfg, secret: secret, salt: salt}
 	now := s.start(cfg.Now, cfg.Seed, 0x5eed_7d7, cfg.Faults)
 	s.store = newRefundStore(s.rng, cfg.VisibilityLag)
@@ -279,7 +277,7 @@ func (s *WDT) parse(method string, q url.Values, body []byte, bodyErr error, now
 		return req, reject("版本号v无效，应为1.0")
 	}
 	ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
-	if err != nil || now.Sub(wdt.Epoch.Add(time.Duration(ts)*time.Second)).Abs() > maxTimestampSkew {
+	if err != nil || now.Sub(wdtEpoch.Add(time.Duration(ts)*time.Second)).Abs() > maxTimestampSkew {
 		return req, reject("timestamp无效，与服务器时间相差不能超过120秒")
 	}
 	params := make(map[string]string, len(q)+1)
@@ -287,7 +285,7 @@ func (s *WDT) parse(method string, q url.Values, body []byte, bodyErr error, now
 		params[k] = q.Get(k)
 	}
 	params["body"] = string(body)
-	if q.Get("sign") != wdt.Sign(params, s.secret) {
+	if q.Get("sign") != wdtSign(params, s.secret) {
 		return req, reject("签名错误")
 	}
 
