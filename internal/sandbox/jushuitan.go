@@ -14,7 +14,7 @@
 //     grant_type, charset, code (getInitToken) or refresh_token and
 //     scope=all (refreshToken), and sign.
 //   - sign is lowercase hex MD5 of app_secret + sorted k+v of every form
-//     field but sign and the empty ones (producers/jushuitan.Sign).
+//     field but sign and the empty ones (jstSign, the sandbox's own reading of vendors.md).
 //   - Answers are HTTP 200 {"code":0,"msg":"执行成功","data":{…}} or
 //     {"code":N,"msg":"…","data":null}: 10 无效签名, 100 for an unknown or
 //     expired access_token, 140 for a stale timestamp, 199 over 5 calls in
@@ -66,8 +66,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/ferry-data/ferry/producers/jushuitan"
 )
 
 // Texts of the vendor's answers (vendors.md §1.5; J JstErrorCode).
@@ -180,10 +178,10 @@ func (c JSTConfig) withDefaults() JSTConfig {
 		c.TokenTTL = jstTokenDefaultTTL
 	}
 	if c.MaxOrdersPageSize <= 0 {
-		c.MaxOrdersPageSize = jushuitan.MaxOrdersPageSize
+		c.MaxOrdersPageSize = jstMaxOrdersPage
 	}
 	if c.MaxShopsPageSize <= 0 {
-		c.MaxShopsPageSize = jushuitan.MaxShopsPageSize
+		c.MaxShopsPageSize = jstMaxShopsPage
 	}
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = jstDefaultMaxWindow
@@ -344,7 +342,7 @@ func (s *JST) handle(method, path string, form url.Values, formErr error) reply 
 		quota: func(now time.Time) bool { code = s.overQuota(now); return code != 0 },
 		throttle: func(now time.Time) reply {
 			if code == 0 {
-				code = pick(s.rng, []int{jushuitan.CodeThrottledSecond, jushuitan.CodeThrottledMinute})
+				code = pick(s.rng, []int{jstCodeThrottledSecond, jstCodeThrottledMinute})
 			}
 			return jstThrottled(now, code)
 		},
@@ -359,9 +357,9 @@ func (s *JST) overQuota(now time.Time) int {
 	minute := s.minute.count(now, time.Minute, s.cfg.PerMinute)
 	switch {
 	case second:
-		return jushuitan.CodeThrottledSecond
+		return jstCodeThrottledSecond
 	case minute:
-		return jushuitan.CodeThrottledMinute
+		return jstCodeThrottledMinute
 	}
 	return 0
 }
@@ -372,9 +370,9 @@ func (s *JST) answer(method, path string, form url.Values, formErr error, now ti
 	var data any
 	var err error
 	switch path {
-	case jushuitan.OrdersPath, jushuitan.ShopsPath:
+	case jstOrdersPath, jstShopsPath:
 		data, err = s.query(method, path, form, formErr, now, commit)
-	case jushuitan.InitTokenPath, jushuitan.RefreshTokenPath:
+	case jstInitTokenPath, jstRefreshTokenPath:
 		data, err = s.auth(method, path, form, formErr, now, commit)
 	default:
 		return outcome{reply: reply{code: http.StatusNotFound, contentType: "text/plain; charset=utf-8", body: []byte("404 page not found\n"), date: now}, rejected: true}
@@ -383,7 +381,7 @@ func (s *JST) answer(method, path string, form url.Values, formErr error, now ti
 	if errors.As(err, &rej) {
 		return outcome{reply: jstJSON(now, jstEnvelope{Code: rej.code, Msg: rej.msg}), rejected: true}
 	}
-	return outcome{reply: jstJSON(now, jstEnvelope{Code: jushuitan.CodeOK, Msg: jstOKMessage, Data: data})}
+	return outcome{reply: jstJSON(now, jstEnvelope{Code: jstCodeOK, Msg: jstOKMessage, Data: data})}
 }
 
 // jstRejection is a refused call: the vendor's code and message.
@@ -403,28 +401,28 @@ func jstReject(code int, format string, args ...any) error {
 func (s *JST) verify(method string, form url.Values, formErr error, now time.Time, business bool) error {
 	switch {
 	case method != http.MethodPost:
-		return jstReject(jushuitan.CodeInvalid, "请求方式错误，仅支持POST")
+		return jstReject(jstCodeInvalid, "请求方式错误，仅支持POST")
 	case formErr != nil:
-		return jstReject(jushuitan.CodeInvalid, "请求参数解析失败")
+		return jstReject(jstCodeInvalid, "请求参数解析失败")
 	case form.Get("app_key") != s.cfg.AppKey:
-		return jstReject(jushuitan.CodeBadSign, "验证失败！无效的app_key")
+		return jstReject(jstCodeBadSign, "验证失败！无效的app_key")
 	}
 	ts, err := strconv.ParseInt(form.Get("timestamp"), 10, 64)
 	if err != nil || now.Sub(time.Unix(ts, 0)).Abs() > jstMaxTimestampSkew {
-		return jstReject(jushuitan.CodeBadTimestamp, jstBadTimeMessage)
+		return jstReject(jstCodeBadTimestamp, jstBadTimeMessage)
 	}
 	if form.Get("charset") == "" {
-		return jstReject(jushuitan.CodeInvalid, "charset不能为空")
+		return jstReject(jstCodeInvalid, "charset不能为空")
 	}
 	if business && form.Get("version") != "2" {
-		return jstReject(jushuitan.CodeInvalid, "version参数错误，应为2")
+		return jstReject(jstCodeInvalid, "version参数错误，应为2")
 	}
 	params := make(map[string]string, len(form))
 	for k := range form {
 		params[k] = form.Get(k)
 	}
-	if form.Get("sign") != jushuitan.Sign(params, s.cfg.AppSecret) {
-		return jstReject(jushuitan.CodeBadSign, jstBadSignMessage)
+	if form.Get("sign") != jstSign(params, s.cfg.AppSecret) {
+		return jstReject(jstCodeBadSign, jstBadSignMessage)
 	}
 	return nil
 }
@@ -454,23 +452,23 @@ func (s *JST) auth(method, path string, form url.Values, formErr error, now time
 		return nil, err
 	}
 	old := -1 // the pair a refresh replaces
-	if path == jushuitan.InitTokenPath {
+	if path == jstInitTokenPath {
 		if form.Get("grant_type") != "authorization_code" {
-			return nil, jstReject(jushuitan.CodeInvalid, "grant_type无效，应为authorization_code")
+			return nil, jstReject(jstCodeInvalid, "grant_type无效，应为authorization_code")
 		}
 		if len(form.Get("code")) != 6 {
-			return nil, jstReject(jushuitan.CodeInvalid, "code应为6位随机字符")
+			return nil, jstReject(jstCodeInvalid, "code应为6位随机字符")
 		}
 	} else {
 		if form.Get("grant_type") != "refresh_token" {
-			return nil, jstReject(jushuitan.CodeInvalid, "grant_type无效，应为refresh_token")
+			return nil, jstReject(jstCodeInvalid, "grant_type无效，应为refresh_token")
 		}
 		if form.Get("scope") != "all" {
-			return nil, jstReject(jushuitan.CodeInvalid, "scope无效，应为all")
+			return nil, jstReject(jstCodeInvalid, "scope无效，应为all")
 		}
 		old = slices.IndexFunc(s.tokens, func(p *JSTToken) bool { return p.RefreshToken == form.Get("refresh_token") })
 		if form.Get("refresh_token") == "" || old < 0 {
-			return nil, jstReject(jushuitan.CodeBadToken, "验证失败！无效的refresh_token")
+			return nil, jstReject(jstCodeBadToken, "验证失败！无效的refresh_token")
 		}
 	}
 	p := &JSTToken{AccessToken: s.newToken(), RefreshToken: s.newToken(), Expires: now.Add(s.cfg.TokenTTL)}
@@ -546,13 +544,13 @@ func (s *JST) query(method, path string, form url.Values, formErr error, now tim
 		return nil, err
 	}
 	if s.token(form.Get("access_token"), now) == nil {
-		return nil, jstReject(jushuitan.CodeBadToken, jstBadTokenMessage)
+		return nil, jstReject(jstCodeBadToken, jstBadTokenMessage)
 	}
 	var biz map[string]any
 	if err := json.Unmarshal([]byte(form.Get("biz")), &biz); err != nil || biz == nil {
-		return nil, jstReject(jushuitan.CodeInvalid, "biz参数格式错误，应为JSON对象")
+		return nil, jstReject(jstCodeInvalid, "biz参数格式错误，应为JSON对象")
 	}
-	if path == jushuitan.ShopsPath {
+	if path == jstShopsPath {
 		q, err := jstPaging(biz, s.cfg.MaxShopsPageSize, s.cfg.MaxShopsPageSize)
 		if err != nil {
 			return nil, err
@@ -591,17 +589,17 @@ func jstPaging(biz map[string]any, def, limit int) (jstQuery, error) {
 	if v, ok := biz["page_index"]; ok && v != nil {
 		n, err := strconv.Atoi(stringParam(v))
 		if err != nil {
-			return q, jstReject(jushuitan.CodeInvalid, "page_index参数错误")
+			return q, jstReject(jstCodeInvalid, "page_index参数错误")
 		}
 		q.pageIndex = max(n, 1)
 	}
 	if v, ok := biz["page_size"]; ok && v != nil {
 		n, err := strconv.Atoi(stringParam(v))
 		if err != nil || n <= 0 {
-			return q, jstReject(jushuitan.CodeInvalid, "page_size参数错误")
+			return q, jstReject(jstCodeInvalid, "page_size参数错误")
 		}
 		if n > limit {
-			return q, jstReject(jushuitan.CodeInvalid, "page_size不能超过%d", limit)
+			return q, jstReject(jstCodeInvalid, "page_size不能超过%d", limit)
 		}
 		q.pageSize = n
 	}
@@ -612,20 +610,20 @@ func jstPaging(biz map[string]any, def, limit int) (jstQuery, error) {
 func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 	if v := stringParam(biz["status"]); v != "" {
 		if !slices.Contains(jstStatuses, v) {
-			return jstReject(jushuitan.CodeInvalid, "status参数错误: %s", v)
+			return jstReject(jstCodeInvalid, "status参数错误: %s", v)
 		}
 		q.status = v
 	}
 	if v := stringParam(biz["shop_id"]); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return jstReject(jushuitan.CodeInvalid, "shop_id参数错误: %s", v)
+			return jstReject(jstCodeInvalid, "shop_id参数错误: %s", v)
 		}
 		q.shopID = n
 	}
 	if ids := listParam(biz["so_ids"]); len(ids) > 0 {
 		if len(ids) > jstMaxIDs {
-			return jstReject(jushuitan.CodeInvalid, "so_ids不能超过%d个", jstMaxIDs)
+			return jstReject(jstCodeInvalid, "so_ids不能超过%d个", jstMaxIDs)
 		}
 		q.soIDs = map[string]bool{}
 		for _, id := range ids {
@@ -634,13 +632,13 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 	}
 	if ids := listParam(biz["o_ids"]); len(ids) > 0 {
 		if len(ids) > jstMaxIDs {
-			return jstReject(jushuitan.CodeInvalid, "o_ids不能超过%d个", jstMaxIDs)
+			return jstReject(jstCodeInvalid, "o_ids不能超过%d个", jstMaxIDs)
 		}
 		q.oIDs = map[int64]bool{}
 		for _, id := range ids {
 			n, err := strconv.ParseInt(id, 10, 64)
 			if err != nil {
-				return jstReject(jushuitan.CodeInvalid, "o_ids参数错误: %s", id)
+				return jstReject(jstCodeInvalid, "o_ids参数错误: %s", id)
 			}
 			q.oIDs[n] = true
 		}
@@ -649,25 +647,25 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 	begin, end := stringParam(biz["modified_begin"]), stringParam(biz["modified_end"])
 	if begin == "" && end == "" {
 		if q.soIDs == nil && q.oIDs == nil {
-			return jstReject(jushuitan.CodeInvalid, "修改时间、线上单号和内部单号不能同时为空")
+			return jstReject(jstCodeInvalid, "修改时间、线上单号和内部单号不能同时为空")
 		}
 		return nil
 	}
 	if begin == "" || end == "" {
-		return jstReject(jushuitan.CodeInvalid, "修改开始时间和结束时间必须同时存在")
+		return jstReject(jstCodeInvalid, "修改开始时间和结束时间必须同时存在")
 	}
 	from, err1 := time.ParseInLocation(dateTimeLayout, begin, cst)
 	to, err2 := time.ParseInLocation(dateTimeLayout, end, cst)
 	switch {
 	case err1 != nil || err2 != nil:
-		return jstReject(jushuitan.CodeInvalid, "时间格式错误，应为yyyy-MM-dd HH:mm:ss")
+		return jstReject(jstCodeInvalid, "时间格式错误，应为yyyy-MM-dd HH:mm:ss")
 	case from.After(to):
-		return jstReject(jushuitan.CodeInvalid, "开始时间不能大于结束时间")
+		return jstReject(jstCodeInvalid, "开始时间不能大于结束时间")
 	case to.Sub(from) > s.cfg.MaxWindow:
 		if s.cfg.MaxWindow == jstDefaultMaxWindow {
-			return jstReject(jushuitan.CodeInvalid, jstWindowMessage)
+			return jstReject(jstCodeInvalid, jstWindowMessage)
 		}
-		return jstReject(jushuitan.CodeInvalid, "时间间隔不能超过%s", spanText(s.cfg.MaxWindow))
+		return jstReject(jstCodeInvalid, "时间间隔不能超过%s", spanText(s.cfg.MaxWindow))
 	}
 	q.window, q.from, q.to = true, from, to
 	return nil
@@ -695,7 +693,7 @@ func jstJSON(now time.Time, env jstEnvelope) reply {
 
 // jstThrottled is the throttle answer with code, 199 or 200.
 func jstThrottled(now time.Time, code int) reply {
-	if code == jushuitan.CodeThrottledSecond {
+	if code == jstCodeThrottledSecond {
 		return jstJSON(now, jstEnvelope{Code: code, Msg: jstPerSecondMessage})
 	}
 	return jstJSON(now, jstEnvelope{Code: code, Msg: jstPerMinuteMessage})

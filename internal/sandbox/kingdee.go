@@ -41,7 +41,7 @@
 // Every call must carry the client headers of §4.2: X-Api-ClientID,
 // X-Api-Auth-Version 2.0, X-Api-TimeStamp (ms, within 5 minutes of the
 // sandbox clock), X-Api-Nonce, X-Api-SignHeaders and X-Api-Signature, checked
-// with the connector's own producers/kingdee.Sign over the method, the path
+// with the sandbox's own reading of vendors.md (kdStringToSign, kdHMAC) over the method, the path
 // and the decoded query. Calls over PerMinute (500) business calls a clock
 // minute, and Faults.ThrottleRate of all calls, get HTTP 200 with the
 // errcode-429 envelope.
@@ -85,8 +85,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-
-	"github.com/ferry-data/ferry/producers/kingdee"
 )
 
 const (
@@ -104,14 +102,14 @@ const (
 // stand-ins.
 const (
 	kdCodeOK          = 0
-	kdCodeThrottle    = kingdee.CodeThrottle
+	kdCodeThrottle    = 429 // a stand-in: vendors.md finds no throttle errcode
 	kdCodeClientID    = 1030001001
 	kdCodeTimestamp   = 1030001002
 	kdCodeSignature   = 1030001003
 	kdCodeNonce       = 1030001004
 	kdCodeHeaders     = 1030001005
 	kdCodeNoToken     = 1030002005
-	kdCodeAuthKey     = kingdee.CodeAuthKey
+	kdCodeAuthKey     = 1030002006 // the authorisation key is invalid or expired (vendors.md §4.4)
 	kdCodeRouter      = 1030002007
 	kdCodeInstance    = 1030003001
 	kdCodeParam       = 2000001001
@@ -251,11 +249,11 @@ const (
 
 func kdEndpointOf(path string) (kdEndpoint, string) {
 	switch path {
-	case kingdee.AuthorizePath:
+	case kdAuthorizePath:
 		return kdEPAuthorize, http.MethodPost
-	case kingdee.TokenPath:
+	case kdTokenPath:
 		return kdEPToken, http.MethodGet
-	case kingdee.CustomerPath:
+	case kdCustomerPath:
 		return kdEPCustomers, http.MethodGet
 	case kdDetailPath:
 		return kdEPDetail, http.MethodGet
@@ -397,18 +395,18 @@ func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) outcome {
 // checkClient checks the client headers every call carries (§4.2).
 func (s *Kingdee) checkClient(method, path string, q url.Values, h http.Header, now time.Time, live bool) *kdRejection {
 	switch {
-	case h.Get(kingdee.HeaderClientID) != s.cfg.ClientID:
+	case h.Get(kdHdrClientID) != s.cfg.ClientID:
 		return kdReject(kdCodeClientID, "X-Api-ClientID无效")
-	case h.Get(kingdee.HeaderAuthVersion) != kingdee.AuthVersion:
-		return kdReject(kdCodeHeaders, "X-Api-Auth-Version无效，应为%s", kingdee.AuthVersion)
-	case h.Get(kingdee.HeaderSignHeaders) != kingdee.SignHeaders:
-		return kdReject(kdCodeHeaders, "X-Api-SignHeaders无效，应为%s", kingdee.SignHeaders)
+	case h.Get(kdHdrAuthVersion) != kdAuthVersion:
+		return kdReject(kdCodeHeaders, "X-Api-Auth-Version无效，应为%s", kdAuthVersion)
+	case h.Get(kdHdrSignHeaders) != kdSignHeaders:
+		return kdReject(kdCodeHeaders, "X-Api-SignHeaders无效，应为%s", kdSignHeaders)
 	}
-	ms, err := strconv.ParseInt(h.Get(kingdee.HeaderTimestamp), 10, 64)
+	ms, err := strconv.ParseInt(h.Get(kdHdrTimestamp), 10, 64)
 	if err != nil || now.Sub(time.UnixMilli(ms)).Abs() > kdMaxSkew {
 		return kdReject(kdCodeTimestamp, "X-Api-TimeStamp无效或已过期，有效期为5分钟")
 	}
-	nonce := h.Get(kingdee.HeaderNonce)
+	nonce := h.Get(kdHdrNonce)
 	if n, err := strconv.ParseInt(nonce, 10, 64); err != nil || n <= 0 {
 		return kdReject(kdCodeHeaders, "X-Api-Nonce无效，应为正整数")
 	}
@@ -416,8 +414,8 @@ func (s *Kingdee) checkClient(method, path string, q url.Values, h http.Header, 
 	for k := range q {
 		params[k] = q.Get(k)
 	}
-	sts := kingdee.StringToSign(method, path, params, nonce, h.Get(kingdee.HeaderTimestamp))
-	if h.Get(kingdee.HeaderSignature) != kingdee.Sign(s.cfg.ClientSecret, sts) {
+	sts := kdStringToSign(method, path, params, nonce, h.Get(kdHdrTimestamp))
+	if h.Get(kdHdrSignature) != kdHMAC(s.cfg.ClientSecret, sts) {
 		return kdReject(kdCodeSignature, "X-Api-Signature签名校验失败")
 	}
 	for n, at := range s.nonces {
@@ -468,7 +466,7 @@ func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) outcome {
 // token is step 2.
 func (s *Kingdee) token(q url.Values, now time.Time, live bool) outcome {
 	gen := s.gen(now)
-	if q.Get("app_key") != s.appKey || q.Get("app_signature") != kingdee.AppSignature(s.appSecret(gen), s.appKey) {
+	if q.Get("app_key") != s.appKey || q.Get("app_signature") != kdHMAC(s.appSecret(gen), s.appKey) {
 		return kdRefuse(now, kdEPToken, kdReject(kdCodeAuthKey, kdAuthKeyText))
 	}
 	tok := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
@@ -509,7 +507,7 @@ func (k kdQuery) matches(c *kdCustomer) bool {
 // checkToken checks what a business call carries beyond the client
 // headers: a current app-token and the router address.
 func (s *Kingdee) checkToken(h http.Header, now time.Time) *kdRejection {
-	tok := h.Get(kingdee.HeaderAppToken)
+	tok := h.Get(kdHdrAppToken)
 	if tok == "" {
 		return kdReject(kdCodeNoToken, "缺少app-token")
 	}
@@ -517,7 +515,7 @@ func (s *Kingdee) checkToken(h http.Header, now time.Time) *kdRejection {
 	if !ok || t.gen != s.gen(now) || now.Sub(t.issued) >= kdTokenTTL {
 		return kdReject(kdCodeAuthKey, kdAuthKeyText)
 	}
-	if h.Get(kingdee.HeaderRouter) != kdDomain {
+	if h.Get(kdHdrRouter) != kdDomain {
 		return kdReject(kdCodeRouter, "X-GW-Router-Addr无效")
 	}
 	return nil
