@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/lease"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
@@ -247,4 +249,34 @@ func requestMember(req kmsg.Request) string {
 		return r.MemberID
 	}
 	return ""
+}
+
+// TestOnlyOwnedCheckpointAgesAreReported: a producer reports the
+// checkpoint age of the flows it owns only: a standby's view of another
+// owner's checkpoint goes stale and would raise a false alert.
+func TestOnlyOwnedCheckpointAgesAreReported(t *testing.T) {
+	h := newHarness(t, "wdt_refunds")
+	cps, err := checkpoint.Open(h.ctx, h.pipe.cfg.Brokers, bus.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cps.Close()
+	for _, flow := range []string{"wdt_refunds", "jst_orders"} {
+		if err := cps.Commit(h.ctx, flow, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var o owned
+	ends := ownedEnds{cps, &o}
+	if got := ends.Ends(); len(got) != 0 {
+		t.Fatalf("a process owning nothing reports %v", got)
+	}
+	o.set("wdt_refunds", true)
+	if got := ends.Ends(); len(got) != 1 || !got["wdt_refunds"].Equal(t0) {
+		t.Fatalf("reported %v", got)
+	}
+	o.set("wdt_refunds", false)
+	if got := ends.Ends(); len(got) != 0 {
+		t.Fatalf("after the lease ended: %v", got)
+	}
 }

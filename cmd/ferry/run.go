@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	mysqldriver "github.com/go-sql-driver/mysql"
@@ -162,6 +163,43 @@ type pipeline struct {
 	clients    clients
 	closers    []func() error
 	registry   *registry.Registry
+	// owned are the flows whose lease this process holds.
+	owned owned
+}
+
+// owned are the flows a producer process owns now; only their checkpoint
+// ages are its to report: a standby's view of another owner's checkpoint
+// is stale, and would raise a false alert.
+type owned struct {
+	mu    sync.Mutex
+	flows map[string]bool
+}
+
+func (o *owned) set(flow string, on bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.flows == nil {
+		o.flows = map[string]bool{}
+	}
+	o.flows[flow] = on
+}
+
+// ownedEnds are the checkpoint ends of the flows the process owns.
+type ownedEnds struct {
+	store *checkpoint.Store
+	owned *owned
+}
+
+func (e ownedEnds) Ends() map[string]time.Time {
+	out := map[string]time.Time{}
+	e.owned.mu.Lock()
+	defer e.owned.mu.Unlock()
+	for flow, end := range e.store.Ends() {
+		if e.owned.flows[flow] {
+			out[flow] = end
+		}
+	}
+	return out
 }
 
 // codec returns how a flow's canonical records are written and read:
@@ -262,6 +300,8 @@ func (p *pipeline) startProducers(ctx context.Context, g *errgroup.Group) error 
 		cfg := lease.Config{Brokers: p.cfg.Brokers, Flow: pr.Flow.Name, Settings: p.cfg.Topics, Mirror: p.checkpoints, Session: p.cfg.Session, Log: p.log}
 		g.Go(func() error {
 			return lease.Run(ctx, cfg, func(ctx context.Context, cps *lease.Checkpoints) error {
+				p.owned.set(pr.Flow.Name, true)
+				defer p.owned.set(pr.Flow.Name, false)
 				pr.Checkpoints = cps
 				return pr.Run(ctx)
 			})
@@ -420,7 +460,7 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	var cps telemetry.Checkpoints
 	var recs telemetry.Reconciles
 	if p.checkpoints != nil {
-		cps = p.checkpoints
+		cps = ownedEnds{p.checkpoints, &p.owned}
 		r, err := reconcile.Follow(ctx, p.cfg.Brokers, p.cfg.Topics)
 		if err != nil {
 			ln.Close()
