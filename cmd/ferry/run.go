@@ -473,6 +473,16 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 		now = time.Now
 	}
 	p.log.Info("serving metrics", "addr", ln.Addr().String())
-	g.Go(func() error { return serve(ctx, ln, telemetry.Handler(p.stats, cps, recs, now)) })
+	g.Go(func() error { return serve(ctx, ln, telemetry.Handler(p.stats, cps, recs, now, p.healthChecks()...)) })
 	return nil
+}
+
+// healthChecks are what /healthz asks: Kafka for every role, and the
+// database for a sink that writes one.
+func (p *pipeline) healthChecks() []telemetry.Check {
+	checks := []telemetry.Check{{Name: "kafka", Run: func(ctx context.Context) error { return bus.Ping(ctx, p.cfg.Brokers) }}}
+	if p.db != nil {
+		checks = append(checks, telemetry.Check{Name: "database", Run: p.db.PingContext})
+	}
+	return checks
 }

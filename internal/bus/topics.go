@@ -227,3 +227,29 @@ func partitionsOf(req *kafka.CreateTopicsRequest, name string) int {
 	}
 	return 0
 }
+
+// Ping asks the cluster for its brokers through a connection of its own
+// (no cached metadata), to tell whether Kafka answers now.
+func Ping(ctx context.Context, brokers []string) error {
+	var last error
+	for _, b := range brokers {
+		conn, err := kafka.DialContext(ctx, "tcp", b)
+		if err != nil {
+			last = err
+			continue
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			conn.SetDeadline(dl)
+		}
+		_, err = conn.Brokers()
+		conn.Close()
+		if err == nil {
+			return nil
+		}
+		last = err
+	}
+	if last == nil {
+		last = errors.New("no brokers configured")
+	}
+	return fmt.Errorf("kafka does not answer: %w", last)
+}

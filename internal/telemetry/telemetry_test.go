@@ -89,3 +89,46 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("healthz: %v %v", res, err)
 	}
 }
+
+// TestHealthAsksItsDependencies: /healthz answers ok while every check
+// passes, and 503 naming the failing one when the broker is gone.
+func TestHealthAsksItsDependencies(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := cluster.ListenAddrs()
+	kafkaUp := telemetry.Check{Name: "kafka", Run: func(ctx context.Context) error { return bus.Ping(ctx, brokers) }}
+	srv := httptest.NewServer(telemetry.Handler(&stats.Registry{}, nil, nil, time.Now, kafkaUp))
+	defer srv.Close()
+	get := func() (int, string) {
+		res, err := srv.Client().Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if code, body := get(); code != 200 || body != "ok\n" {
+		t.Fatalf("with the broker up: %d %q", code, body)
+	}
+	cluster.Close()
+	if code, body := get(); code != 503 || !strings.HasPrefix(body, "kafka: ") {
+		t.Fatalf("with the broker gone: %d %q", code, body)
+	}
+}
+
+func TestLivezAnswersWhileTheProcessRuns(t *testing.T) {
+	down := telemetry.Check{Name: "kafka", Run: func(context.Context) error { return io.ErrUnexpectedEOF }}
+	srv := httptest.NewServer(telemetry.Handler(&stats.Registry{}, nil, nil, time.Now, down))
+	defer srv.Close()
+	res, err := srv.Client().Get(srv.URL + "/livez")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("/livez %d with Kafka down", res.StatusCode)
+	}
+}
