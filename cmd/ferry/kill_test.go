@@ -91,9 +91,6 @@ func (p *process) kill(sig syscall.Signal) {
 // the median (goal: 5s or less), and the table must then equal the
 // sandbox's truth.
 func TestKilledReplicasResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs processes")
-	}
 	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 21, Records: 800,
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall})
 	// The topics exist before the processes start, so that the test can
