@@ -82,10 +82,10 @@ func Run(ctx context.Context, c Config) error {
 	live, shadow := c.Flow.Target.Table, Shadow(c.Flow.Target.Table)
 	topic := c.Flow.CanonicalTopic()
 	if c.Abandon {
-		if _, err := c.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+quote(shadow)); err != nil {
+		if _, err := c.DB.ExecContext(ctx, "DROP TABLE IF EXISTS "+mysql.Quote(shadow)); err != nil {
 			return fmt.Errorf("rebuild %s: %w", live, err)
 		}
-		if _, err := c.DB.ExecContext(ctx, "DELETE FROM "+quote(mysql.PositionsTable)+" WHERE table_name = ?", shadow); err != nil {
+		if _, err := c.DB.ExecContext(ctx, "DELETE FROM "+mysql.Quote(mysql.PositionsTable)+" WHERE table_name = ?", shadow); err != nil {
 			return fmt.Errorf("rebuild %s: %w", live, err)
 		}
 		fmt.Fprintf(c.Progress, "rebuild of %s abandoned: %s dropped; %s untouched\n", live, shadow, live)
@@ -158,7 +158,7 @@ func Run(ctx context.Context, c Config) error {
 		return err
 	}
 	old := fmt.Sprintf("%s__%s", live, c.Now().UTC().Format("20060102150405"))
-	if _, err := c.DB.ExecContext(ctx, "RENAME TABLE "+quote(live)+" TO "+quote(old)+", "+quote(shadow)+" TO "+quote(live)); err != nil {
+	if _, err := c.DB.ExecContext(ctx, "RENAME TABLE "+mysql.Quote(live)+" TO "+mysql.Quote(old)+", "+mysql.Quote(shadow)+" TO "+mysql.Quote(live)); err != nil {
 		mysql.Pause(context.WithoutCancel(ctx), c.DB, live, false)
 		return fmt.Errorf("rebuild %s: swap: %w", live, err)
 	}
@@ -170,7 +170,7 @@ func Run(ctx context.Context, c Config) error {
 		fmt.Fprintf(c.Progress, "the old table is kept as %s\n", old)
 		return nil
 	}
-	if _, err := c.DB.ExecContext(ctx, "DROP TABLE "+quote(old)); err != nil {
+	if _, err := c.DB.ExecContext(ctx, "DROP TABLE "+mysql.Quote(old)); err != nil {
 		return fmt.Errorf("rebuild %s: drop the old table %s: %w", live, old, err)
 	}
 	return nil
@@ -185,13 +185,13 @@ func (c Config) finish(ctx context.Context, live, shadow string) error {
 	}
 	defer tx.Rollback()
 	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quote(mysql.PositionsTable)+" WHERE table_name = ?", shadow).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+mysql.Quote(mysql.PositionsTable)+" WHERE table_name = ?", shadow).Scan(&n); err != nil {
 		return fmt.Errorf("rebuild %s: %w", live, err)
 	}
 	if n > 0 {
 		for _, q := range []string{
-			"DELETE FROM " + quote(mysql.PositionsTable) + " WHERE table_name = ?",
-			"UPDATE " + quote(mysql.PositionsTable) + " SET table_name = ? WHERE table_name = ?",
+			"DELETE FROM " + mysql.Quote(mysql.PositionsTable) + " WHERE table_name = ?",
+			"UPDATE " + mysql.Quote(mysql.PositionsTable) + " SET table_name = ? WHERE table_name = ?",
 		} {
 			args := []any{live}
 			if strings.HasPrefix(q, "UPDATE") {
@@ -312,7 +312,7 @@ func (c Config) startAt(ctx context.Context, shadow, topic string) error {
 		if po.Error != nil {
 			return fmt.Errorf("rebuild: offsets at %s: %w", c.From, po.Error)
 		}
-		_, err := c.DB.ExecContext(ctx, "INSERT INTO "+quote(mysql.PositionsTable)+" (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?)",
+		_, err := c.DB.ExecContext(ctx, "INSERT INTO "+mysql.Quote(mysql.PositionsTable)+" (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?)",
 			shadow, topic, po.Partition, at)
 		if err != nil {
 			return fmt.Errorf("rebuild: %w", err)
@@ -337,14 +337,14 @@ func (c Config) compare(ctx context.Context, live, shadow, topic string) error {
 	for p, at := range sp {
 		ahead += max(at-lp[p], 0)
 	}
-	key := quote(c.Schema.Key)
+	key := mysql.Quote(c.Schema.Key)
 	ver := "''"
 	if c.Schema.Version != "" {
-		ver = quote(c.Schema.Version)
+		ver = mysql.Quote(c.Schema.Version)
 	}
 	sum := func(table string) (int64, int64, error) {
 		var n, s sql.NullInt64
-		err := c.DB.QueryRowContext(ctx, "SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', "+key+", "+ver+"))) FROM "+quote(table)).Scan(&n, &s)
+		err := c.DB.QueryRowContext(ctx, "SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', "+key+", "+ver+"))) FROM "+mysql.Quote(table)).Scan(&n, &s)
 		return n.Int64, s.Int64, err
 	}
 	ln, ls, err := sum(live)
@@ -368,13 +368,13 @@ func (c Config) compare(ctx context.Context, live, shadow, topic string) error {
 
 func (c Config) paused(ctx context.Context, table string) bool {
 	var p bool
-	err := c.DB.QueryRowContext(ctx, "SELECT paused FROM "+quote(mysql.ControlTable)+" WHERE table_name = ?", table).Scan(&p)
+	err := c.DB.QueryRowContext(ctx, "SELECT paused FROM "+mysql.Quote(mysql.ControlTable)+" WHERE table_name = ?", table).Scan(&p)
 	return err == nil && p
 }
 
 // positions are a table's stored positions in a topic, by partition.
 func positions(ctx context.Context, db *sql.DB, table, topic string) (map[int]int64, error) {
-	rows, err := db.QueryContext(ctx, "SELECT kpartition, next_offset FROM "+quote(mysql.PositionsTable)+" WHERE table_name = ? AND topic = ?", table, topic)
+	rows, err := db.QueryContext(ctx, "SELECT kpartition, next_offset FROM "+mysql.Quote(mysql.PositionsTable)+" WHERE table_name = ? AND topic = ?", table, topic)
 	if err != nil {
 		return nil, fmt.Errorf("rebuild: positions of %s: %w", table, err)
 	}
@@ -409,5 +409,3 @@ func from(t time.Time, resumed bool) string {
 	}
 	return "records written since " + t.UTC().Format(time.RFC3339)
 }
-
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/schemas"
+	"github.com/ferry-data/ferry/sinks/mysql"
 )
 
 // Table is a flow's MySQL table as a reconcile target. Versions are read
@@ -24,8 +25,6 @@ type Table struct {
 
 const timeLayout = "2006-01-02 15:04:05.000"
 
-func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
-
 // Versions implements Target.
 func (t Table) Versions(ctx context.Context, keys []string) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
@@ -35,8 +34,8 @@ func (t Table) Versions(ctx context.Context, keys []string) (map[string]time.Tim
 		for i, k := range chunk {
 			args[i] = k
 		}
-		q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s)", quote(t.Schema.Key), t.version(), quote(t.Name),
-			quote(t.Schema.Key), strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ","))
+		q := fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s IN (%s)", mysql.Quote(t.Schema.Key), t.version(), mysql.Quote(t.Name),
+			mysql.Quote(t.Schema.Key), strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ","))
 		if err := t.scan(ctx, out, q, args...); err != nil {
 			return nil, err
 		}
@@ -47,11 +46,11 @@ func (t Table) Versions(ctx context.Context, keys []string) (map[string]time.Tim
 // Between implements Target.
 func (t Table) Between(ctx context.Context, from, to time.Time) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
-	q := fmt.Sprintf("SELECT %s, %s FROM %s", quote(t.Schema.Key), t.version(), quote(t.Name))
+	q := fmt.Sprintf("SELECT %s, %s FROM %s", mysql.Quote(t.Schema.Key), t.version(), mysql.Quote(t.Name))
 	if t.Schema.Version == "" {
 		return out, t.scan(ctx, out, q)
 	}
-	q += fmt.Sprintf(" WHERE %s BETWEEN ? AND ?", quote(t.Schema.Version))
+	q += fmt.Sprintf(" WHERE %s BETWEEN ? AND ?", mysql.Quote(t.Schema.Version))
 	return out, t.scan(ctx, out, q, from.In(t.Zone).Format(timeLayout), to.In(t.Zone).Format(timeLayout))
 }
 
@@ -59,7 +58,7 @@ func (t Table) version() string {
 	if t.Schema.Version == "" {
 		return "NULL"
 	}
-	return fmt.Sprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')", quote(t.Schema.Version))
+	return fmt.Sprintf("DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')", mysql.Quote(t.Schema.Version))
 }
 
 func (t Table) scan(ctx context.Context, out map[string]time.Time, q string, args ...any) error {

@@ -109,13 +109,13 @@ func New(db *sql.DB, s *schemas.Schema, cfg Config) (*Writer, error) {
 	names := make([]string, len(w.cols))
 	marks := make([]string, len(w.cols))
 	for i, f := range w.cols {
-		names[i], marks[i] = quote(f.Name), "?"
+		names[i], marks[i] = Quote(f.Name), "?"
 	}
 	verb := "INSERT INTO "
 	if cfg.Replace {
 		verb = "REPLACE INTO "
 	}
-	w.prefix = verb + quote(cfg.Table) + " (" + strings.Join(names, ", ") + ") VALUES "
+	w.prefix = verb + Quote(cfg.Table) + " (" + strings.Join(names, ", ") + ") VALUES "
 	w.row = "(" + strings.Join(marks, ", ") + ")"
 	if !cfg.Replace {
 		var sets []string
@@ -162,12 +162,12 @@ func (w *Writer) statement(n int) string {
 // and utf8mb4 as the default charset.
 func (w *Writer) CreateTable(ctx context.Context) error {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS " + quote(w.table) + " (")
+	b.WriteString("CREATE TABLE IF NOT EXISTS " + Quote(w.table) + " (")
 	for i, f := range w.cols {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		b.WriteString("\n  " + quote(f.Name) + " " + sqlType(f))
+		b.WriteString("\n  " + Quote(f.Name) + " " + sqlType(f))
 		switch {
 		case i == w.key:
 			b.WriteString(" NOT NULL PRIMARY KEY")
@@ -187,7 +187,7 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 	if err := w.evolve(ctx); err != nil {
 		return err
 	}
-	_, err := w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+quote(PositionsTable)+` (
+	_, err := w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+Quote(PositionsTable)+` (
   table_name VARCHAR(64) NOT NULL COMMENT 'the table whose rows these are',
   topic VARCHAR(249) NOT NULL COMMENT 'the canonical topic the rows came from',
   kpartition INT NOT NULL COMMENT 'its partition',
@@ -197,7 +197,7 @@ func (w *Writer) CreateTable(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: create %s: %w", w.table, PositionsTable, err)
 	}
-	_, err = w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+quote(ControlTable)+` (
+	_, err = w.db.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+Quote(ControlTable)+` (
   table_name VARCHAR(64) NOT NULL PRIMARY KEY COMMENT 'the table',
   paused TINYINT(1) NOT NULL COMMENT '1 while a rebuild swaps it: its writers wait'
 ) DEFAULT CHARSET=utf8mb4 COMMENT 'ferry: holds a table''s writers during a rebuild''s swap'`)
@@ -253,7 +253,7 @@ func (w *Writer) evolve(ctx context.Context) error {
 		if !f.Nullable {
 			null = " NOT NULL"
 		}
-		add := "ALTER TABLE " + quote(w.table) + " ADD COLUMN " + quote(f.Name) + " " + sqlType(f) + null
+		add := "ALTER TABLE " + Quote(w.table) + " ADD COLUMN " + Quote(f.Name) + " " + sqlType(f) + null
 		if f.Doc != "" {
 			add += " COMMENT " + literal(f.Doc)
 		}
@@ -366,7 +366,7 @@ const ControlTable = "ferry_sink_control"
 // Pause returns, the commits in flight have ended and no other begins
 // until the release.
 func Pause(ctx context.Context, db *sql.DB, table string, paused bool) error {
-	_, err := db.ExecContext(ctx, "INSERT INTO "+quote(ControlTable)+" (table_name, paused) VALUES (?, ?) ON DUPLICATE KEY UPDATE paused = VALUES(paused)", table, paused)
+	_, err := db.ExecContext(ctx, "INSERT INTO "+Quote(ControlTable)+" (table_name, paused) VALUES (?, ?) ON DUPLICATE KEY UPDATE paused = VALUES(paused)", table, paused)
 	if err != nil {
 		return fmt.Errorf("mysql sink %s: pause %v: %w", table, paused, err)
 	}
@@ -397,7 +397,7 @@ func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
 	// A rebuild pauses the table's writers while it swaps tables: the
 	// shared lock makes its pause wait for the commits in flight.
 	var paused bool
-	err = tx.QueryRowContext(ctx, "SELECT paused FROM "+quote(ControlTable)+" WHERE table_name = ? LOCK IN SHARE MODE", w.table).Scan(&paused)
+	err = tx.QueryRowContext(ctx, "SELECT paused FROM "+Quote(ControlTable)+" WHERE table_name = ? LOCK IN SHARE MODE", w.table).Scan(&paused)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("mysql sink %s: control: %w", w.table, err)
 	}
@@ -405,7 +405,7 @@ func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
 		return fmt.Errorf("mysql sink %s: %w", w.table, sinks.ErrPaused)
 	}
 	stored := int64(-1)
-	err = tx.QueryRowContext(ctx, "SELECT next_offset FROM "+quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ? FOR UPDATE",
+	err = tx.QueryRowContext(ctx, "SELECT next_offset FROM "+Quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ? FOR UPDATE",
 		w.table, b.At.Topic, b.At.Partition).Scan(&stored)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("mysql sink %s: position: %w", w.table, err)
@@ -434,7 +434,7 @@ func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
 		return err
 	}
 	at := b.At
-	q := "INSERT INTO " + quote(PositionsTable) + " (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?) " +
+	q := "INSERT INTO " + Quote(PositionsTable) + " (table_name, topic, kpartition, next_offset) VALUES (?, ?, ?, ?) " +
 		"ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset)"
 	if _, err := tx.ExecContext(ctx, q, w.table, at.Topic, at.Partition, at.Next); err != nil {
 		return fmt.Errorf("mysql sink %s: position: %w", w.table, err)
@@ -449,7 +449,7 @@ func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
 // partition, if a batch of it was ever committed.
 func (w *Writer) Position(ctx context.Context, topic string, partition int) (int64, bool, error) {
 	var next int64
-	err := w.db.QueryRowContext(ctx, "SELECT next_offset FROM "+quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ?",
+	err := w.db.QueryRowContext(ctx, "SELECT next_offset FROM "+Quote(PositionsTable)+" WHERE table_name = ? AND topic = ? AND kpartition = ?",
 		w.table, topic, partition).Scan(&next)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
@@ -644,8 +644,8 @@ func exact(r *big.Rat, scale int) bool {
 	return p.Mod(p, r.Denom()).Sign() == 0
 }
 
-// quote quotes an identifier with backticks.
-func quote(name string) string {
+// Quote quotes an identifier with backticks, for MySQL and MariaDB.
+func Quote(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
@@ -691,7 +691,7 @@ func (w *Writer) delete(ctx context.Context, tx *sql.Tx, keys []any) error {
 			}
 			args[i] = v
 		}
-		q := "DELETE FROM " + quote(w.table) + " WHERE " + quote(kf.Name) + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
+		q := "DELETE FROM " + Quote(w.table) + " WHERE " + Quote(kf.Name) + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("mysql sink %s: delete: %w", w.table, err)
 		}
