@@ -29,6 +29,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/twmb/avro"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -84,6 +85,9 @@ func New(cfg Config) (*Registry, error) {
 	}
 	return &Registry{cl: cl, readOnly: cfg.ReadOnly, texts: map[int]string{}}, nil
 }
+
+// lookupTimeout bounds a schema lookup by id.
+const lookupTimeout = 30 * time.Second
 
 // Subject is the subject of a topic's values (topic-name strategy).
 func Subject(topic string) string { return topic + "-value" }
@@ -256,7 +260,11 @@ func (r *Registry) text(id int) (string, error) {
 	if ok {
 		return text, nil
 	}
-	s, err := r.cl.SchemaByID(context.Background(), id)
+	// Decode has no context; a registry that does not answer within
+	// the timeout fails the record's batch, which is tried again.
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	s, err := r.cl.SchemaByID(ctx, id)
 	if err != nil {
 		return "", fmt.Errorf("schema id %d: %w", id, err)
 	}
