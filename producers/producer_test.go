@@ -25,6 +25,7 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/wdt"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 type env struct {
@@ -33,7 +34,7 @@ type env struct {
 	ctx     context.Context
 	brokers []string
 	clock   *sandbox.Clock
-	sb      *sandbox.WDT
+	sb      *wdtsandbox.Sandbox
 	prod    *producers.Producer
 	logs    *syncBuffer
 }
@@ -56,7 +57,7 @@ func (s *syncBuffer) String() string {
 }
 
 // newEnv wires a producer of the shipped WDT flow to the sandbox and kfake.
-func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
+func newEnv(t testing.TB, sc wdtsandbox.Config, since time.Duration) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
@@ -70,7 +71,7 @@ func newEnv(t testing.TB, sc sandbox.WDTConfig, since time.Duration) *env {
 	if sc.Since.IsZero() {
 		sc.Since = e.clock.Now().Add(-since)
 	}
-	e.sb = sandbox.NewWDT(sc)
+	e.sb = wdtsandbox.New(sc)
 	e.srv = vendortest.Serve(t, e.sb)
 	srv := e.srv
 	e.url = srv.URL
@@ -153,7 +154,7 @@ func (e *env) assertComplete(t *testing.T) {
 // TestWindowSplit: a window holding more records than one walk may return
 // is split until each part fits, and the split is logged.
 func TestWindowSplit(t *testing.T) {
-	e := newEnv(t, sandbox.WDTConfig{Seed: 1, Records: 450}, 72*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Seed: 1, Records: 450}, 72*time.Hour)
 	e.prod.MaxWindowRecords = 100
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestWindowSplit(t *testing.T) {
 // TestWindowsWithinVendorLimit: 70 days of history are polled in windows
 // of at most 30 days, each checkpointed, and the vendor refuses none.
 func TestWindowsWithinVendorLimit(t *testing.T) {
-	e := newEnv(t, sandbox.WDTConfig{Seed: 2, Records: 300}, 70*24*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Seed: 2, Records: 300}, 70*24*time.Hour)
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +192,7 @@ func TestWindowsWithinVendorLimit(t *testing.T) {
 // that makes a forward walk skip records); after the next pass every
 // refund is published in its latest version.
 func TestReverseWalkSurvivesMutation(t *testing.T) {
-	e := newEnv(t, sandbox.WDTConfig{Seed: 3, Records: 600, MutationsPerCall: 2}, 72*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Seed: 3, Records: 600, MutationsPerCall: 2}, 72*time.Hour)
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestWalkDistrustsInconsistentAnswers(t *testing.T) {
 		{"empty page under a full count", `{"status":0,"data":{"total_count":250,"order":[]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, sandbox.WDTConfig{Seed: 7, Records: 250}, 48*time.Hour)
+			e := newEnv(t, wdtsandbox.Config{Seed: 7, Records: 250}, 48*time.Hour)
 			// Call 1 counts the window (5 pages of 50); call 3 reads page 3.
 			e.srv.Answer(tc.body, func(n int64, _ *http.Request) bool { return n == 3 })
 			if err := e.prod.Sync(e.ctx); err != nil {
@@ -256,7 +257,7 @@ func (s *enriching) Enrich(_ context.Context, recs []json.RawMessage) ([]json.Ra
 // Enricher source still has every record read again exactly once, after
 // the walk, and only enriched records are published; nothing is lost.
 func TestEnricherReadsEachRecordOnceAfterTheWalk(t *testing.T) {
-	e := newEnv(t, sandbox.WDTConfig{Seed: 7, Records: 250}, 48*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Seed: 7, Records: 250}, 48*time.Hour)
 	e.srv.Answer(`{"status":0,"data":{"total_count":250,"order":[]}}`, func(n int64, _ *http.Request) bool { return n == 3 })
 	src := &enriching{Source: e.prod.Source, reads: map[string]int{}}
 	e.prod.Source = src

@@ -13,6 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
+	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 var (
@@ -108,7 +112,7 @@ func (c chaos) faults() sandbox.Faults {
 
 var chaosSources = []chaosSource{
 	{flow: "wdt_refunds", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := sandbox.NewWDT(sandbox.WDTConfig{Seed: int64(c.records), Records: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
+		sb := wdtsandbox.New(wdtsandbox.Config{Seed: int64(c.records), Records: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()})
 		k := sb.Config()
 		h.pipe.cfg.WDT = WDTAccount{URL: h.serve(sb, "/openapi"), SID: k.SID, AppKey: k.AppKey, AppSecret: k.AppSecret}
@@ -123,7 +127,7 @@ var chaosSources = []chaosSource{
 		}}
 	}},
 	{flow: "jst_orders", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := sandbox.NewJST(sandbox.JSTConfig{Seed: int64(c.records), Orders: c.records, Shops: 3, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
+		sb := jstsandbox.New(jstsandbox.Config{Seed: int64(c.records), Orders: c.records, Shops: 3, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()
@@ -141,7 +145,7 @@ var chaosSources = []chaosSource{
 	}},
 	{flow: "jackyun_trades_banniu", extra: 25 * time.Hour, shift: 24 * time.Hour, start: func(h *harness, c chaos) chaosSandbox {
 		h.flow.Target.Kind = "topic" // compare on the canonical topic; Banniu has its own test
-		sb := sandbox.NewJackyun(sandbox.JackyunConfig{Seed: int64(c.records), Trades: c.records * 3, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
+		sb := jackyunsandbox.New(jackyunsandbox.Config{Seed: int64(c.records), Trades: c.records * 3, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()
@@ -157,7 +161,7 @@ var chaosSources = []chaosSource{
 		}}
 	}},
 	{flow: "kingdee_customers", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: int64(c.records), Customers: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
+		sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: int64(c.records), Customers: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			TokenCallsPerMinute: -1, PerMinute: -1, Faults: c.faults()})
 		k := sb.Config()

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 // TestMain lets the test binary run as ferry itself, for tests that run
@@ -91,7 +91,7 @@ func (p *process) kill(sig syscall.Signal) {
 // the median (goal: 5s or less), and the table must then equal the
 // sandbox's truth.
 func TestKilledReplicasResume(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 21, Records: 800,
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 21, Records: 800,
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall})
 	// The topics exist before the processes start, so that the test can
 	// wait on them from the first pass.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 // TestReconcileReportsAndRepairs deletes rows from the refunds table,
@@ -18,7 +18,7 @@ import (
 // that differ, deletes the row gone upstream, and the table equals the
 // vendor again.
 func TestReconcileReportsAndRepairs(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 12, Records: 400})
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 12, Records: 400})
 	h.startConsumers()
 	h.settle(0, sb)
 	assertRefunds(h, sb)

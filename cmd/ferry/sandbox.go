@@ -12,17 +12,22 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
+	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
 // sandboxes are the vendor sandboxes ferry serves on its own: realistic
 // data that keeps changing, some of it showing up late, with a little
 // throttling and failure, as the real vendors would.
 type sandboxes struct {
-	wdt     *sandbox.WDT
-	jst     *sandbox.JST
-	jackyun *sandbox.Jackyun
-	kingdee *sandbox.Kingdee
-	banniu  *sandbox.Banniu
+	wdt     *wdtsandbox.Sandbox
+	jst     *jstsandbox.Sandbox
+	jackyun *jackyunsandbox.Sandbox
+	kingdee *kingdeesandbox.Sandbox
+	banniu  *banniusandbox.Sandbox
 }
 
 // vendorSandbox is one sandbox: its handler and the path of its endpoint.
@@ -35,21 +40,21 @@ type vendorSandbox struct {
 func newSandboxes(seed int64, since time.Time) *sandboxes {
 	faults := sandbox.Faults{ThrottleRate: 0.02, FailRate: 0.02}
 	s := &sandboxes{
-		wdt: sandbox.NewWDT(sandbox.WDTConfig{Seed: seed, Records: 400, Since: since,
+		wdt: wdtsandbox.New(wdtsandbox.Config{Seed: seed, Records: 400, Since: since,
 			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, CallsPerMinute: 120, Faults: faults}),
-		jst: sandbox.NewJST(sandbox.JSTConfig{Seed: seed, Orders: 400, Shops: 30, Since: since,
+		jst: jstsandbox.New(jstsandbox.Config{Seed: seed, Orders: 400, Shops: 30, Since: since,
 			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: faults}),
-		jackyun: sandbox.NewJackyun(sandbox.JackyunConfig{Seed: seed, Trades: 400, Since: since.Add(-24 * time.Hour),
+		jackyun: jackyunsandbox.New(jackyunsandbox.Config{Seed: seed, Trades: 400, Since: since.Add(-24 * time.Hour),
 			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: faults}),
-		kingdee: sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: seed, Customers: 300, Since: since,
+		kingdee: kingdeesandbox.New(kingdeesandbox.Config{Seed: seed, Customers: 300, Since: since,
 			MutationsPerSecond: 0.2, CreationsPerSecond: 0.1, VisibilityLag: 30 * time.Second, Faults: faults}),
-		banniu: sandbox.NewBanniu(sandbox.BanniuConfig{Seed: seed, Tasks: -1, Faults: faults}),
+		banniu: banniusandbox.New(banniusandbox.Config{Seed: seed, Tasks: -1, Faults: faults}),
 	}
 	// Most trades already have their after-sales task in Banniu; the rest
 	// are created later (or never), as in real life.
 	for i, t := range s.jackyun.Truth() {
 		if no, ok := t["onlineTradeNo"].(string); ok && i%10 != 0 {
-			s.banniu.AddTask(sandbox.BanniuDefaultProject, map[string]any{"77213": no})
+			s.banniu.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": no})
 		}
 	}
 	return s

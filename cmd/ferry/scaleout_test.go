@@ -11,9 +11,9 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 	"github.com/ferry-data/ferry/sinks"
 )
 
@@ -81,7 +81,7 @@ func (h *harness) startReplica(role string) *replica {
 // sandbox's truth, and no key's canonical records may ever go back to an
 // older version: each key's state moved with its partition.
 func TestScaleOut(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 17, Records: 1500,
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 17, Records: 1500,
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
 		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
 	h.pipe.cfg.Topics.Partitions = 6

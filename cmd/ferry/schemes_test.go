@@ -12,7 +12,11 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
+	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
 // One integration test per seed scheme: each runs its flow file as
@@ -54,10 +58,10 @@ func latest(t *testing.T, recs []map[string]any, key, version string) map[string
 
 // --- seed 004: WDT refunds → MySQL -------------------------------------
 
-func newWDT(t *testing.T, sc sandbox.WDTConfig) (*harness, *sandbox.WDT) {
+func newWDT(t *testing.T, sc wdtsandbox.Config) (*harness, *wdtsandbox.Sandbox) {
 	h := newHarness(t, "wdt_refunds")
 	sc.Now, sc.Since = h.clock.Now, t0.Add(-72*time.Hour)
-	sb := sandbox.NewWDT(sc)
+	sb := wdtsandbox.New(sc)
 	c := sb.Config()
 	h.pipe.cfg.WDT = WDTAccount{URL: h.serve(sb, "/openapi"), SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret}
 	return h, sb
@@ -65,7 +69,7 @@ func newWDT(t *testing.T, sc sandbox.WDTConfig) (*harness, *sandbox.WDT) {
 
 // assertRefunds compares aftersales_refund_refund_search with the
 // sandbox's truth.
-func assertRefunds(h *harness, sb *sandbox.WDT) {
+func assertRefunds(h *harness, sb *wdtsandbox.Sandbox) {
 	h.t.Helper()
 	want := map[string]string{}
 	for _, r := range sb.Truth() {
@@ -93,7 +97,7 @@ func assertRefunds(h *harness, sb *sandbox.WDT) {
 }
 
 func TestSchemeWDTRefunds(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 9, Records: 2000,
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 9, Records: 2000,
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
 		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
 	h.startConsumers()
@@ -110,7 +114,7 @@ func TestSchemeWDTRefunds(t *testing.T) {
 // window's walk, after some pages were published but before the window was
 // checkpointed; a new producer polls the window again and nothing is lost.
 func TestProducerRestartMidWindow(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 11, Records: 600, MutationsPerSecond: 2, MutationsPerCall: 1, VisibilityLag: 10 * time.Second})
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 11, Records: 600, MutationsPerSecond: 2, MutationsPerCall: 1, VisibilityLag: 10 * time.Second})
 	h.startConsumers()
 	ctx, stop := context.WithCancel(h.ctx)
 	h.whenCalled(func(n int64) {
@@ -141,7 +145,7 @@ func TestProducerRestartMidWindow(t *testing.T) {
 // into the raw topic among the vendor's: it lands in dlq.wdt_refunds with
 // the reason, and every other refund lands in MySQL.
 func TestMalformedRecordIsDeadLettered(t *testing.T) {
-	h, sb := newWDT(t, sandbox.WDTConfig{Seed: 3, Records: 300})
+	h, sb := newWDT(t, wdtsandbox.Config{Seed: 3, Records: 300})
 	bad := kafka.Message{Topic: h.flow.Source.Topic, Key: []byte("x"), Value: []byte(`{"refund_id":"TK-not-a-number","modified":1709290000000}`)}
 	if err := bus.EnsureTopics(h.ctx, h.pipe.cfg.Brokers, nil, bus.Topic{Name: h.flow.Source.Topic}); err != nil {
 		t.Fatal(err)
@@ -167,11 +171,11 @@ func TestMalformedRecordIsDeadLettered(t *testing.T) {
 
 // --- seeds 000 and 001: Jushuitan ---------------------------------------
 
-func newJST(t *testing.T, flow string, sc sandbox.JSTConfig) (*harness, *sandbox.JST) {
+func newJST(t *testing.T, flow string, sc jstsandbox.Config) (*harness, *jstsandbox.Sandbox) {
 	h := newHarness(t, flow)
 	sc.Now, sc.Since = h.clock.Now, t0.Add(-72*time.Hour)
 	sc.PerSecond, sc.PerMinute = -1, -1 // the clock moves a second a call: quotas would only slow the test
-	sb := sandbox.NewJST(sc)
+	sb := jstsandbox.New(sc)
 	c := sb.Config()
 	h.pipe.cfg.JST = JSTAccount{URL: h.serve(sb, ""), AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken}
 	return h, sb
@@ -181,7 +185,7 @@ func newJST(t *testing.T, flow string, sc sandbox.JSTConfig) (*harness, *sandbox
 // with the seed's transformation; every order Confirmed at the end is on
 // the topic in its latest version, amount recomputed from its items.
 func TestSchemeJSTOrders(t *testing.T) {
-	h, sb := newJST(t, "jst_orders", sandbox.JSTConfig{Seed: 5, Orders: 1500, Shops: 3,
+	h, sb := newJST(t, "jst_orders", jstsandbox.Config{Seed: 5, Orders: 1500, Shops: 3,
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
 		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
 	h.startConsumers()
@@ -223,7 +227,7 @@ func TestSchemeJSTOrders(t *testing.T) {
 // TestSchemeJSTShops: a full scan of every shop lands in the seed's shops
 // table with the seed's REPLACE INTO, renamed shops included.
 func TestSchemeJSTShops(t *testing.T) {
-	h, sb := newJST(t, "jst_shops", sandbox.JSTConfig{Seed: 6, Orders: 5, Shops: 230,
+	h, sb := newJST(t, "jst_shops", jstsandbox.Config{Seed: 6, Orders: 5, Shops: 230,
 		MutationsPerSecond: churning.mutations, Faults: churning.faults})
 	h.startConsumers()
 	h.churn(4, 45*time.Second)
@@ -255,7 +259,7 @@ func TestSchemeJSTShops(t *testing.T) {
 // rotates during the run and ferry re-authorises by itself.
 func TestSchemeKingdeeCustomers(t *testing.T) {
 	h := newHarness(t, "kingdee_customers")
-	sb := sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: 7, Customers: 1500, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
+	sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: 7, Customers: 1500, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
 		VisibilityLag: churning.lag, SecretTTL: 3 * time.Minute, TokenCallsPerMinute: -1, PerMinute: -1, Faults: churning.faults})
 	c := sb.Config()
@@ -305,12 +309,12 @@ func TestSchemeKingdeeCustomers(t *testing.T) {
 func TestSchemeJackyunToBanniu(t *testing.T) {
 	h := newHarness(t, "jackyun_trades_banniu")
 	h.pipe.retryAfter = 10 * time.Millisecond
-	jky := sandbox.NewJackyun(sandbox.JackyunConfig{Seed: 8, Trades: 4000, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
+	jky := jackyunsandbox.New(jackyunsandbox.Config{Seed: 8, Trades: 4000, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
 		VisibilityLag: churning.lag, PerSecond: -1, PerMinute: -1, Faults: churning.faults})
 	// The test moves the clock a day at once under the sink's calls: let
 	// Banniu accept their timestamps across the jump.
-	bn := sandbox.NewBanniu(sandbox.BanniuConfig{Seed: 8, Tasks: -1, Now: h.clock.Now, PerSecond: -1, MaxSkew: 48 * time.Hour, Faults: churning.faults})
+	bn := banniusandbox.New(banniusandbox.Config{Seed: 8, Tasks: -1, Now: h.clock.Now, PerSecond: -1, MaxSkew: 48 * time.Hour, Faults: churning.faults})
 	jc, bc := jky.Config(), bn.Config()
 	h.pipe.cfg.Jackyun = JackyunAccount{URL: h.serve(jky, "/open/openapi/do"), AppKey: jc.AppKey, Secret: jc.Secret}
 	h.pipe.cfg.Banniu = BanniuAccount{URL: h.serveTarget(bn, "/gateway/api/miniAPI"), AppKey: bc.AppKey, AppSecret: bc.AppSecret, AccessToken: bc.AccessToken}
@@ -328,7 +332,7 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 		case i%7 == 0:
 			late = append(late, no)
 		default:
-			bn.AddTask(sandbox.BanniuDefaultProject, map[string]any{"77213": no})
+			bn.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": no})
 		}
 	}
 	h.startConsumers()
@@ -336,16 +340,16 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 	h.churn(6, 45*time.Second)
 	jky.Freeze() // no new trades from here on (Banniu calls still move the clock)
 	for _, no := range late {
-		bn.AddTask(sandbox.BanniuDefaultProject, map[string]any{"77213": no})
+		bn.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": no})
 	}
 	// Trades created during the run get their tasks now, too.
 	have := map[string]bool{never: true}
-	for _, tk := range bn.Tasks(sandbox.BanniuDefaultProject) {
+	for _, tk := range bn.Tasks(banniusandbox.DefaultProject) {
 		have[fmt.Sprint(tk.Content["77213"])] = true
 	}
 	for _, tr := range jky.Truth() {
 		if no := tr["onlineTradeNo"].(string); !have[no] {
-			bn.AddTask(sandbox.BanniuDefaultProject, map[string]any{"77213": no})
+			bn.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": no})
 		}
 	}
 	// Consign-time windows run a day behind (the seed's −86400).
@@ -367,7 +371,7 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 	deadline := time.After(time.Minute)
 	for {
 		got := map[string]string{}
-		for _, tk := range bn.Tasks(sandbox.BanniuDefaultProject) {
+		for _, tk := range bn.Tasks(banniusandbox.DefaultProject) {
 			v, ok := tk.Content["78538"]
 			got[fmt.Sprint(tk.Content["77213"])] = map[bool]string{true: fmt.Sprint(v), false: "<untouched>"}[ok]
 		}

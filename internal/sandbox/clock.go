@@ -6,7 +6,7 @@ import (
 )
 
 // Clock is a thread-safe settable clock for deterministic tests. Pass its
-// Now method as WDTConfig.Now and move time with Advance.
+// Now method as a sandbox Config's Now and move time with Advance.
 type Clock struct {
 	mu  sync.Mutex
 	now time.Time

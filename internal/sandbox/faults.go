@@ -5,18 +5,14 @@ import (
 	"time"
 )
 
-// throttleMessage is WDT's exact throttle text (vendors.md §3.5). Clients tell
-// a throttle from a validation error, which shares status 100, by this text.
-const throttleMessage = "超过每分钟最大调用频率限制，请稍后重试"
-
 // defaultSlowDelay is how long a slow 504 waits when Faults.SlowDelay is 0.
 const defaultSlowDelay = 50 * time.Millisecond
 
 // Faults is the trouble a sandbox puts on top of correct answers. The zero
 // value means none.
 type Faults struct {
-	// ThrottleRate is the fraction of calls answered with WDT's throttle
-	// envelope: HTTP 200, {"status":100,"message":"超过每分钟最大调用频率限制，请稍后重试"}.
+	// ThrottleRate is the fraction of calls answered with the vendor's
+	// throttle answer, as its sandbox words it.
 	ThrottleRate float64
 	// FailRate is the fraction of calls that fail. Each failure is, in equal
 	// shares: HTTP 502; HTTP 504 after SlowDelay; HTTP 200 whose JSON body is
@@ -27,7 +23,7 @@ type Faults struct {
 	SlowDelay time.Duration
 }
 
-func (f Faults) withDefaults() Faults {
+func (f Faults) WithDefaults() Faults {
 	if f.SlowDelay <= 0 {
 		f.SlowDelay = defaultSlowDelay
 	}

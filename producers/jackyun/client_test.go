@@ -21,6 +21,7 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jackyun"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
 
 const method = jackyun.TradeSearch
@@ -28,7 +29,7 @@ const method = jackyun.TradeSearch
 var start = time.Date(2024, 3, 1, 12, 0, 0, 0, jackyun.Shanghai)
 
 type fixture struct {
-	sb    *sandbox.Jackyun
+	sb    *jackyunsandbox.Sandbox
 	clock *sandbox.Clock
 	srv   *vendortest.Server
 	logs  *vendortest.LogWatch
@@ -37,7 +38,7 @@ type fixture struct {
 
 // newFixture serves a sandbox whose quotas are off unless sc sets them:
 // the clock stands still between calls.
-func newFixture(t *testing.T, sc sandbox.JackyunConfig) *fixture {
+func newFixture(t *testing.T, sc jackyunsandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(start)
 	sc.Now = clock.Now
@@ -47,7 +48,7 @@ func newFixture(t *testing.T, sc sandbox.JackyunConfig) *fixture {
 	if sc.PerMinute == 0 {
 		sc.PerMinute = -1
 	}
-	f := &fixture{sb: sandbox.NewJackyun(sc), clock: clock, logs: &vendortest.LogWatch{}}
+	f := &fixture{sb: jackyunsandbox.New(sc), clock: clock, logs: &vendortest.LogWatch{}}
 	f.srv = vendortest.Serve(t, f.sb)
 	c := f.sb.Config()
 	f.cfg = jackyun.Config{
@@ -75,7 +76,7 @@ func window(from, to string) map[string]any {
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
 
 func TestSearchPages(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 1, Trades: 120})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 1, Trades: 120})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := range 3 {
@@ -102,16 +103,16 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
-		stat   func(sandbox.JackyunStats) int
+		stat   func(jackyunsandbox.Stats) int
 		logged []string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.JackyunStats) int { return s.Throttled },
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s jackyunsandbox.Stats) int { return s.Throttled },
 			[]string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.JackyunStats) int { return s.Failed },
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s jackyunsandbox.Stats) int { return s.Failed },
 			[]string{"transient"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30, Faults: tc.faults})
+			f := newFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 30, Faults: tc.faults})
 			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -137,7 +138,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 30})
+			f := newFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 30})
 			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -156,7 +157,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 // TestEveryFailureKindIsRetried: enough failures to see 502, slow 504 and a
 // truncated body, each retried.
 func TestEveryFailureKindIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 3, Trades: 10, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 3, Trades: 10, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
 	f.srv.At(25, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
@@ -172,7 +173,7 @@ func TestEveryFailureKindIsRetried(t *testing.T) {
 // TestQuotaThrottleIsRetried: the sandbox's per-second quota answers 429
 // until the clock moves on.
 func TestQuotaThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 4, Trades: 10, PerSecond: 2})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 4, Trades: 10, PerSecond: 2})
 	f.srv.At(5, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 3 {
@@ -188,7 +189,7 @@ func TestQuotaThrottleIsRetried(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 5, Trades: 10})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 5, Trades: 10})
 	// Hang the first call until the client gave up on it.
 	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
@@ -216,7 +217,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"window over 7 days", nil, window("2024-02-01 00:00:00", "2024-03-01 00:00:00"), 400, "BIZ.TIME_RANGE_EXCEEDED", "时间跨度不能超过7天"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.JackyunConfig{Seed: 6, Trades: 5})
+			f := newFixture(t, jackyunsandbox.Config{Seed: 6, Trades: 5})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -241,7 +242,7 @@ var signRE = regexp.MustCompile(`[0-9a-f]{32}`)
 // TestSecretsStayOutOfLogs: the secret and signatures never reach a log
 // line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 7, Trades: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 7, Trades: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 // TestQuirks: result.data as a JSON string and PascalCase keys read the
 // same as the plain answer; records come out in camelCase.
 func TestQuirks(t *testing.T) {
-	get := func(sc sandbox.JackyunConfig) jackyun.Page {
+	get := func(sc jackyunsandbox.Config) jackyun.Page {
 		f := newFixture(t, sc)
 		p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 		if err != nil {
@@ -271,8 +272,8 @@ func TestQuirks(t *testing.T) {
 		}
 		return p
 	}
-	want := get(sandbox.JackyunConfig{Seed: 8, Trades: 20})
-	for _, sc := range []sandbox.JackyunConfig{
+	want := get(jackyunsandbox.Config{Seed: 8, Trades: 20})
+	for _, sc := range []jackyunsandbox.Config{
 		{Seed: 8, Trades: 20, StringData: true},
 		{Seed: 8, Trades: 20, PascalCase: true},
 		{Seed: 8, Trades: 20, StringData: true, PascalCase: true},
@@ -351,7 +352,7 @@ func parseFlow(t *testing.T, pageSize int, windowMax string) *flows.Flow {
 // through Eval, the connector sets the paging, and the vendor's rules
 // (pageIndex from 0, pageSize up to 1000) win over the seed's, said once.
 func TestSourcePagesTheSeedFlow(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 9, Trades: 400})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 9, Trades: 400})
 	var logBuf vendortest.LogWatch
 	log := logBuf.Logger()
 	src, err := jackyun.NewSource(f.client(t), parseFlow(t, 2000, "168h"), log)
@@ -412,7 +413,7 @@ func TestSourcePagesTheSeedFlow(t *testing.T) {
 }
 
 func TestSourceRefusesWindowsOverAWeek(t *testing.T) {
-	f := newFixture(t, sandbox.JackyunConfig{Seed: 10, Trades: 1})
+	f := newFixture(t, jackyunsandbox.Config{Seed: 10, Trades: 1})
 	_, err := jackyun.NewSource(f.client(t), parseFlow(t, 100, "169h"), nil)
 	if err == nil || !strings.Contains(err.Error(), "window.max") {
 		t.Fatalf("error %v, want the window refused", err)

@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jushuitan"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )
 
 var (
@@ -32,7 +33,7 @@ var (
 
 type fixture struct {
 	clock *sandbox.Clock
-	sb    *sandbox.JST
+	sb    *jstsandbox.Sandbox
 	srv   *vendortest.Server
 	logs  *vendortest.LogWatch
 	cfg   jushuitan.Config
@@ -43,7 +44,7 @@ type fixture struct {
 
 // newFixture serves a sandbox whose quotas are off unless sc sets them,
 // and configures a client with its start token pair.
-func newFixture(t *testing.T, sc sandbox.JSTConfig) *fixture {
+func newFixture(t *testing.T, sc jstsandbox.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}, secrets: map[string]bool{}}
 	sc.Now = f.clock.Now
@@ -53,7 +54,7 @@ func newFixture(t *testing.T, sc sandbox.JSTConfig) *fixture {
 	if sc.PerMinute == 0 {
 		sc.PerMinute = -1
 	}
-	f.sb = sandbox.NewJST(sc)
+	f.sb = jstsandbox.New(sc)
 	f.srv = vendortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -180,7 +181,7 @@ func (f *fixture) source(t *testing.T, text string) *jushuitan.Source {
 // (openapi path, pages of 50 from page_index 1, Beijing-time window) and
 // says so once; its pages hold every confirmed order of the window.
 func TestSourceWalksOrders(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 1, Orders: 400})
+	f := newFixture(t, jstsandbox.Config{Seed: 1, Orders: 400})
 	src := f.source(t, ordersFlow)
 	if src.PageSize() != 50 {
 		t.Fatalf("page size %d, want the vendor's 50", src.PageSize())
@@ -238,7 +239,7 @@ func TestSourceWalksOrders(t *testing.T) {
 // TestSourceScansShops: the shop query has no count; its pages say when
 // more follow.
 func TestSourceScansShops(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 2, Orders: 5, Shops: 230})
+	f := newFixture(t, jstsandbox.Config{Seed: 2, Orders: 5, Shops: 230})
 	src := f.source(t, shopsFlow)
 	if strings.Contains(f.logs.String(), "page_index from 1") {
 		t.Error("a flow already counting from 1 was told about the page base")
@@ -262,7 +263,7 @@ func TestSourceScansShops(t *testing.T) {
 }
 
 func TestNewSourceRefuses(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 3, Orders: 1})
+	f := newFixture(t, jstsandbox.Config{Seed: 3, Orders: 1})
 	for name, text := range map[string]string{
 		"window over 7 days": strings.Replace(ordersFlow, "max: 168h", "max: 720h", 1),
 		"not a path":         strings.Replace(shopsFlow, "api: /open/shops/query", "api: shops.query", 1),
@@ -280,14 +281,14 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
-		stat   func(sandbox.JSTStats) int
+		stat   func(jstsandbox.Stats) int
 		logged []string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.JSTStats) int { return s.Throttled }, []string{"code=199", "code=200", "调用频次超过限制"}},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.JSTStats) int { return s.Failed }, []string{"HTTP 502", "HTTP 504", "unreadable body"}},
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s jstsandbox.Stats) int { return s.Throttled }, []string{"code=199", "code=200", "调用频次超过限制"}},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s jstsandbox.Stats) int { return s.Failed }, []string{"HTTP 502", "HTTP 504", "unreadable body"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.JSTConfig{Seed: 4, Orders: 30, Faults: tc.faults})
+			f := newFixture(t, jstsandbox.Config{Seed: 4, Orders: 30, Faults: tc.faults})
 			f.srv.At(13, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
 			if err != nil {
@@ -314,7 +315,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"code":0}`, `{"code":0,"msg":"","data":null}`, `{"msg":"ok","datas":[]}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, sandbox.JSTConfig{Seed: 4, Orders: 30})
+			f := newFixture(t, jstsandbox.Config{Seed: 4, Orders: 30})
 			f.srv.Answer(body, func(_ int64, r *http.Request) bool {
 				return strings.HasSuffix(r.URL.Path, jushuitan.OrdersPath) && f.srv.Calls() <= 3
 			})
@@ -335,7 +336,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 // TestQuotaIsRetried: the sixth call in a clock second gets code 199 and
 // goes through once the second has passed.
 func TestQuotaIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 5, Orders: 10, PerSecond: 5, PerMinute: 100})
+	f := newFixture(t, jstsandbox.Config{Seed: 5, Orders: 10, PerSecond: 5, PerMinute: 100})
 	f.srv.At(8, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 6 {
@@ -354,7 +355,7 @@ func TestQuotaIsRetried(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 6, Orders: 10})
+	f := newFixture(t, jstsandbox.Config{Seed: 6, Orders: 10})
 	// Hang the first call until the client gave up on it.
 	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
@@ -382,7 +383,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"page too big", nil, window(start.Add(-time.Hour), start, 1, 51), 130, "page_size不能超过50"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.JSTConfig{Seed: 7, Orders: 5})
+			f := newFixture(t, jstsandbox.Config{Seed: 7, Orders: 5})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -410,7 +411,7 @@ func TestTokens(t *testing.T) {
 		return err
 	}
 	t.Run("none: getInitToken", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 8, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Seed: 8, Orders: 5})
 		f.cfg.AccessToken, f.cfg.RefreshToken, f.cfg.TokenExpires = "", "", time.Time{}
 		c := f.client(t)
 		for range 2 {
@@ -423,7 +424,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("refresh token only: refreshToken", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 8, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Seed: 8, Orders: 5})
 		f.cfg.AccessToken = ""
 		if err := query(t, f.client(t)); err != nil {
 			t.Fatal(err)
@@ -433,7 +434,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("code 100: refresh and call again", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 9, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Seed: 9, Orders: 5})
 		c := f.client(t)
 		if err := query(t, c); err != nil {
 			t.Fatal(err)
@@ -447,7 +448,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("near expiry: refresh first", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 10, Orders: 5, TokenTTL: 72 * time.Hour})
+		f := newFixture(t, jstsandbox.Config{Seed: 10, Orders: 5, TokenTTL: 72 * time.Hour})
 		f.cfg.TokenExpires = start.Add(72 * time.Hour)
 		c := f.client(t)
 		f.clock.Advance(47 * time.Hour) // 25 h left
@@ -465,7 +466,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("near expiry, refresh refused: keep the token", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 11, Orders: 5, TokenTTL: 72 * time.Hour})
+		f := newFixture(t, jstsandbox.Config{Seed: 11, Orders: 5, TokenTTL: 72 * time.Hour})
 		f.cfg.TokenExpires, f.cfg.RefreshToken = start.Add(72*time.Hour), "revoked"
 		f.clock.Advance(60 * time.Hour)
 		c := f.client(t)
@@ -482,7 +483,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("code 100 after a refresh: APIError", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 12, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Seed: 12, Orders: 5})
 		f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Path == jushuitan.OrdersPath {
 				f.sb.ExpireTokens()
@@ -499,7 +500,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("refresh refused: APIError", func(t *testing.T) {
-		f := newFixture(t, sandbox.JSTConfig{Seed: 13, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Seed: 13, Orders: 5})
 		f.cfg.AccessToken, f.cfg.RefreshToken = "stale", "revoked"
 		err := query(t, f.client(t))
 		var ae *jushuitan.APIError
@@ -513,7 +514,7 @@ func TestTokens(t *testing.T) {
 // signatures never reach a log line or an error, even when tokens are got
 // and refreshed and calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, sandbox.JSTConfig{Seed: 14, Orders: 5, Faults: sandbox.Faults{FailRate: 0.6, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jstsandbox.Config{Seed: 14, Orders: 5, Faults: sandbox.Faults{FailRate: 0.6, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.cfg.AccessToken, f.cfg.RefreshToken, f.cfg.TokenExpires = "", "", time.Time{}
 	f.srv.At(20, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)

@@ -21,12 +21,13 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/kingdee"
+	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 )
 
 var start = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	sb    *sandbox.Kingdee
+	sb    *kingdeesandbox.Sandbox
 	clock *sandbox.Clock
 	srv   *vendortest.Server
 	logs  *vendortest.LogWatch
@@ -37,11 +38,11 @@ type fixture struct {
 	queries []string // the business calls' query strings
 }
 
-func newFixture(t *testing.T, sc sandbox.KingdeeConfig) *fixture {
+func newFixture(t *testing.T, sc kingdeesandbox.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}}
 	sc.Now = f.clock.Now
-	f.sb = sandbox.NewKingdee(sc)
+	f.sb = kingdeesandbox.New(sc)
 	f.srv = vendortest.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		for _, h := range []string{kingdee.HeaderAppToken, kingdee.HeaderSignature} {
@@ -86,7 +87,7 @@ func params(page, size int) map[string]string {
 }
 
 func TestListPages(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 1, Customers: 120})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 1, Customers: 120})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := 1; pg <= 3; pg++ {
@@ -123,15 +124,15 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
-		stat   func(sandbox.KingdeeStats) int
+		stat   func(kingdeesandbox.Stats) int
 		logged string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.KingdeeStats) int { return s.Throttled }, "throttled: errcode 429: 请求过于频繁"},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.KingdeeStats) int { return s.Failed }, "transient"},
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s kingdeesandbox.Stats) int { return s.Throttled }, "throttled: errcode 429: 请求过于频繁"},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s kingdeesandbox.Stats) int { return s.Failed }, "transient"},
 	} {
 		for _, during := range []string{"authorisation", "business call"} {
 			t.Run(tc.name+" "+during, func(t *testing.T) {
-				f := newFixture(t, sandbox.KingdeeConfig{Seed: 2, Customers: 30})
+				f := newFixture(t, kingdeesandbox.Config{Seed: 2, Customers: 30})
 				c := f.client(t)
 				first := int64(0)
 				if during == "business call" {
@@ -163,7 +164,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 10})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 10})
 	f.srv.Intercept(func(n int64, _ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == kingdee.CustomerPath && n == 3 {
 			<-f.logs.Seen("backing off") // hang the first business call until the client gave up on it
@@ -199,7 +200,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"page 0", nil, map[string]string{"page": "0"}, kingdee.CustomerPath, 2000001001, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.KingdeeConfig{Seed: 4, Customers: 5})
+			f := newFixture(t, kingdeesandbox.Config{Seed: 4, Customers: 5})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -222,7 +223,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // TestReauthorisesWhenTheSecretRotates: the appSecret rotates; the next
 // call answers 1030002006, and the client authorises again and retries.
 func TestReauthorisesWhenTheSecretRotates(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 5, Customers: 20, SecretTTL: time.Hour})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 5, Customers: 20, SecretTTL: time.Hour})
 	c := f.client(t)
 	ctx := context.Background()
 	if _, err := c.List(ctx, kingdee.CustomerPath, params(1, 50)); err != nil {
@@ -247,7 +248,7 @@ func TestReauthorisesWhenTheSecretRotates(t *testing.T) {
 // TestRenewsTheTokenBeforeADay: a token is renewed before its 24 hours
 // run out, without a refused call.
 func TestRenewsTheTokenBeforeADay(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 6, Customers: 5, SecretTTL: 1000 * time.Hour})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 6, Customers: 5, SecretTTL: 1000 * time.Hour})
 	c := f.client(t)
 	for _, step := range []time.Duration{0, kingdee.TokenRenewAfter - time.Minute, time.Minute, 4 * time.Hour} {
 		f.clock.Advance(step)
@@ -263,7 +264,7 @@ func TestRenewsTheTokenBeforeADay(t *testing.T) {
 // TestRetriesTheAuthorisationOnce: a call that keeps answering 1030002006
 // after a fresh authorisation is an error, not a loop.
 func TestRetriesTheAuthorisationOnce(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 7, Customers: 5})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 7, Customers: 5})
 	var business atomic.Int64
 	f.srv.Intercept(func(_ int64, w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != kingdee.CustomerPath {
@@ -287,7 +288,7 @@ func TestRetriesTheAuthorisationOnce(t *testing.T) {
 // TestTokenThrottleIsRetried: kingdee_auth_token allows 2 calls a minute;
 // a client over it backs off and gets its token in the next minute.
 func TestTokenThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 8, Customers: 5, TokenCallsPerMinute: 1})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 8, Customers: 5, TokenCallsPerMinute: 1})
 	var tokenCalls atomic.Int64
 	f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == kingdee.TokenPath && tokenCalls.Add(1) == 4 {
@@ -312,7 +313,7 @@ func TestTokenThrottleIsRetried(t *testing.T) {
 // tokens and the signatures never reach a log line or an error, through
 // failures, throttling, a rotation and a dead endpoint.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 9, Customers: 5, SecretTTL: time.Hour,
+	f := newFixture(t, kingdeesandbox.Config{Seed: 9, Customers: 5, SecretTTL: time.Hour,
 		Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)
@@ -429,7 +430,7 @@ func flow(t *testing.T, size, base int) *flows.Flow {
 // page_size fields are replaced on every call, and walking Total records
 // reads every customer of the window.
 func TestSourceFollowsTheVendor(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 10, Customers: 250})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 10, Customers: 250})
 	src, err := kingdee.NewSource(f.client(t), flow(t, 150, 0), f.cfg.Logger)
 	if err != nil {
 		t.Fatal(err)
@@ -472,7 +473,7 @@ func TestSourceFollowsTheVendor(t *testing.T) {
 // TestSourceSeedFlowNeedsNoNotice: the seed's own paging (50 from 1)
 // agrees with the vendor; nothing is logged.
 func TestSourceSeedFlowNeedsNoNotice(t *testing.T) {
-	f := newFixture(t, sandbox.KingdeeConfig{Seed: 11, Customers: 5})
+	f := newFixture(t, kingdeesandbox.Config{Seed: 11, Customers: 5})
 	src, err := kingdee.NewSource(f.client(t), flow(t, 50, 1), f.cfg.Logger)
 	if err != nil {
 		t.Fatal(err)

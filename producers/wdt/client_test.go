@@ -14,22 +14,23 @@ import (
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/wdt"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 const method = "aftersales.refund.Refund.search"
 
 type fixture struct {
-	sb   *sandbox.WDT
+	sb   *wdtsandbox.Sandbox
 	srv  *vendortest.Server
 	logs *vendortest.LogWatch
 	cfg  wdt.Config
 }
 
-func newFixture(t *testing.T, sc sandbox.WDTConfig) *fixture {
+func newFixture(t *testing.T, sc wdtsandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc.Now = clock.Now
-	f := &fixture{sb: sandbox.NewWDT(sc), logs: &vendortest.LogWatch{}}
+	f := &fixture{sb: wdtsandbox.New(sc), logs: &vendortest.LogWatch{}}
 	f.srv = vendortest.Serve(t, f.sb)
 	c := f.sb.Config()
 	f.cfg = wdt.Config{
@@ -56,7 +57,7 @@ func window(from, to string) map[string]any {
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
 
 func TestSearchPages(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 1, Records: 120})
+	f := newFixture(t, wdtsandbox.Config{Seed: 1, Records: 120})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := range 3 {
@@ -83,14 +84,14 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
-		stat   func(sandbox.WDTStats) int
+		stat   func(wdtsandbox.Stats) int
 		logged string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.WDTStats) int { return s.Throttled }, "throttled: status 100"},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.WDTStats) int { return s.Failed }, "transient"},
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s wdtsandbox.Stats) int { return s.Throttled }, "throttled: status 100"},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s wdtsandbox.Stats) int { return s.Failed }, "transient"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30, Faults: tc.faults})
+			f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 30, Faults: tc.faults})
 			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -114,7 +115,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 30})
+			f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 30})
 			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -133,7 +134,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 3, Records: 10})
+	f := newFixture(t, wdtsandbox.Config{Seed: 3, Records: 10})
 	// Hang the first call until the client gave up on it.
 	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
 	f.cfg.Timeout = 50 * time.Millisecond
@@ -161,7 +162,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"no window", nil, map[string]any{}, "参数中必须包含起止时间"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.WDTConfig{Seed: 4, Records: 5})
+			f := newFixture(t, wdtsandbox.Config{Seed: 4, Records: 5})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -183,7 +184,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // TestSecretsStayOutOfLogs: the secret, the salt and signatures never reach
 // a log line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)

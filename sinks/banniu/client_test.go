@@ -16,12 +16,13 @@ import (
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/sinks/banniu"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
-const project = sandbox.BanniuDefaultProject
+const project = banniusandbox.DefaultProject
 
 type fixture struct {
-	sb    *sandbox.Banniu
+	sb    *banniusandbox.Sandbox
 	clock *sandbox.Clock
 	srv   *httptest.Server
 	calls atomic.Int64
@@ -33,14 +34,14 @@ type fixture struct {
 
 // newFixture serves a sandbox on a settable clock. The clock stands still,
 // so the sandbox's per-second quota is off unless sc sets one.
-func newFixture(t *testing.T, sc sandbox.BanniuConfig) *fixture {
+func newFixture(t *testing.T, sc banniusandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc.Now = clock.Now
 	if sc.PerSecond == 0 {
 		sc.PerSecond = -1
 	}
-	f := &fixture{sb: sandbox.NewBanniu(sc), clock: clock, logs: &vendortest.LogWatch{}}
+	f := &fixture{sb: banniusandbox.New(sc), clock: clock, logs: &vendortest.LogWatch{}}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := f.calls.Add(1)
 		if f.before != nil {
@@ -68,7 +69,7 @@ func (f *fixture) client(t *testing.T) *banniu.Client {
 	return c
 }
 
-func (f *fixture) task(t *testing.T, id int64) sandbox.BanniuTask {
+func (f *fixture) task(t *testing.T, id int64) banniusandbox.Task {
 	t.Helper()
 	for _, tk := range f.sb.Tasks(project) {
 		if tk.ID == id {
@@ -76,11 +77,11 @@ func (f *fixture) task(t *testing.T, id int64) sandbox.BanniuTask {
 		}
 	}
 	t.Fatalf("no task %d", id)
-	return sandbox.BanniuTask{}
+	return banniusandbox.Task{}
 }
 
 func TestTaskListPages(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 1, Tasks: 25})
+	f := newFixture(t, banniusandbox.Config{Seed: 1, Tasks: 25})
 	c := f.client(t)
 	seen := map[int64]bool{}
 	for pg, want := range []int{10, 10, 5} {
@@ -113,7 +114,7 @@ func TestTaskListPages(t *testing.T) {
 // TestTaskListSearchesAColumn: condition_column finds a task by a custom
 // column's text; rows carry the id as "-1" (string) and "0" (number).
 func TestTaskListSearchesAColumn(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 2, Tasks: 40})
+	f := newFixture(t, banniusandbox.Config{Seed: 2, Tasks: 40})
 	id := f.sb.AddTask(project, map[string]any{"77213": "3896512277430159921"})
 	rows, err := f.client(t).TaskList(context.Background(), project, []banniu.Condition{banniu.Equals(77213, "3896512277430159921")}, 1, 10)
 	if err != nil {
@@ -129,10 +130,10 @@ func TestTaskListSearchesAColumn(t *testing.T) {
 }
 
 func TestUpdateTask(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 3, Tasks: 5})
+	f := newFixture(t, banniusandbox.Config{Seed: 3, Tasks: 5})
 	id := f.sb.Tasks(project)[2].ID
 	f.clock.Advance(time.Minute)
-	err := f.client(t).UpdateTask(context.Background(), sandbox.BanniuDefaultApp, project, id, map[string]any{"78538": 78534, "77215": "已出库"})
+	err := f.client(t).UpdateTask(context.Background(), banniusandbox.DefaultApp, project, id, map[string]any{"78538": 78534, "77215": "已出库"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,14 +149,14 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
-		stat   func(sandbox.BanniuStats) int
+		stat   func(banniusandbox.Stats) int
 		logged string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s sandbox.BanniuStats) int { return s.Throttled }, "throttled: code 1007: 调用频率超限"},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s sandbox.BanniuStats) int { return s.Failed }, "transient"},
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s banniusandbox.Stats) int { return s.Throttled }, "throttled: code 1007: 调用频率超限"},
+		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s banniusandbox.Stats) int { return s.Failed }, "transient"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.BanniuConfig{Seed: 4, Tasks: 30, Faults: tc.faults})
+			f := newFixture(t, banniusandbox.Config{Seed: 4, Tasks: 30, Faults: tc.faults})
 			f.before = func(n int64) {
 				if n == 7 {
 					f.sb.SetFaults(sandbox.Faults{})
@@ -181,7 +182,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // TestQuotaThrottleIsRetried: over the sandbox's per-second quota the call
 // is throttled, and retried until the next second admits it.
 func TestQuotaThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 5, Tasks: 3, PerSecond: 2})
+	f := newFixture(t, banniusandbox.Config{Seed: 5, Tasks: 3, PerSecond: 2})
 	f.before = func(n int64) {
 		if n == 5 {
 			f.clock.Advance(time.Second)
@@ -201,7 +202,7 @@ func TestQuotaThrottleIsRetried(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 6, Tasks: 10})
+	f := newFixture(t, banniusandbox.Config{Seed: 6, Tasks: 10})
 	release := make(chan struct{})
 	f.before = func(n int64) {
 		if n == 1 {
@@ -239,7 +240,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"bad option", nil, 0, 12345, 1006, "列78538(销售出库)的值无效: 12345"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, sandbox.BanniuConfig{Seed: 7, Tasks: 5})
+			f := newFixture(t, banniusandbox.Config{Seed: 7, Tasks: 5})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -247,7 +248,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 			if id == 0 {
 				id = f.sb.Tasks(project)[0].ID
 			}
-			err := f.client(t).UpdateTask(context.Background(), sandbox.BanniuDefaultApp, project, id, map[string]any{"78538": tc.value})
+			err := f.client(t).UpdateTask(context.Background(), banniusandbox.DefaultApp, project, id, map[string]any{"78538": tc.value})
 			var ae *banniu.APIError
 			if !errors.As(err, &ae) {
 				t.Fatalf("error %v, want an *APIError", err)
@@ -266,7 +267,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // signatures never reach a log line or an error, even when calls fail at
 // the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, sandbox.BanniuConfig{Seed: 8, Tasks: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, banniusandbox.Config{Seed: 8, Tasks: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
 	f.before = func(n int64) {
 		if n == 10 {
 			f.sb.SetFaults(sandbox.Faults{})
@@ -274,14 +275,14 @@ func TestSecretsStayOutOfLogs(t *testing.T) {
 	}
 	c := f.client(t)
 	id := f.sb.Tasks(project)[0].ID
-	if err := c.UpdateTask(context.Background(), sandbox.BanniuDefaultApp, project, id, map[string]any{"78538": 78534}); err != nil {
+	if err := c.UpdateTask(context.Background(), banniusandbox.DefaultApp, project, id, map[string]any{"78538": 78534}); err != nil {
 		t.Fatal(err)
 	}
 	// A refusal and a dead endpoint: transport errors carry the URL.
 	wrong := f.cfg
 	wrong.AppSecret = "another-secret"
 	bad, _ := banniu.New(wrong)
-	err1 := bad.UpdateTask(context.Background(), sandbox.BanniuDefaultApp, project, id, map[string]any{"78538": 78534})
+	err1 := bad.UpdateTask(context.Background(), banniusandbox.DefaultApp, project, id, map[string]any{"78538": 78534})
 	f.cfg.URL = "http://127.0.0.1:1/gateway/api/miniAPI"
 	f.before = nil
 	ctx := f.logs.CancelWhenSeen(context.Background(), "127.0.0.1:1")

@@ -1,8 +1,9 @@
-package sandbox_test
+package jackyunsandbox_test
 
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/jackyun"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
 
 var jkyStart = time.Date(2024, 6, 1, 12, 0, 0, 0, jackyun.Shanghai)
@@ -22,13 +24,13 @@ var jkyStart = time.Date(2024, 6, 1, 12, 0, 0, 0, jackyun.Shanghai)
 type jkyFixture struct {
 	t     *testing.T
 	clock *sandbox.Clock
-	sb    *sandbox.Jackyun
+	sb    *jackyunsandbox.Sandbox
 	srv   *httptest.Server
 }
 
 // newJkyFixture builds a sandbox; the quotas are off unless cfg sets them,
 // since the clock stands still between calls.
-func newJkyFixture(t *testing.T, cfg sandbox.JackyunConfig) *jkyFixture {
+func newJkyFixture(t *testing.T, cfg jackyunsandbox.Config) *jkyFixture {
 	t.Helper()
 	clock := sandbox.NewClock(jkyStart)
 	cfg.Now = clock.Now
@@ -38,7 +40,7 @@ func newJkyFixture(t *testing.T, cfg sandbox.JackyunConfig) *jkyFixture {
 	if cfg.PerMinute == 0 {
 		cfg.PerMinute = -1
 	}
-	s := sandbox.NewJackyun(cfg)
+	s := jackyunsandbox.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &jkyFixture{t: t, clock: clock, sb: s, srv: srv}
@@ -175,7 +177,7 @@ func jkyIDs(rs []map[string]any) map[string]bool {
 }
 
 func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 1, Trades: 95})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 1, Trades: 95})
 
 	var all []map[string]any
 	for p, want := range []int{40, 40, 15, 0} {
@@ -252,7 +254,7 @@ func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
 }
 
 func TestJackyunValidationErrors(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 2, Trades: 10})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 10})
 	week := 7 * 24 * time.Hour
 	cases := []struct {
 		name          string
@@ -302,7 +304,7 @@ func TestJackyunValidationErrors(t *testing.T) {
 }
 
 func TestJackyunFilters(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 3, Trades: 300})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 3, Trades: 300})
 	truth := f.sb.Truth()
 	count := func(keep func(r map[string]any) bool) int {
 		n := 0
@@ -396,7 +398,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 		{"gmtCreate", "startCreated", "endCreated", "gmtCreate", jkyStart.Add(-6 * 24 * time.Hour), to},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 4, Trades: 120, MutationsPerCall: 1})
+			f := newJkyFixture(t, jackyunsandbox.Config{Seed: 4, Trades: 120, MutationsPerCall: 1})
 			biz := jkyPair(tc.from, tc.to, tc.first, tc.lastT)
 			want := map[string]bool{}
 			for _, r := range f.sb.Truth() {
@@ -442,7 +444,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 5, Trades: 50, VisibilityLag: lag})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 5, Trades: 50, VisibilityLag: lag})
 	now := jkyModified(jkyStart, jkyStart) // modified within the current second
 
 	f.sb.Mutate(1)
@@ -474,7 +476,7 @@ func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 // TestJackyunNewTradesShowAfterTheLag: a created trade is not there at all
 // until its lag passes.
 func TestJackyunNewTradesShowAfterTheLag(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 6, Trades: 10, CreationsPerSecond: 1, VisibilityLag: time.Hour})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 6, Trades: 10, CreationsPerSecond: 1, VisibilityLag: time.Hour})
 	f.clock.Advance(5 * time.Second)
 	f.sb.Freeze()
 	win := jkyPair("startCreated", "endCreated", jkyStart, jkyStart.Add(time.Hour))
@@ -491,7 +493,7 @@ func TestJackyunNewTradesShowAfterTheLag(t *testing.T) {
 }
 
 func TestJackyunThrottleRateAndSetFaults(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 7, Trades: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 7, Trades: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
 	for range 3 {
 		resp, b := f.do(jkyCall{pageIndex: 1, pageSize: 2})
 		want := `{"code":429,"msg":"接口调用频率超限,请稍后再试","subCode":"GW.RATE_LIMIT","result":null}`
@@ -507,7 +509,7 @@ func TestJackyunThrottleRateAndSetFaults(t *testing.T) {
 }
 
 func TestJackyunQuotas(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 8, Trades: 5, PerSecond: 10, PerMinute: 15})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 8, Trades: 5, PerSecond: 10, PerMinute: 15})
 	throttled := func() bool {
 		env := f.search(jkyCall{})
 		return env.Code == 429 && env.SubCode == "GW.RATE_LIMIT"
@@ -536,20 +538,20 @@ func TestJackyunQuotas(t *testing.T) {
 	if s := f.sb.Stats(); s.Served != 15 || s.Throttled != 2 {
 		t.Fatalf("stats = %+v", s)
 	}
-	if c := sandbox.NewJackyun(sandbox.JackyunConfig{Trades: 1}).Config(); c.PerSecond != 10 || c.PerMinute != 600 {
+	if c := jackyunsandbox.New(jackyunsandbox.Config{Trades: 1}).Config(); c.PerSecond != 10 || c.PerMinute != 600 {
 		t.Fatalf("default quotas %d/s %d/min", c.PerSecond, c.PerMinute)
 	}
 }
 
 func TestJackyunFailRateGivesEveryFailure(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{
+	f := newJkyFixture(t, jackyunsandbox.Config{
 		Seed: 9, Trades: 30, MutationsPerCall: 3,
 		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
 	})
 	kinds := map[string]int{}
 	for range 30 {
 		resp, b := f.do(jkyCall{pageIndex: 1, pageSize: 5})
-		kinds[failureKind(t, resp, b, `{"code":200`)]++
+		kinds[vendortest.FailureKind(t, resp, b, `{"code":200`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
@@ -560,7 +562,7 @@ func TestJackyunFailRateGivesEveryFailure(t *testing.T) {
 }
 
 func TestJackyunClockDrivenChanges(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 10, Trades: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 10, Trades: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
 	f.clock.Advance(10 * time.Second)
 	f.page(jkyCall{})
 	if s := f.sb.Stats(); s.Mutations != 20 || s.Creations != 5 {
@@ -602,7 +604,7 @@ func TestJackyunClockDrivenChanges(t *testing.T) {
 // TestJackyunMutationsConsign: modifications walk trades along their
 // statuses, and a trade reaching 6000 gets its consignTime then.
 func TestJackyunMutationsConsign(t *testing.T) {
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 11, Trades: 200})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 11, Trades: 200})
 	before := map[string]map[string]any{}
 	for _, r := range f.sb.Truth() {
 		before[jkyID(r)] = r
@@ -636,10 +638,10 @@ func TestJackyunMutationsConsign(t *testing.T) {
 
 // TestJackyunQuirks: result.data as a JSON string, and PascalCase keys.
 func TestJackyunQuirks(t *testing.T) {
-	plain := newJkyFixture(t, sandbox.JackyunConfig{Seed: 12, Trades: 8})
+	plain := newJkyFixture(t, jackyunsandbox.Config{Seed: 12, Trades: 8})
 	want, _ := plain.page(jkyCall{})
 
-	f := newJkyFixture(t, sandbox.JackyunConfig{Seed: 12, Trades: 8, StringData: true, PascalCase: true})
+	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 12, Trades: 8, StringData: true, PascalCase: true})
 	_, b := f.do(jkyCall{})
 	var env struct {
 		Code   int `json:"code"`
@@ -674,7 +676,7 @@ func TestJackyunQuirks(t *testing.T) {
 func TestJackyunSameSeedSameData(t *testing.T) {
 	run := func(seed int64) []map[string]any {
 		clock := sandbox.NewClock(jkyStart)
-		s := sandbox.NewJackyun(sandbox.JackyunConfig{Seed: seed, Trades: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := jackyunsandbox.New(jackyunsandbox.Config{Seed: seed, Trades: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.Truth()
@@ -689,13 +691,13 @@ func TestJackyunSameSeedSameData(t *testing.T) {
 }
 
 func TestJackyunConfigFillsDefaults(t *testing.T) {
-	c := sandbox.NewJackyun(sandbox.JackyunConfig{Trades: 1}).Config()
+	c := jackyunsandbox.New(jackyunsandbox.Config{Trades: 1}).Config()
 	if c.AppKey != "ferry-jky-app" || c.Secret != "ferry-jky-secret" || c.MaxPageSize != 1000 ||
 		c.MaxWindow != 7*24*time.Hour || c.SlowDelay != 50*time.Millisecond || c.Now == nil ||
 		c.PerSecond != 10 || c.PerMinute != 600 {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
-	if n := len(sandbox.NewJackyun(sandbox.JackyunConfig{}).Truth()); n != 500 {
+	if n := len(jackyunsandbox.New(jackyunsandbox.Config{}).Truth()); n != 500 {
 		t.Fatalf("%d trades by default, want 500", n)
 	}
 }

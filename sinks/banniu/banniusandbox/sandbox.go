@@ -1,4 +1,4 @@
-package sandbox
+package banniusandbox
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math"
 	"net/http"
 	"net/url"
@@ -42,18 +43,18 @@ var bnMethods = map[string]string{
 	"task.update":  http.MethodPost,
 }
 
-// BanniuConfig configures a Banniu sandbox. The zero value is usable: the
+// Config configures a Banniu sandbox. The zero value is usable: the
 // seed's project 77206 with 200 tasks opened over the last 72 hours, a
 // quota of 10 calls a second, and nothing changing.
-type BanniuConfig struct {
+type Config struct {
 	// AppKey, AppSecret and AccessToken are the credentials calls must
 	// carry. Defaults: "ferry-bn-app", "ferry-bn-secret", "ferry-bn-token".
 	AppKey, AppSecret, AccessToken string
 	// Seed seeds every random choice (math/rand/v2 PCG).
 	Seed int64
 	// Projects are the groups and their custom columns; default the seed's
-	// 售后工单 group (BanniuDefaultProject).
-	Projects []BanniuProject
+	// 售后工单 group (DefaultProject).
+	Projects []Project
 	// Tasks is how many tasks each project holds at start (default 200;
 	// negative: none).
 	Tasks int
@@ -90,10 +91,10 @@ type BanniuConfig struct {
 	MaxSkew time.Duration
 	// Faults are the injected failures; SetFaults changes them later.
 	// ThrottleRate answers code 1007.
-	Faults
+	sandbox.Faults
 }
 
-func (c BanniuConfig) withDefaults() BanniuConfig {
+func (c Config) withDefaults() Config {
 	if c.AppKey == "" {
 		c.AppKey = "ferry-bn-app"
 	}
@@ -104,7 +105,7 @@ func (c BanniuConfig) withDefaults() BanniuConfig {
 		c.AccessToken = "ferry-bn-token"
 	}
 	if len(c.Projects) == 0 {
-		c.Projects = []BanniuProject{bnDefaultProject()}
+		c.Projects = []Project{bnDefaultProject()}
 	}
 	if c.Tasks == 0 {
 		c.Tasks = 200
@@ -127,13 +128,13 @@ func (c BanniuConfig) withDefaults() BanniuConfig {
 	if c.MaxSkew <= 0 {
 		c.MaxSkew = 10 * time.Minute
 	}
-	c.Faults = c.Faults.withDefaults()
+	c.Faults = c.Faults.WithDefaults()
 	return c
 }
 
-// BanniuStats counts what a Banniu sandbox did. Every call is counted in
+// Stats counts what a Banniu sandbox did. Every call is counted in
 // Calls and in exactly one of Served, Throttled, Failed and Rejected.
-type BanniuStats struct {
+type Stats struct {
 	Calls     int // requests received
 	Served    int // answered with code 0
 	Throttled int // answered with code 1007 (quota or ThrottleRate)
@@ -144,11 +145,11 @@ type BanniuStats struct {
 	Creations int // tasks created after the start (clock or AddTask)
 }
 
-// Banniu is an in-process stand-in for 班牛's miniAPI gateway. It is an
+// Sandbox is an in-process stand-in for 班牛's miniAPI gateway. It is an
 // http.Handler (mount it at /gateway/api/miniAPI; other paths get 404) and
 // safe for concurrent use.
 //
-// # Banniu (班牛)
+// # Sandbox (班牛)
 //
 // It imitates the miniAPI gateway of 班牛's open API, as described in
 // shared/vendors.md §5, for the four methods a target writer needs:
@@ -178,13 +179,13 @@ type BanniuStats struct {
 //     调用频率超限 (the throttle) are the codes vendors.md proposes.
 //
 // What changes, and when, follows only the configured clock
-// (BanniuConfig.Now) and seed, as in WDT: staff work on tasks
+// (Config.Now) and seed, as in WDT: staff work on tasks
 // (MutationsPerSecond) and open new ones (CreationsPerSecond) at random
 // instants between calls; MutationsPerCall modifies tasks a task.list walk
 // has already paged past, so that a forward walk skips one; VisibilityLag
 // hides each change for a while. Truth gives every task's latest row.
 //
-// # Banniu stand-ins
+// # Sandbox stand-ins
 //
 // Not vendor facts, only plausible values:
 //
@@ -207,79 +208,67 @@ type BanniuStats struct {
 //     after the work was done (a task.update was applied).
 //
 // task.batchUpdate, task.create and the other gateways are not imitated.
-type Banniu struct {
-	engine[BanniuTask]
-	cfg     BanniuConfig
+type Sandbox struct {
+	sandbox.Engine[Task]
+	cfg     Config
 	store   *bnStore
-	second  window // calls in the clock second, for PerSecond
-	updates int    // task.update calls applied
+	second  sandbox.Window // calls in the clock second, for PerSecond
+	updates int            // task.update calls applied
 }
 
-// NewBanniu builds a sandbox with cfg's defaults filled in and its start
+// New builds a sandbox with cfg's defaults filled in and its start
 // tasks generated.
-func NewBanniu(cfg BanniuConfig) *Banniu {
+func New(cfg Config) *Sandbox {
 	cfg = cfg.withDefaults()
-	s := &Banniu{cfg: cfg}
-	now := s.start(cfg.Now, cfg.Seed, 0xba_4411, cfg.Faults)
-	s.store = newBNStore(s.rng, cfg.VisibilityLag, cfg.Projects)
+	s := &Sandbox{cfg: cfg}
+	now := s.Start(cfg.Now, cfg.Seed, 0xba_4411, cfg.Faults)
+	s.store = newBNStore(s.Rand, cfg.VisibilityLag, cfg.Projects)
 	s.store.seed(max(cfg.Tasks, 0), cfg.Since, now)
-	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.Drive(&s.store.Records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
-func (s *Banniu) Config() BanniuConfig {
+func (s *Sandbox) Config() Config {
 	c := s.cfg
 	c.Projects = slices.Clone(c.Projects)
-	c.Faults = s.currentFaults()
+	c.Faults = s.CurrentFaults()
 	return c
 }
-
-// SetFaults replaces the injected failures from now on.
-func (s *Banniu) SetFaults(f Faults) { s.setFaults(f) }
-
-// Freeze stops every unprompted change: clock-driven mutations and
-// creations and per-call mutations. Mutate, AddTask and task.update still
-// work; faults and the quota stay as configured.
-func (s *Banniu) Freeze() { s.freeze() }
-
-// Mutate has staff modify n distinct random tasks (all of them if n is
-// larger), stamped with the clock's now.
-func (s *Banniu) Mutate(n int) { s.mutate(n) }
 
 // AddTask opens a task (待处理) in a project now, with content keyed by
 // column id, and returns its id. Like any change, it shows after the
 // visibility lag. It panics if the project does not exist.
-func (s *Banniu) AddTask(projectID int64, content map[string]any) (taskID int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Sandbox) AddTask(projectID int64, content map[string]any) (taskID int64) {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	now := s.cfg.Now()
-	s.tick(now)
+	s.Tick(now)
 	p := s.store.project(projectID)
 	if p == nil {
 		panic(fmt.Sprintf("sandbox: AddTask: no Banniu project %d", projectID))
 	}
-	s.store.nextID += 1 + s.rng.Int64N(3)
-	t := &BanniuTask{ID: s.store.nextID, ProjectID: p.ID, Status: bnTodo, Created: now, Modified: now, Content: map[string]any{}}
+	s.store.nextID += 1 + s.Rand.Int64N(3)
+	t := &Task{ID: s.store.nextID, ProjectID: p.ID, Status: bnTodo, Created: now, Modified: now, Content: map[string]any{}}
 	for k, v := range content {
 		t.Content[k] = bnNormalize(v)
 	}
 	s.store.add(t, now)
-	s.counts.Creations++
+	s.Counted.Creations++
 	return t.ID
 }
 
 // Tasks returns the latest version of a project's tasks, visible to queries
 // or not, sorted by id.
-func (s *Banniu) Tasks(projectID int64) []BanniuTask {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.cfg.Now())
-	var out []BanniuTask
-	for _, e := range s.store.entries {
-		if e.cur.ProjectID == projectID {
-			out = append(out, *e.cur.clone())
+func (s *Sandbox) Tasks(projectID int64) []Task {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	s.Tick(s.cfg.Now())
+	var out []Task
+	for _, e := range s.store.Entries {
+		if e.Cur.ProjectID == projectID {
+			out = append(out, *e.Cur.clone())
 		}
 	}
 	return out
@@ -289,23 +278,23 @@ func (s *Banniu) Tasks(projectID int64) []BanniuTask {
 // task.list would render its row, sorted by task id. Values are what
 // json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
 // changes due by now are applied first.
-func (s *Banniu) Truth() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.clock())
-	rows := make([]map[string]any, len(s.store.entries))
-	for i, e := range s.store.entries {
-		rows[i] = e.cur.row()
+func (s *Sandbox) Truth() []map[string]any {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	s.Tick(s.Now())
+	rows := make([]map[string]any, len(s.store.Entries))
+	for i, e := range s.store.Entries {
+		rows[i] = e.Cur.row()
 	}
-	return asMaps(rows)
+	return sandbox.AsMaps(rows)
 }
 
 // Stats returns the counters so far.
-func (s *Banniu) Stats() BanniuStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.counts
-	return BanniuStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+func (s *Sandbox) Stats() Stats {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	c := s.Counted
+	return Stats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
 		Updates: s.updates, Mutations: c.Mutations, Creations: c.Creations}
 }
 
@@ -318,28 +307,28 @@ type bnRequest struct {
 }
 
 // ServeHTTP answers one call of the miniAPI gateway (vendors.md §5).
-func (s *Banniu) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := sandbox.ReadBody(r)
 	s.handle(bnRequest{
 		verb: r.Method, path: r.URL.Path, query: r.URL.Query(),
 		auth: r.Header.Get("Authorization"), contentType: r.Header.Get("Content-Type"),
 		body: body, bodyErr: err,
-	}).write(w, r)
+	}).Write(w, r)
 }
 
 // handle decides the answer to one call. A truncated failure cuts the
 // answer after the work is done: a task.update is applied.
-func (s *Banniu) handle(req bnRequest) reply {
-	return s.serve(call{
-		refuse: func(now time.Time) (reply, bool) {
+func (s *Sandbox) handle(req bnRequest) sandbox.Reply {
+	return s.Serve(sandbox.Call{
+		Refuse: func(now time.Time) (sandbox.Reply, bool) {
 			if strings.HasSuffix(req.path, "/miniAPI") {
-				return reply{}, false
+				return sandbox.Reply{}, false
 			}
-			return reply{code: http.StatusNotFound, contentType: "text/plain", body: []byte("404 page not found\n"), date: now}, true
+			return sandbox.Reply{Code: http.StatusNotFound, ContentType: "text/plain", Body: []byte("404 page not found\n"), Date: now}, true
 		},
-		quota:    func(now time.Time) bool { return s.second.count(now, time.Second, s.cfg.PerSecond) },
-		throttle: bnRefusal{bnCodeThrottle, bnThrottleMessage}.reply,
-		answer:   func(now time.Time, live bool) outcome { return s.answer(req, now, live) },
+		Quota:    func(now time.Time) bool { return s.second.Count(now, time.Second, s.cfg.PerSecond) },
+		Throttle: bnRefusal{bnCodeThrottle, bnThrottleMessage}.reply,
+		Answer:   func(now time.Time, live bool) sandbox.Outcome { return s.answer(req, now, live) },
 	})
 }
 
@@ -360,8 +349,8 @@ func bnBadParam(format string, args ...any) error {
 	return bnRefuse(bnCodeParam, format, args...)
 }
 
-func (r bnRefusal) reply(now time.Time) reply {
-	return jsonReply(now, bnContentType, map[string]any{"response": map[string]any{
+func (r bnRefusal) reply(now time.Time) sandbox.Reply {
+	return sandbox.JSONReply(now, bnContentType, map[string]any{"response": map[string]any{
 		"code": r.code, "error_msg": r.msg, "map": nil, "isSuccess": false,
 	}})
 }
@@ -381,28 +370,28 @@ type bnSuccess struct {
 	IsSuccess *bool `json:"isSuccess"`
 }
 
-func bnServed(now time.Time, result any) reply {
+func bnServed(now time.Time, result any) sandbox.Reply {
 	var env bnSuccess
 	env.Map.Result = result
-	return jsonReply(now, bnContentType, map[string]any{"response": env})
+	return sandbox.JSONReply(now, bnContentType, map[string]any{"response": env})
 }
 
 // answer checks the call and serves it; a live task.list call first
 // modifies tasks it has already passed.
-func (s *Banniu) answer(req bnRequest, now time.Time, live bool) outcome {
+func (s *Sandbox) answer(req bnRequest, now time.Time, live bool) sandbox.Outcome {
 	result, err := s.dispatch(req, now, live)
 	var r bnRefusal
 	if errors.As(err, &r) {
-		return outcome{reply: r.reply(now), rejected: true}
+		return sandbox.Outcome{Reply: r.reply(now), Rejected: true}
 	}
 	if err != nil {
-		return outcome{reply: bnRefusal{bnCodeParam, err.Error()}.reply(now), rejected: true}
+		return sandbox.Outcome{Reply: bnRefusal{bnCodeParam, err.Error()}.reply(now), Rejected: true}
 	}
-	return outcome{reply: bnServed(now, result)}
+	return sandbox.Outcome{Reply: bnServed(now, result)}
 }
 
 // dispatch serves a call by its method.
-func (s *Banniu) dispatch(req bnRequest, now time.Time, live bool) (any, error) {
+func (s *Sandbox) dispatch(req bnRequest, now time.Time, live bool) (any, error) {
 	method, err := s.check(req, now)
 	if err != nil {
 		return nil, err
@@ -426,8 +415,8 @@ func (s *Banniu) dispatch(req bnRequest, now time.Time, live bool) (any, error) 
 		if !ok {
 			return nil, bnBadParam("task_id无效: %q", q.Get("task_id"))
 		}
-		if e := s.store.byID[id]; e != nil && e.cur.ProjectID == p.ID {
-			if t := e.visible(now); t != nil {
+		if e := s.store.byID[id]; e != nil && e.Cur.ProjectID == p.ID {
+			if t := e.Visible(now); t != nil {
 				return t.row(), nil
 			}
 		}
@@ -437,14 +426,14 @@ func (s *Banniu) dispatch(req bnRequest, now time.Time, live bool) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(s.search(lr, now), (lr.pageNum-1)*lr.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
+	if live && !s.Frozen && s.cfg.MutationsPerCall > 0 {
+		s.MutatePassed(s.search(lr, now), (lr.pageNum-1)*lr.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(lr, now)
 	rows := []map[string]any{}
 	if off := (lr.pageNum - 1) * lr.pageSize; off < len(matches) {
 		for _, e := range matches[off:min(off+lr.pageSize, len(matches))] {
-			rows = append(rows, e.shown.row())
+			rows = append(rows, e.Shown.row())
 		}
 	}
 	return rows, nil
@@ -452,7 +441,7 @@ func (s *Banniu) dispatch(req bnRequest, now time.Time, live bool) (any, error) 
 
 // check verifies the system parameters, the signature and the HTTP
 // method, in that order, and returns the method called.
-func (s *Banniu) check(req bnRequest, now time.Time) (string, error) {
+func (s *Sandbox) check(req bnRequest, now time.Time) (string, error) {
 	q := req.query
 	method := q.Get("method")
 	for _, k := range []string{"method", "app_key", "access_token", "timestamp", "v", "sign"} {
@@ -471,7 +460,7 @@ func (s *Banniu) check(req bnRequest, now time.Time) (string, error) {
 	case q.Get("v") != "1" && q.Get("v") != "1.0":
 		return "", bnBadParam("版本号v无效: %s", q.Get("v"))
 	}
-	ts, err := time.ParseInLocation(bnTimeLayout, q.Get("timestamp"), cst)
+	ts, err := time.ParseInLocation(bnTimeLayout, q.Get("timestamp"), sandbox.CST)
 	if err != nil || now.Sub(ts).Abs() > s.cfg.MaxSkew {
 		return "", bnRefuse(bnCodeTimestamp, "timestamp无效，与服务器时间相差不能超过%s", bnSpan(s.cfg.MaxSkew))
 	}
@@ -525,7 +514,7 @@ func bnID(v any) (int64, bool) {
 	return 0, false
 }
 
-func (s *Banniu) projectParam(q url.Values) (*BanniuProject, error) {
+func (s *Sandbox) projectParam(q url.Values) (*Project, error) {
 	if q.Get("project_id") == "" {
 		return nil, bnBadParam("缺少参数: project_id")
 	}
@@ -542,7 +531,7 @@ func (s *Banniu) projectParam(q url.Values) (*BanniuProject, error) {
 
 // bnColumns is column.list's result: the system columns every row holds,
 // then the project's own.
-func bnColumns(p *BanniuProject) []map[string]any {
+func bnColumns(p *Project) []map[string]any {
 	status := []map[string]any{}
 	for i, title := range []string{"待处理", "已完成", "处理中", "暂停中", "已关闭"} {
 		status = append(status, map[string]any{"id": i, "title": title})
@@ -566,7 +555,7 @@ func bnColumns(p *BanniuProject) []map[string]any {
 
 // bnList is a validated task.list call.
 type bnList struct {
-	project           *BanniuProject
+	project           *Project
 	pageNum, pageSize int
 	window            bool
 	from, to          int64 // created, unix seconds, both included
@@ -581,7 +570,7 @@ type bnCond struct {
 	value  string
 }
 
-func (c bnCond) matches(t *BanniuTask) bool {
+func (c bnCond) matches(t *Task) bool {
 	v := bnText(t.Content[c.column])
 	switch c.search {
 	case 1:
@@ -595,7 +584,7 @@ func (c bnCond) matches(t *BanniuTask) bool {
 	}
 }
 
-func (l *bnList) matches(t *BanniuTask) bool {
+func (l *bnList) matches(t *Task) bool {
 	if t.ProjectID != l.project.ID {
 		return false
 	}
@@ -616,7 +605,7 @@ func (l *bnList) matches(t *BanniuTask) bool {
 }
 
 // parseList validates task.list's business parameters.
-func (s *Banniu) parseList(q url.Values) (*bnList, error) {
+func (s *Sandbox) parseList(q url.Values) (*bnList, error) {
 	p, err := s.projectParam(q)
 	if err != nil {
 		return nil, err
@@ -648,8 +637,8 @@ func (s *Banniu) parseList(q url.Values) (*bnList, error) {
 	}
 	from, to := q.Get("star_created"), q.Get("end_created")
 	if from != "" || to != "" {
-		f, err1 := time.ParseInLocation(bnTimeLayout, from, cst)
-		t, err2 := time.ParseInLocation(bnTimeLayout, to, cst)
+		f, err1 := time.ParseInLocation(bnTimeLayout, from, sandbox.CST)
+		t, err2 := time.ParseInLocation(bnTimeLayout, to, sandbox.CST)
 		switch {
 		case from == "" || to == "":
 			return nil, bnBadParam("star_created和end_created须同时传入")
@@ -672,7 +661,7 @@ func (s *Banniu) parseList(q url.Values) (*bnList, error) {
 	return l, nil
 }
 
-func bnParseConditions(p *BanniuProject, text string) ([]bnCond, error) {
+func bnParseConditions(p *Project, text string) ([]bnCond, error) {
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
 	var raw []struct {
@@ -687,7 +676,7 @@ func bnParseConditions(p *BanniuProject, text string) ([]bnCond, error) {
 	var out []bnCond
 	for _, r := range raw {
 		id, ok := bnID(bnText(r.ID))
-		if !ok || !slices.ContainsFunc(p.Columns, func(c BanniuColumn) bool { return c.ID == id }) {
+		if !ok || !slices.ContainsFunc(p.Columns, func(c Column) bool { return c.ID == id }) {
 			return nil, bnBadParam("condition_column列不存在: %s", bnText(r.ID))
 		}
 		if bt, err := strconv.Atoi(bnText(r.BehaviorType)); err != nil || bt < 1 || bt > 12 {
@@ -704,15 +693,15 @@ func bnParseConditions(p *BanniuProject, text string) ([]bnCond, error) {
 
 // search returns the visible tasks matching l, in the list's order:
 // modified ascending, then id.
-func (s *Banniu) search(l *bnList, now time.Time) []*entry[BanniuTask] {
-	return s.store.search(now, l.matches, func(a, b *BanniuTask) int {
+func (s *Sandbox) search(l *bnList, now time.Time) []*sandbox.Entry[Task] {
+	return s.store.Search(now, l.matches, func(a, b *Task) int {
 		return cmp.Or(a.Modified.Compare(b.Modified), cmp.Compare(a.ID, b.ID))
 	})
 }
 
 // update serves task.update: it validates the body against the project's
 // columns and applies the contents as a new version of the task.
-func (s *Banniu) update(body []byte, now time.Time) (any, error) {
+func (s *Sandbox) update(body []byte, now time.Time) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var b struct {
@@ -748,13 +737,13 @@ func (s *Banniu) update(body []byte, now time.Time) (any, error) {
 		return nil, bnBadParam("contents不能为空")
 	}
 	e := s.store.byID[tid]
-	if e == nil || e.cur.ProjectID != pid {
+	if e == nil || e.Cur.ProjectID != pid {
 		return nil, bnRefuse(bnCodeNoTask, "工单不存在: %d", tid)
 	}
 	values := make(map[string]any, len(b.Contents))
 	for key, v := range b.Contents {
 		id, _ := strconv.ParseInt(key, 10, 64)
-		i := slices.IndexFunc(p.Columns, func(c BanniuColumn) bool { return c.ID == id })
+		i := slices.IndexFunc(p.Columns, func(c Column) bool { return c.ID == id })
 		if i < 0 {
 			return nil, bnBadParam("列不存在: %s", key)
 		}
@@ -764,7 +753,7 @@ func (s *Banniu) update(body []byte, now time.Time) (any, error) {
 		}
 		values[key] = nv
 	}
-	s.store.update(e, now, func(t *BanniuTask) {
+	s.store.update(e, now, func(t *Task) {
 		for k, v := range values {
 			if v == nil {
 				delete(t.Content, k)
@@ -780,7 +769,7 @@ func (s *Banniu) update(body []byte, now time.Time) (any, error) {
 
 // bnColumnValue checks a task.update value against its column's kind and
 // returns it as stored; nil clears the column.
-func bnColumnValue(c *BanniuColumn, v any) (any, error) {
+func bnColumnValue(c *Column, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
@@ -816,7 +805,7 @@ func bnColumnValue(c *BanniuColumn, v any) (any, error) {
 		}
 		return bnNormalize(f), nil
 	case bnKindDateTime:
-		if _, err := time.ParseInLocation(bnTimeLayout, bnText(v), cst); err != nil {
+		if _, err := time.ParseInLocation(bnTimeLayout, bnText(v), sandbox.CST); err != nil {
 			return nil, bad()
 		}
 		return bnText(v), nil

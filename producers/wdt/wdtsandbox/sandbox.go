@@ -1,15 +1,20 @@
-package sandbox
+package wdtsandbox
 
 import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 )
+
+// throttleMessage is WDT's exact throttle text (vendors.md §3.5). Clients tell
+// a throttle from a validation error, which shares status 100, by this text.
+const throttleMessage = "超过每分钟最大调用频率限制，请稍后重试"
 
 // refundSearch is the one method the WDT sandbox serves.
 const refundSearch = "aftersales.refund.Refund.search"
@@ -20,9 +25,9 @@ const (
 	wdtContentType   = "application/json;charset=utf-8"
 )
 
-// WDTConfig configures a WDT sandbox. The zero value is a usable sandbox:
+// Config configures a WDT sandbox. The zero value is a usable sandbox:
 // 500 refunds changed over the last 72 hours, and nothing changing.
-type WDTConfig struct {
+type Config struct {
 	// SID, AppKey and AppSecret are the credentials calls must carry.
 	// AppSecret has WDT's "secret:salt" form. Defaults: "ferry-sandbox",
 	// "ferry-app", "ferry-secret:ferry-salt".
@@ -62,10 +67,10 @@ type WDTConfig struct {
 	// (default 30 days).
 	MaxWindow time.Duration
 	// Faults are the injected failures; SetFaults changes them later.
-	Faults
+	sandbox.Faults
 }
 
-func (c WDTConfig) withDefaults() WDTConfig {
+func (c Config) withDefaults() Config {
 	if c.SID == "" {
 		c.SID = "ferry-sandbox"
 	}
@@ -90,13 +95,13 @@ func (c WDTConfig) withDefaults() WDTConfig {
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = 30 * 24 * time.Hour
 	}
-	c.Faults = c.Faults.withDefaults()
+	c.Faults = c.Faults.WithDefaults()
 	return c
 }
 
-// WDTStats counts what a WDT sandbox did. Every call is counted in Calls
+// Stats counts what a WDT sandbox did. Every call is counted in Calls
 // and in exactly one of Served, Throttled, Failed and Rejected.
-type WDTStats struct {
+type Stats struct {
 	Calls     int // requests received
 	Served    int // answered with status 0
 	Throttled int // answered with the throttle envelope (quota or ThrottleRate)
@@ -106,96 +111,77 @@ type WDTStats struct {
 	Creations int // refunds created after the start
 }
 
-// WDT is an in-process stand-in for 旺店通旗舰版's direct open API serving
+// Sandbox is an in-process stand-in for 旺店通旗舰版's direct open API serving
 // aftersales.refund.Refund.search. It is an http.Handler and safe for
 // concurrent use.
-type WDT struct {
-	engine[refund]
-	cfg    WDTConfig
+type Sandbox struct {
+	sandbox.Engine[refund]
+	cfg    Config
 	secret string
 	salt   string
 	store  *refundStore
-	minute window // calls in the clock minute, for CallsPerMinute
+	minute sandbox.Window // calls in the clock minute, for CallsPerMinute
 }
 
-// NewWDT builds a sandbox with cfg's defaults filled in and its start
+// New builds a sandbox with cfg's defaults filled in and its start
 // refunds generated.
-func NewWDT(cfg WDTConfig) *WDT {
+func New(cfg Config) *Sandbox {
 	cfg = cfg.withDefaults()
 	secret, salt, _ := strings.Cut(cfg.AppSecret, ":")
-	s := &WDT{cfg: cfg, secret: secret, salt: salt}
-	now := s.start(cfg.Now, cfg.Seed, 0x5eed_7d7, cfg.Faults)
-	s.store = newRefundStore(s.rng, cfg.VisibilityLag)
+	s := &Sandbox{cfg: cfg, secret: secret, salt: salt}
+	now := s.Start(cfg.Now, cfg.Seed, 0x5eed_7d7, cfg.Faults)
+	s.store = newRefundStore(s.Rand, cfg.VisibilityLag)
 	s.store.seed(cfg.Records, cfg.Since, now)
-	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.Drive(&s.store.Records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
-func (s *WDT) Config() WDTConfig {
+func (s *Sandbox) Config() Config {
 	c := s.cfg
-	c.Faults = s.currentFaults()
+	c.Faults = s.CurrentFaults()
 	return c
 }
-
-// SetFaults replaces the injected failures from now on.
-func (s *WDT) SetFaults(f Faults) { s.setFaults(f) }
-
-// Freeze stops every unprompted change: clock-driven mutations and
-// creations and per-call mutations. Mutate still works; faults and
-// throttling stay as configured.
-func (s *WDT) Freeze() { s.freeze() }
-
-// Mutate modifies n distinct random refunds (all of them if n is larger),
-// all stamped with the clock's now: the batch shares one second, as a bulk
-// update's records do.
-func (s *WDT) Mutate(n int) { s.mutate(n) }
 
 // MutateAt modifies n distinct random refunds, last modified at or before
 // at, in one batch (all of them if n is larger), all stamped at: a whole
 // second no later than the clock's now, shared by the batch. A batch
 // stamped in the past shows late, as one whose transaction committed late.
-func (s *WDT) MutateAt(at time.Time, n int) {
-	s.mutateAt(at, n, func(r *refund) bool { return r.Modified <= at.UnixMilli() }, s.store.modify)
+func (s *Sandbox) MutateAt(at time.Time, n int) {
+	s.MutateWhere(at, n, func(r *refund) bool { return r.Modified <= at.UnixMilli() }, s.store.modify)
 }
 
-// Truth returns every refund's latest version, visible to queries or not,
-// as the API would render it, sorted by refund_id. Values are what
-// json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
-// changes due by now are applied first.
-func (s *WDT) Truth() []map[string]any { return s.truth() }
-
 // Stats returns the counters so far.
-func (s *WDT) Stats() WDTStats { return WDTStats(s.stats()) }
+func (s *Sandbox) Stats() Stats { return Stats(s.Counts()) }
 
 // ServeHTTP answers one call of the direct API (vendors.md §3.2–3.5) on any
 // path.
-func (s *WDT) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
-	s.handle(r.Method, r.URL.Query(), body, err).write(w, r)
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := sandbox.ReadBody(r)
+	s.handle(r.Method, r.URL.Query(), body, err).Write(w, r)
 }
 
 // handle decides the answer to one call.
-func (s *WDT) handle(method string, q url.Values, body []byte, bodyErr error) reply {
-	return s.serve(call{
-		quota: func(now time.Time) bool { return s.minute.count(now, time.Minute, s.cfg.CallsPerMinute) },
-		throttle: func(now time.Time) reply {
-			return jsonReply(now, wdtContentType, envelope{Status: 100, Message: throttleMessage})
+func (s *Sandbox) handle(method string, q url.Values, body []byte, bodyErr error) sandbox.Reply {
+	return s.Serve(sandbox.Call{
+		Quota: func(now time.Time) bool { return s.minute.Count(now, time.Minute, s.cfg.CallsPerMinute) },
+		Throttle: func(now time.Time) sandbox.Reply {
+			return sandbox.JSONReply(now, wdtContentType, envelope{Status: 100, Message: throttleMessage})
 		},
-		answer: func(now time.Time, live bool) outcome { return s.answer(method, q, body, bodyErr, now, live) },
+		Answer: func(now time.Time, live bool) sandbox.Outcome { return s.answer(method, q, body, bodyErr, now, live) },
 	})
 }
 
 // answer validates the call and, if it is good, pages the refunds; a live
 // call first modifies refunds it has already passed.
-func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, now time.Time, live bool) outcome {
+func (s *Sandbox) answer(method string, q url.Values, body []byte, bodyErr error, now time.Time, live bool) sandbox.Outcome {
 	req, err := s.parse(method, q, body, bodyErr, now)
 	if err != nil {
-		return outcome{reply: jsonReply(now, wdtContentType, envelope{Status: 100, Message: err.Error()}), rejected: true}
+		return sandbox.Outcome{Reply: sandbox.JSONReply(now, wdtContentType, envelope{Status: 100, Message: err.Error()}), Rejected: true}
 	}
-	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(s.search(req, now), req.pageNo*req.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
+	if live && !s.Frozen && s.cfg.MutationsPerCall > 0 {
+		s.MutatePassed(s.search(req, now), req.pageNo*req.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(req, now)
 	data := &searchData{Order: []*refund{}}
@@ -205,16 +191,16 @@ func (s *WDT) answer(method string, q url.Values, body []byte, bodyErr error, no
 	}
 	if off := req.pageNo * req.pageSize; off < len(matches) {
 		for _, e := range matches[off:min(off+req.pageSize, len(matches))] {
-			data.Order = append(data.Order, e.shown)
+			data.Order = append(data.Order, e.Shown)
 		}
 	}
-	return outcome{reply: jsonReply(now, wdtContentType, envelope{Data: data})}
+	return sandbox.Outcome{Reply: sandbox.JSONReply(now, wdtContentType, envelope{Data: data})}
 }
 
 // search returns the visible refunds matching req, in the API's order:
 // modified ascending, then refund_id.
-func (s *WDT) search(req request, now time.Time) []*entry[refund] {
-	return s.store.search(now, req.matches, func(a, b *refund) int {
+func (s *Sandbox) search(req request, now time.Time) []*sandbox.Entry[refund] {
+	return s.store.Search(now, req.matches, func(a, b *refund) int {
 		return cmp.Or(cmp.Compare(a.Modified, b.Modified), cmp.Compare(a.RefundID, b.RefundID))
 	})
 }
@@ -256,7 +242,7 @@ func reject(format string, args ...any) error {
 
 // parse validates a call in the vendor's order (system params, signature,
 // paging, business params) and returns the search it asks for.
-func (s *WDT) parse(method string, q url.Values, body []byte, bodyErr error, now time.Time) (request, error) {
+func (s *Sandbox) parse(method string, q url.Values, body []byte, bodyErr error, now time.Time) (request, error) {
 	var req request
 	if method != http.MethodPost {
 		return req, reject("请求方式错误，仅支持POST")
@@ -314,14 +300,14 @@ func (s *WDT) parse(method string, q url.Values, body []byte, bodyErr error, now
 
 // parseParams reads the business params, the first positional arg of the
 // body's JSON array.
-func (s *WDT) parseParams(req *request, body []byte) error {
+func (s *Sandbox) parseParams(req *request, body []byte) error {
 	var args []map[string]any
 	if err := json.Unmarshal(body, &args); err != nil || len(args) == 0 || args[0] == nil {
 		return reject("参数格式错误，请求体应为JSON数组: [{...}]")
 	}
 	p := args[0]
 
-	if nos := listParam(p["refund_no"]); len(nos) > 0 {
+	if nos := sandbox.ListParam(p["refund_no"]); len(nos) > 0 {
 		req.refundNos = map[string]bool{}
 		for _, no := range nos {
 			req.refundNos[no] = true
@@ -329,7 +315,7 @@ func (s *WDT) parseParams(req *request, body []byte) error {
 	}
 	if v, ok := p["status"]; ok && v != nil && v != "" {
 		req.statuses = map[int]bool{}
-		for _, f := range listParam(v) {
+		for _, f := range sandbox.ListParam(v) {
 			n, err := strconv.Atoi(f)
 			if err != nil {
 				return reject("status参数错误: %s", f)
@@ -338,63 +324,25 @@ func (s *WDT) parseParams(req *request, body []byte) error {
 		}
 	}
 
-	from, to := stringParam(p["modified_from"]), stringParam(p["modified_to"])
+	from, to := sandbox.StringParam(p["modified_from"]), sandbox.StringParam(p["modified_to"])
 	if from == "" && to == "" && req.refundNos != nil {
 		return nil // a number filter stands in for the time range
 	}
 	if from == "" || to == "" {
 		return reject("参数中必须包含起止时间")
 	}
-	f, err1 := time.ParseInLocation(dateTimeLayout, from, cst)
-	t, err2 := time.ParseInLocation(dateTimeLayout, to, cst)
+	f, err1 := time.ParseInLocation(time.DateTime, from, sandbox.CST)
+	t, err2 := time.ParseInLocation(time.DateTime, to, sandbox.CST)
 	switch {
 	case err1 != nil || err2 != nil:
 		return reject("时间格式错误，应为yyyy-MM-dd HH:mm:ss")
 	case f.After(t):
 		return reject("开始时间不能晚于结束时间")
 	case t.Sub(f) > s.cfg.MaxWindow:
-		return reject("请求时间最大跨度为%s", spanText(s.cfg.MaxWindow))
+		return reject("请求时间最大跨度为%s", sandbox.SpanText(s.cfg.MaxWindow))
 	}
 	req.window, req.from, req.to = true, f.Unix(), t.Unix()
 	return nil
-}
-
-// spanText renders a window cap as the vendor words it ("30天").
-func spanText(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		return fmt.Sprintf("%d天", d/(24*time.Hour))
-	}
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("%d小时", d/time.Hour)
-	}
-	return d.String()
-}
-
-func stringParam(v any) string {
-	switch v := v.(type) {
-	case string:
-		return strings.TrimSpace(v)
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return ""
-}
-
-// listParam reads a comma-separated string, a number or an array of them.
-func listParam(v any) []string {
-	var out []string
-	if xs, ok := v.([]any); ok {
-		for _, x := range xs {
-			out = append(out, listParam(x)...)
-		}
-		return out
-	}
-	for _, f := range strings.Split(stringParam(v), ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // envelope is WDT's response wrapper.

@@ -1,19 +1,12 @@
-package sandbox
+package wdtsandbox
 
 import (
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"time"
 )
-
-// cst is Beijing time. A fixed zone keeps the sandbox free of tzdata.
-var cst = time.FixedZone("CST", 8*3600)
-
-// dateTimeLayout is WDT's yyyy-MM-dd HH:mm:ss.
-const dateTimeLayout = time.DateTime
-
-func formatCST(t time.Time) string { return t.In(cst).Format(dateTimeLayout) }
 
 // refund is one 退换单 as aftersales.refund.Refund.search returns it
 // (vendors.md §3.5). A published *refund is never changed: a modification
@@ -111,7 +104,7 @@ func (r *refund) clone() *refund {
 // stamp sets the refund's and its lines' modification time.
 func (r *refund) stamp(at time.Time) {
 	r.Modified = at.UnixMilli()
-	r.ModifiedDate = formatCST(at)
+	r.ModifiedDate = sandbox.FormatCST(at)
 	for i := range r.DetailList {
 		r.DetailList[i].Modified = r.Modified
 		r.DetailList[i].ModifiedDate = r.ModifiedDate
@@ -121,7 +114,7 @@ func (r *refund) stamp(at time.Time) {
 // refundStore holds the refunds and makes and changes them. It is not safe
 // for concurrent use; WDT guards it.
 type refundStore struct {
-	records[refund] // ascending refund_id
+	sandbox.Records[refund] // ascending refund_id
 
 	nextRefundID int64
 	nextRecID    int64
@@ -131,7 +124,7 @@ type refundStore struct {
 
 func newRefundStore(rng *rand.Rand, lag time.Duration) *refundStore {
 	return &refundStore{
-		records:      records[refund]{rng: rng, lag: lag},
+		Records:      sandbox.Records[refund]{Rand: rng, Lag: lag},
 		nextRefundID: 1130000 + rng.Int64N(1000),
 		nextRecID:    1137000 + rng.Int64N(1000),
 		nextTradeID:  2740000 + rng.Int64N(1000),
@@ -143,33 +136,33 @@ func newRefundStore(rng *rand.Rand, lag time.Duration) *refundStore {
 // [since, now), each created up to three days before its last change.
 func (s *refundStore) seed(n int, since, now time.Time) {
 	// refund_id and refund_no follow creation order, as in the vendor.
-	for _, st := range s.lifespans(n, since, now, 72*time.Hour) {
-		r := s.newRefund(st.created)
+	for _, st := range s.Lifespans(n, since, now, 72*time.Hour) {
+		r := s.newRefund(st.Created)
 		// A few changes in between; the last one at the drawn stamp.
-		steps := make([]time.Time, 1+s.rng.IntN(4))
-		life := max(int64(st.modified.Sub(st.created)), 1)
+		steps := make([]time.Time, 1+s.Rand.IntN(4))
+		life := max(int64(st.Modified.Sub(st.Created)), 1)
 		for i := range steps[1:] {
-			steps[i] = st.created.Add(time.Duration(s.rng.Int64N(life)))
+			steps[i] = st.Created.Add(time.Duration(s.Rand.Int64N(life)))
 		}
-		steps[len(steps)-1] = st.modified
+		steps[len(steps)-1] = st.Modified
 		slices.SortFunc(steps, time.Time.Compare)
 		for _, at := range steps {
 			s.change(r, at)
 		}
-		s.add(r, st.modified)
+		s.Add(r, st.Modified)
 	}
 }
 
 // create adds a new refund made at at.
 func (s *refundStore) create(at time.Time) {
-	s.add(s.newRefund(at), at)
+	s.Add(s.newRefund(at), at)
 }
 
 // modify makes a new version of e's refund, stamped at.
-func (s *refundStore) modify(e *entry[refund], at time.Time) {
-	r := e.cur.clone()
+func (s *refundStore) modify(e *sandbox.Entry[refund], at time.Time) {
+	r := e.Cur.clone()
 	s.change(r, at)
-	s.replace(e, r, at)
+	s.Replace(e, r, at)
 }
 
 // Stand-in reference data. Shop, platform and warehouse codes are invented;
@@ -187,34 +180,6 @@ var (
 		{"pdd-outlet", 714, 32, 18},
 	}
 	warehouses = []string{"WH-HZ01", "WH-GZ02", "WH-WH03"}
-	logistics  = []struct{ name, prefix string }{
-		{"中通", "78"}, {"顺丰速运", "SF"}, {"圆通", "YT"}, {"韵达", "43"},
-		{"申通", "77"}, {"京东物流", "JDV"}, {"邮政EMS", "98"},
-	}
-	goods = []product{
-		{"TS-1001", "纯棉圆领短袖T恤", 5900, []string{"白色 M", "白色 L", "黑色 XL"}},
-		{"JN-2013", "高腰阔腿牛仔裤", 12900, []string{"浅蓝 27", "深蓝 29"}},
-		{"YR-3302", "轻薄羽绒服女款", 39900, []string{"米白 S", "雾霾蓝 M"}},
-		{"XZ-4120", "男士缓震跑步鞋", 26900, []string{"42码", "43码", "44码"}},
-		{"BW-5008", "不锈钢保温杯500ml", 6990, []string{"星空蓝", "樱花粉"}},
-		{"EJ-6021", "无线蓝牙耳机", 19900, []string{"白色"}},
-		{"JF-7105", "加厚珊瑚绒四件套", 15800, []string{"1.5m床", "1.8m床"}},
-		{"WJ-8033", "儿童益智积木玩具", 8900, []string{"120粒", "300粒"}},
-		{"MM-9010", "玻尿酸补水面膜10片装", 4990, []string{"标准装"}},
-		{"SH-1107", "家用电热水壶1.7L", 9900, []string{"白色", "奶咖色"}},
-		{"SB-1212", "智能手环运动版", 22900, []string{"曜石黑"}},
-		{"LY-1316", "真丝印花连衣裙", 45900, []string{"M", "L"}},
-		{"NN-1420", "纯牛奶250ml*24盒", 6590, []string{"整箱"}},
-		{"JG-1525", "每日坚果礼盒1.5kg", 12800, []string{"礼盒装"}},
-		{"NK-1630", "婴儿纸尿裤L码", 13900, []string{"L 54片", "XL 46片"}},
-		{"FS-1735", "清爽防晒霜SPF50+", 8800, []string{"50ml"}},
-		{"JP-1840", "机械键盘青轴", 29900, []string{"87键", "104键"}},
-		{"CJ-1945", "北欧风陶瓷餐具套装", 16800, []string{"16件套"}},
-	}
-	surnames   = []string{"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"}
-	givenNames = []string{"伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞", "子涵", "浩然", "欣怡", "梓萱", "宇轩"}
-	nickWords  = []string{"爱吃鱼的猫", "小太阳", "晴天娃娃", "追风少年", "柠檬不萌", "半糖主义", "月亮邮递员", "南方姑娘"}
-	telPrefix  = []string{"130", "135", "138", "139", "150", "158", "176", "186", "188", "199"}
 	reasons    = []string{"七天无理由", "质量问题", "尺码不合适", "发错货", "少件/漏发", "商品与描述不符", "效果不好/不喜欢", "拍错/多拍", "包装破损"}
 	flags      = []string{"无", "无", "无", "加急", "待跟进", "异常件"}
 	remarks    = []string{"", "买家已寄回", "已联系买家核实", "仓库已签收待质检", "质检通过，同意退款", "补发处理", "拒收件，原路退回", "客服同意退款", "等待平台介入", "买家补充凭证"}
@@ -223,12 +188,6 @@ var (
 )
 
 // product is one goods item of the stand-in catalogue, its price in cents.
-type product struct {
-	no, name string
-	cents    int64
-	specs    []string
-}
-
 // types is the refund type drawn for a new refund, weighted toward 退货.
 var types = []int{1, 1, 2, 2, 2, 2, 3, 4, 4, 6}
 
@@ -244,28 +203,26 @@ var nextStatus = map[int][]int{
 	87: {90},
 }
 
-func yuan(cents int64) float64 { return float64(cents) / 100 }
-
 // newRefund makes a fresh refund (待审核) created at at.
 func (s *refundStore) newRefund(at time.Time) *refund {
-	rng := s.rng
-	shop := pick(rng, shops)
-	day := at.In(cst).Format("060102")
+	rng := s.Rand
+	shop := sandbox.Pick(rng, shops)
+	day := at.In(sandbox.CST).Format("060102")
 	s.daySeq[day]++
 	id := s.nextRefundID
 	s.nextRefundID++
 	s.nextTradeID += 1 + rng.Int64N(7)
 
-	tid := s.digits(shop.tidLen)
+	tid := s.Digits(shop.tidLen)
 	tradeNo := fmt.Sprintf("JY%s%05d", day, s.nextTradeID%100000)
-	buyer := pick(rng, nickWords) + s.digits(4)
+	buyer := sandbox.Pick(rng, sandbox.Nicknames) + s.Digits(4)
 	if rng.IntN(2) == 0 {
-		buyer = "tb" + s.digits(9)
+		buyer = "tb" + s.Digits(9)
 	}
 	r := &refund{
 		RefundID:         id,
 		RefundNo:         fmt.Sprintf("TK%s%04d", day, s.daySeq[day]),
-		Type:             pick(rng, types),
+		Type:             sandbox.Pick(rng, types),
 		Status:           20,
 		ShopNo:           shop.no,
 		ShopID:           shop.id,
@@ -274,30 +231,30 @@ func (s *refundStore) newRefund(at time.Time) *refund {
 		TidList:          tid,
 		TradeNoList:      tradeNo,
 		TradeID:          s.nextTradeID,
-		RawRefundNos:     s.digits(15),
-		RefundTime:       formatCST(at.Add(-time.Duration(rng.Int64N(int64(2 * time.Hour))))),
+		RawRefundNos:     s.Digits(15),
+		RefundTime:       sandbox.FormatCST(at.Add(-time.Duration(rng.Int64N(int64(2 * time.Hour))))),
 		Created:          at.UnixMilli(),
 		BuyerNick:        buyer,
 		CustomerName:     buyer,
-		ReceiverName:     s.personName(),
-		ReceiverTelno:    pick(rng, telPrefix) + "****" + s.digits(4),
-		ReasonName:       pick(rng, reasons),
+		ReceiverName:     s.PersonName(),
+		ReceiverTelno:    sandbox.Pick(rng, sandbox.PhonePrefixes) + "****" + s.Digits(4),
+		ReasonName:       sandbox.Pick(rng, reasons),
 		FlagName:         "无",
 		FromType:         1,
 		OperatorName:     "系统",
-		PayID:            at.In(cst).Format("20060102") + "22001" + s.digits(15),
+		PayID:            at.In(sandbox.CST).Format("20060102") + "22001" + s.Digits(15),
 		AmountDetailList: []any{},
 	}
 	r.RefundReason = r.ReasonName
 	if rng.IntN(10) == 0 {
 		r.FromType = 0 // built by hand in the ERP
-		r.OperatorName = pick(rng, operators[1:])
+		r.OperatorName = sandbox.Pick(rng, operators[1:])
 	}
 	if rng.IntN(10) == 0 {
-		r.FenxiaoNickName = "分销-" + pick(rng, nickWords)
+		r.FenxiaoNickName = "分销-" + sandbox.Pick(rng, sandbox.Nicknames)
 	}
 	if r.Type == 2 || r.Type == 3 {
-		r.ReturnWarehouseNo = pick(rng, warehouses)
+		r.ReturnWarehouseNo = sandbox.Pick(rng, warehouses)
 		if rng.IntN(10) < 7 {
 			s.shipBack(r)
 		}
@@ -311,37 +268,37 @@ func (s *refundStore) newRefund(at time.Time) *refund {
 }
 
 func (s *refundStore) newDetail(r *refund, platform int, tradeNo string, at time.Time) detail {
-	gi := s.rng.IntN(len(goods))
-	g := goods[gi]
-	si := s.rng.IntN(len(g.specs))
+	gi := s.Rand.IntN(len(sandbox.Goods))
+	g := sandbox.Goods[gi]
+	si := s.Rand.IntN(len(g.Specs))
 	sysGoods := int64(105000 + gi)
 	sysSpec := sysGoods*10 + int64(si)
-	num := 1 + s.rng.IntN(3)
-	refundNum := 1 + s.rng.IntN(num)
-	cents := g.cents
-	if s.rng.IntN(3) == 0 { // a discount on the platform
-		cents = cents * int64(80+s.rng.IntN(20)) / 100
+	num := 1 + s.Rand.IntN(3)
+	refundNum := 1 + s.Rand.IntN(num)
+	cents := g.Cents
+	if s.Rand.IntN(3) == 0 { // a discount on the platform
+		cents = cents * int64(80+s.Rand.IntN(20)) / 100
 	}
 	d := detail{
 		RecID:         s.nextRecID,
 		RefundID:      r.RefundID,
-		Oid:           s.digits(len(r.SrcTids)),
+		Oid:           s.Digits(len(r.SrcTids)),
 		Tid:           r.SrcTids,
 		TradeNo:       tradeNo,
 		PlatformID:    platform,
-		GoodsNo:       g.no,
-		GoodsName:     g.name,
-		SpecNo:        fmt.Sprintf("%s-%02d", g.no, si+1),
-		SpecName:      g.specs[si],
+		GoodsNo:       g.No,
+		GoodsName:     g.Name,
+		SpecNo:        fmt.Sprintf("%s-%02d", g.No, si+1),
+		SpecName:      g.Specs[si],
 		Barcode:       fmt.Sprintf("69%011d", 20000000000+sysSpec),
 		Num:           num,
-		Price:         yuan(cents),
-		OriginalPrice: yuan(g.cents),
+		Price:         sandbox.Yuan(cents),
+		OriginalPrice: sandbox.Yuan(g.Cents),
 		RefundNum:     refundNum,
-		TotalAmount:   yuan(cents * int64(num)),
+		TotalAmount:   sandbox.Yuan(cents * int64(num)),
 		SysGoodsID:    sysGoods,
 		SysSpecID:     sysSpec,
-		Created:       formatCST(at),
+		Created:       sandbox.FormatCST(at),
 		priceCents:    cents,
 	}
 	s.nextRecID++
@@ -354,30 +311,30 @@ func (s *refundStore) newDetail(r *refund, platform int, tradeNo string, at time
 
 // shipBack records the buyer's return parcel.
 func (s *refundStore) shipBack(r *refund) {
-	l := pick(s.rng, logistics)
-	r.ReturnLogisticsName = l.name
-	r.ReturnLogisticsNo = l.prefix + s.digits(12)
+	l := sandbox.Pick(s.Rand, sandbox.Carriers)
+	r.ReturnLogisticsName = l.Name
+	r.ReturnLogisticsNo = l.Prefix + s.Digits(12)
 }
 
 // change moves a refund along as an ERP user would (status, stock-in,
 // amounts, remark, operator) and stamps it at. Every change alters at least
 // one field besides the stamps.
 func (s *refundStore) change(r *refund, at time.Time) {
-	rng := s.rng
-	r.OperatorName = pick(rng, operators)
+	rng := s.Rand
+	r.OperatorName = sandbox.Pick(rng, operators)
 	moved := false
 	if next, ok := nextStatus[r.Status]; ok && rng.IntN(10) < 6 {
-		r.Status = pick(rng, next)
+		r.Status = sandbox.Pick(rng, next)
 		moved = true
 	}
 	switch {
 	case r.Status == 10:
-		r.RevertReasonName = pick(rng, reverts)
+		r.RevertReasonName = sandbox.Pick(rng, reverts)
 	case r.Status >= 30 && r.CheckTime == "":
-		r.CheckTime = formatCST(at)
+		r.CheckTime = sandbox.FormatCST(at)
 	}
 	if r.Status >= 80 && r.SettleTime == "" {
-		r.SettleTime = formatCST(at)
+		r.SettleTime = sandbox.FormatCST(at)
 	}
 	if r.Type == 2 || r.Type == 3 {
 		if r.ReturnLogisticsNo == "" && r.Status != 10 {
@@ -396,11 +353,11 @@ func (s *refundStore) change(r *refund, at time.Time) {
 	if !moved || rng.IntN(2) == 0 {
 		old := r.Remark
 		for r.Remark == old {
-			r.Remark = pick(rng, remarks)
+			r.Remark = sandbox.Pick(rng, remarks)
 		}
 	}
 	if rng.IntN(8) == 0 {
-		r.FlagName = pick(rng, flags)
+		r.FlagName = sandbox.Pick(rng, flags)
 	}
 	r.stamp(at)
 	r.settleAmounts()
@@ -437,7 +394,7 @@ func (r *refund) settleAmounts() {
 		if r.Type == 3 {
 			share = 0
 		}
-		d.RefundAmount = yuan(share)
+		d.RefundAmount = sandbox.Yuan(share)
 		left -= share
 	}
 
@@ -447,17 +404,17 @@ func (r *refund) settleAmounts() {
 	switch r.Type {
 	case 2, 3:
 		r.ReturnGoodsCount = count
-		r.ReturnGoodsAmount = yuan(goodsCents)
+		r.ReturnGoodsAmount = sandbox.Yuan(goodsCents)
 	case 6:
-		r.GuaranteeRefundAmount = yuan(refundCents)
+		r.GuaranteeRefundAmount = sandbox.Yuan(refundCents)
 	case 1:
-		r.DirectRefundAmount = yuan(refundCents)
+		r.DirectRefundAmount = sandbox.Yuan(refundCents)
 	}
 	if r.Status >= 80 && r.Type != 3 {
-		r.ActualRefundAmount = yuan(refundCents)
+		r.ActualRefundAmount = sandbox.Yuan(refundCents)
 	}
 	if r.Type == 3 && r.StockinStatus >= 3 {
-		r.ReceiveAmount = yuan(goodsCents)
+		r.ReceiveAmount = sandbox.Yuan(goodsCents)
 	}
 	switch {
 	case r.Status == 10 || r.Status < 30:

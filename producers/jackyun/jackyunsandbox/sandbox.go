@@ -1,6 +1,4 @@
-// # Jackyun (吉客云)
-//
-// Jackyun imitates 吉客云's own open gateway (not the Qimen route) for one
+// Package jackyunsandbox is ferry's sandbox of 吉客云 (Jackyun). It imitates 吉客云's own open gateway (not the Qimen route) for one
 // method, jackyun.tradenotsensitiveinfos.list.get, as described in
 // shared/vendors.md §2:
 //
@@ -43,7 +41,7 @@
 //     customerName and goodsDetail lines.
 //
 // What changes, and when, follows only the configured clock
-// (JackyunConfig.Now) and seed: on every call the sandbox first applies the
+// (Config.Now) and seed: on every call the sandbox first applies the
 // clock-driven modifications and creations due since the previous call,
 // stamped at random instants in between. A modification moves a trade one
 // step along 1010 → 2000 → 3000 → 4000 → 5000 → 6000 → 9090 (4000 prints the
@@ -74,13 +72,14 @@
 //   - the data: shops, warehouses, goods, amounts, memos, names, id bases;
 //   - how faults look: nginx-style 502 and 504 pages, and a 200 whose JSON is
 //     cut in half.
-package sandbox
+package jackyunsandbox
 
 import (
 	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -107,10 +106,10 @@ const (
 // jkyThrottleMessage is the throttle envelope's message (a stand-in).
 const jkyThrottleMessage = "接口调用频率超限,请稍后再试"
 
-// JackyunConfig configures a Jackyun sandbox. The zero value is a usable
+// Config configures a Jackyun sandbox. The zero value is a usable
 // sandbox: 500 trades changed over the last 72 hours, nothing changing, the
 // stand-in quota of 10 calls a second and 600 a minute.
-type JackyunConfig struct {
+type Config struct {
 	// AppKey and Secret are the credentials calls must carry. Defaults:
 	// "ferry-jky-app", "ferry-jky-secret".
 	AppKey, Secret string
@@ -155,10 +154,10 @@ type JackyunConfig struct {
 	// PascalCase sends every key under result in PascalCase.
 	PascalCase bool
 	// Faults are the injected failures; SetFaults changes them later.
-	Faults
+	sandbox.Faults
 }
 
-func (c JackyunConfig) withDefaults() JackyunConfig {
+func (c Config) withDefaults() Config {
 	if c.AppKey == "" {
 		c.AppKey = "ferry-jky-app"
 	}
@@ -186,13 +185,13 @@ func (c JackyunConfig) withDefaults() JackyunConfig {
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = jkyMaxWindow
 	}
-	c.Faults = c.Faults.withDefaults()
+	c.Faults = c.Faults.WithDefaults()
 	return c
 }
 
-// JackyunStats counts what a Jackyun sandbox did. Every call is counted in
+// Stats counts what a Jackyun sandbox did. Every call is counted in
 // Calls and in exactly one of Served, Throttled, Failed and Rejected.
-type JackyunStats struct {
+type Stats struct {
 	Calls     int // requests received
 	Served    int // answered with code 200
 	Throttled int // answered with the 429 envelope (quota or ThrottleRate)
@@ -202,48 +201,35 @@ type JackyunStats struct {
 	Creations int // trades created after the start
 }
 
-// Jackyun is an in-process stand-in for 吉客云's open gateway serving
+// Sandbox is an in-process stand-in for 吉客云's open gateway serving
 // jackyun.tradenotsensitiveinfos.list.get. It is an http.Handler and safe
 // for concurrent use.
-type Jackyun struct {
-	engine[jkyTrade]
-	cfg            JackyunConfig
+type Sandbox struct {
+	sandbox.Engine[jkyTrade]
+	cfg            Config
 	store          *jkyStore
-	second, minute window // calls in the clock second and minute, for the quotas
+	second, minute sandbox.Window // calls in the clock second and minute, for the quotas
 }
 
-// NewJackyun builds a sandbox with cfg's defaults filled in and its start
+// New builds a sandbox with cfg's defaults filled in and its start
 // trades generated.
-func NewJackyun(cfg JackyunConfig) *Jackyun {
+func New(cfg Config) *Sandbox {
 	cfg = cfg.withDefaults()
-	s := &Jackyun{cfg: cfg}
-	now := s.start(cfg.Now, cfg.Seed, 0x1ac_4b7, cfg.Faults)
-	s.store = newJkyStore(s.rng, cfg.VisibilityLag)
+	s := &Sandbox{cfg: cfg}
+	now := s.Start(cfg.Now, cfg.Seed, 0x1ac_4b7, cfg.Faults)
+	s.store = newJkyStore(s.Rand, cfg.VisibilityLag)
 	s.store.seed(cfg.Trades, cfg.Since, now)
-	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.Drive(&s.store.Records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	return s
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
-func (s *Jackyun) Config() JackyunConfig {
+func (s *Sandbox) Config() Config {
 	c := s.cfg
-	c.Faults = s.currentFaults()
+	c.Faults = s.CurrentFaults()
 	return c
 }
-
-// SetFaults replaces the injected failures from now on.
-func (s *Jackyun) SetFaults(f Faults) { s.setFaults(f) }
-
-// Freeze stops every unprompted change: clock-driven mutations and
-// creations and per-call mutations. Mutate still works; faults and
-// throttling stay as configured.
-func (s *Jackyun) Freeze() { s.freeze() }
-
-// Mutate modifies n distinct random trades (all of them if n is larger),
-// all stamped with the clock's now: the batch shares one second, as a bulk
-// update's records do.
-func (s *Jackyun) Mutate(n int) { s.mutate(n) }
 
 // ReconsignAt ships n distinct random shipped trades, last changed at or
 // before at, again in one batch (all of them if n is larger): their
@@ -251,23 +237,17 @@ func (s *Jackyun) Mutate(n int) { s.mutate(n) }
 // as when a warehouse confirms a wave of parcels at once. at is a whole
 // second no later than the clock's now; a batch stamped in the past shows
 // late, as one whose transaction committed late.
-func (s *Jackyun) ReconsignAt(at time.Time, n int) {
-	s.mutateAt(at, n, func(t *jkyTrade) bool { return !t.consigned.IsZero() && !t.modified.After(at) }, s.store.reconsign)
+func (s *Sandbox) ReconsignAt(at time.Time, n int) {
+	s.MutateWhere(at, n, func(t *jkyTrade) bool { return !t.consigned.IsZero() && !t.modified.After(at) }, s.store.reconsign)
 }
 
-// Truth returns every trade's latest version, visible to queries or not,
-// as the API renders it in camelCase, sorted by tradeId. Values are what
-// json.Unmarshal gives for any (float64 numbers, nil for a null
-// consignTime). Clock-driven changes due by now are applied first.
-func (s *Jackyun) Truth() []map[string]any { return s.truth() }
-
 // Stats returns the counters so far.
-func (s *Jackyun) Stats() JackyunStats { return JackyunStats(s.stats()) }
+func (s *Sandbox) Stats() Stats { return Stats(s.Counts()) }
 
 // ServeHTTP answers one call of the gateway (vendors.md §2.2–2.5) on any
 // path.
-func (s *Jackyun) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := sandbox.ReadBody(r)
 	var form url.Values
 	if err == nil {
 		form, err = url.ParseQuery(string(body))
@@ -275,50 +255,50 @@ func (s *Jackyun) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil && r.Method == http.MethodPost && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		err = errors.New("not a form")
 	}
-	s.handle(r.Method, form, err).write(w, r)
+	s.handle(r.Method, form, err).Write(w, r)
 }
 
 // handle decides the answer to one call.
-func (s *Jackyun) handle(method string, form url.Values, formErr error) reply {
-	return s.serve(call{
-		quota: func(now time.Time) bool {
-			second := s.second.count(now, time.Second, s.cfg.PerSecond)
-			minute := s.minute.count(now, time.Minute, s.cfg.PerMinute)
+func (s *Sandbox) handle(method string, form url.Values, formErr error) sandbox.Reply {
+	return s.Serve(sandbox.Call{
+		Quota: func(now time.Time) bool {
+			second := s.second.Count(now, time.Second, s.cfg.PerSecond)
+			minute := s.minute.Count(now, time.Minute, s.cfg.PerMinute)
 			return second || minute
 		},
-		throttle: func(now time.Time) reply {
+		Throttle: func(now time.Time) sandbox.Reply {
 			return jkyReply(now, jkyEnvelope{Code: jkyCodeThrottled, Msg: jkyThrottleMessage, SubCode: jkySubCodeThrottled})
 		},
-		answer: func(now time.Time, live bool) outcome { return s.answer(method, form, formErr, now, live) },
+		Answer: func(now time.Time, live bool) sandbox.Outcome { return s.answer(method, form, formErr, now, live) },
 	})
 }
 
 // answer validates the call and, if it is good, pages the trades; a live
 // call first changes trades it has already passed.
-func (s *Jackyun) answer(method string, form url.Values, formErr error, now time.Time, live bool) outcome {
+func (s *Sandbox) answer(method string, form url.Values, formErr error, now time.Time, live bool) sandbox.Outcome {
 	req, err := s.parse(method, form, formErr, now)
 	if err != nil {
 		var rej *jkyRejection
 		if !errors.As(err, &rej) {
 			rej = &jkyRejection{code: jkyCodeBad, subCode: "GW.PARAM_INVALID", msg: err.Error()}
 		}
-		return outcome{reply: jkyReply(now, jkyEnvelope{Code: rej.code, Msg: rej.msg, SubCode: rej.subCode}), rejected: true}
+		return sandbox.Outcome{Reply: jkyReply(now, jkyEnvelope{Code: rej.code, Msg: rej.msg, SubCode: rej.subCode}), Rejected: true}
 	}
-	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(s.search(req, now), req.pageIndex*req.pageSize, s.cfg.MutationsPerCall, now, s.store.mover(req.order))
+	if live && !s.Frozen && s.cfg.MutationsPerCall > 0 {
+		s.MutatePassed(s.search(req, now), req.pageIndex*req.pageSize, s.cfg.MutationsPerCall, now, s.store.mover(req.order))
 	}
 	matches := s.search(req, now)
 	trades := []*jkyTrade{}
 	if off := req.pageIndex * req.pageSize; off < len(matches) {
 		for _, e := range matches[off:min(off+req.pageSize, len(matches))] {
-			trades = append(trades, e.shown)
+			trades = append(trades, e.Shown)
 		}
 	}
-	return outcome{reply: jkyReply(now, jkyEnvelope{Code: jkyCodeOK, Result: s.result(req, trades, len(matches))})}
+	return sandbox.Outcome{Reply: jkyReply(now, jkyEnvelope{Code: jkyCodeOK, Result: s.result(req, trades, len(matches))})}
 }
 
 // result builds the envelope's result, quirks included.
-func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
+func (s *Sandbox) result(req jkyRequest, trades []*jkyTrade, total int) any {
 	var list any = trades
 	if req.fields != nil || s.cfg.PascalCase {
 		list = jkyProject(trades, req.fields)
@@ -329,7 +309,7 @@ func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
 	}
 	res := map[string]any{
 		"data":      data,
-		"contextId": fmt.Sprintf("%016x", uint64(s.counts.Calls)*0x9e3779b97f4a7c15^uint64(s.cfg.Seed)),
+		"contextId": fmt.Sprintf("%016x", uint64(s.Counted.Calls)*0x9e3779b97f4a7c15^uint64(s.cfg.Seed)),
 	}
 	if s.cfg.PascalCase {
 		res = jkyPascal(res).(map[string]any)
@@ -352,7 +332,7 @@ func (s *Jackyun) result(req jkyRequest, trades []*jkyTrade, total int) any {
 // fields when fields is not nil; "goodsDetail.x" keeps field x of each
 // goods line.
 func jkyProject(trades []*jkyTrade, fields []string) []any {
-	all := asMaps(trades)
+	all := sandbox.AsMaps(trades)
 	out := make([]any, len(all))
 	for i, t := range all {
 		out[i] = t
@@ -434,8 +414,8 @@ func jkyPascal(v any) any {
 
 // search returns the visible trades matching req, in the API's order: the
 // searched time field ascending, then tradeId.
-func (s *Jackyun) search(req jkyRequest, now time.Time) []*entry[jkyTrade] {
-	return s.store.search(now, req.matches, func(a, b *jkyTrade) int {
+func (s *Sandbox) search(req jkyRequest, now time.Time) []*sandbox.Entry[jkyTrade] {
+	return s.store.Search(now, req.matches, func(a, b *jkyTrade) int {
 		at, _ := a.at(req.order)
 		bt, _ := b.at(req.order)
 		return cmp.Or(at.Compare(bt), cmp.Compare(a.id, b.id))
@@ -500,7 +480,7 @@ var jkyRequired = []string{"method", "appkey", "version", "contenttype", "timest
 
 // parse validates a call (transport, system params, signature, paging,
 // business params) and returns the search it asks for.
-func (s *Jackyun) parse(method string, form url.Values, formErr error, now time.Time) (jkyRequest, error) {
+func (s *Sandbox) parse(method string, form url.Values, formErr error, now time.Time) (jkyRequest, error) {
 	req := jkyRequest{isDelete: -1}
 	if method != http.MethodPost {
 		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "仅支持POST请求")
@@ -523,7 +503,7 @@ func (s *Jackyun) parse(method string, form url.Values, formErr error, now time.
 	case form.Get("contenttype") != "json":
 		return req, jkyReject(jkyCodeBad, "GW.PARAM_INVALID", "contenttype无效，应为json")
 	}
-	ts, err := time.ParseInLocation(jkyTimeLayout, form.Get("timestamp"), cst)
+	ts, err := time.ParseInLocation(jkyTimeLayout, form.Get("timestamp"), sandbox.CST)
 	if err != nil || now.Sub(ts).Abs() > jkyMaxSkew {
 		return req, jkyReject(jkyCodeAuth, "GW.TIMESTAMP_INVALID", "timestamp无效，与服务器时间相差不能超过10分钟")
 	}
@@ -553,9 +533,9 @@ var jkyPairs = []struct {
 }
 
 // parseBiz reads the business params.
-func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
+func (s *Sandbox) parseBiz(req *jkyRequest, biz map[string]any) error {
 	req.pageSize = jkyDefaultPageSize
-	if v := stringParam(biz["pageSize"]); v != "" {
+	if v := sandbox.StringParam(biz["pageSize"]); v != "" {
 		n, err := strconv.Atoi(v)
 		switch {
 		case err != nil || n <= 0:
@@ -565,7 +545,7 @@ func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
 		}
 		req.pageSize = n
 	}
-	if v := stringParam(biz["pageIndex"]); v != "" {
+	if v := sandbox.StringParam(biz["pageIndex"]); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return jkyBadParam("pageIndex参数错误: %s", v)
@@ -576,29 +556,29 @@ func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
 	case bool:
 		req.hasTotal = v
 	default:
-		req.hasTotal = stringParam(v) == "1"
+		req.hasTotal = sandbox.StringParam(v) == "1"
 	}
 
-	if stringParam(biz["startAuditTime"]) != "" || stringParam(biz["endAuditTime"]) != "" {
+	if sandbox.StringParam(biz["startAuditTime"]) != "" || sandbox.StringParam(biz["endAuditTime"]) != "" {
 		return jkyBadParam("沙箱不支持按审核时间查询(startAuditTime/endAuditTime)")
 	}
 	for _, p := range jkyPairs {
-		from, to := stringParam(biz[p.from]), stringParam(biz[p.to])
+		from, to := sandbox.StringParam(biz[p.from]), sandbox.StringParam(biz[p.to])
 		if from == "" && to == "" {
 			continue
 		}
 		if from == "" || to == "" {
 			return jkyBadParam("%s和%s必须同时传入", p.from, p.to)
 		}
-		f, err1 := time.ParseInLocation(jkyTimeLayout, from, cst)
-		t, err2 := time.ParseInLocation(jkyTimeLayout, to, cst)
+		f, err1 := time.ParseInLocation(jkyTimeLayout, from, sandbox.CST)
+		t, err2 := time.ParseInLocation(jkyTimeLayout, to, sandbox.CST)
 		switch {
 		case err1 != nil || err2 != nil:
 			return jkyBadParam("%s/%s时间格式错误，应为yyyy-MM-dd HH:mm:ss", p.from, p.to)
 		case f.After(t):
 			return jkyBadParam("%s不能晚于%s", p.from, p.to)
 		case t.Sub(f) > s.cfg.MaxWindow:
-			return jkyReject(jkyCodeBad, "BIZ.TIME_RANGE_EXCEEDED", "%s至%s的时间跨度不能超过%s", p.from, p.to, spanText(s.cfg.MaxWindow))
+			return jkyReject(jkyCodeBad, "BIZ.TIME_RANGE_EXCEEDED", "%s至%s的时间跨度不能超过%s", p.from, p.to, sandbox.SpanText(s.cfg.MaxWindow))
 		}
 		if req.ranges == nil {
 			req.order = p.field
@@ -615,20 +595,20 @@ func (s *Jackyun) parseBiz(req *jkyRequest, biz map[string]any) error {
 	}
 	req.tradeNos = jkyStrings(biz["tradeNo"])
 	req.sourceNos = jkyStrings(biz["sourceTradeNos"])
-	if v := stringParam(biz["isDelete"]); v != "" {
+	if v := sandbox.StringParam(biz["isDelete"]); v != "" {
 		if v != "0" && v != "1" {
 			return jkyBadParam("isDelete参数错误: %s", v)
 		}
 		req.isDelete = int(v[0] - '0')
 	}
-	req.fields = listParam(biz["fields"])
+	req.fields = sandbox.ListParam(biz["fields"])
 	return nil
 }
 
 // jkyInts reads a number, a comma list or an array of them; nil when
 // absent.
 func jkyInts(v any, name string) (map[int]bool, error) {
-	items := listParam(v)
+	items := sandbox.ListParam(v)
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -645,7 +625,7 @@ func jkyInts(v any, name string) (map[int]bool, error) {
 
 // jkyStrings reads a comma list or an array; nil when absent.
 func jkyStrings(v any) map[string]bool {
-	items := listParam(v)
+	items := sandbox.ListParam(v)
 	if len(items) == 0 {
 		return nil
 	}
@@ -664,6 +644,6 @@ type jkyEnvelope struct {
 	Result  any    `json:"result"`
 }
 
-func jkyReply(now time.Time, env jkyEnvelope) reply {
-	return jsonReply(now, jkyContentType, env)
+func jkyReply(now time.Time, env jkyEnvelope) sandbox.Reply {
+	return sandbox.JSONReply(now, jkyContentType, env)
 }

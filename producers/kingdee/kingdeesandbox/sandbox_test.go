@@ -1,4 +1,4 @@
-package sandbox_test
+package kingdeesandbox_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"maps"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/kingdee"
+	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 )
 
 var (
@@ -32,18 +34,18 @@ var (
 type kdFixture struct {
 	t     *testing.T
 	clock *sandbox.Clock
-	kd    *sandbox.Kingdee
+	kd    *kingdeesandbox.Sandbox
 	srv   *httptest.Server
 	nonce int64
 
 	token, domain string
 }
 
-func newKDFixture(t *testing.T, cfg sandbox.KingdeeConfig) *kdFixture {
+func newKDFixture(t *testing.T, cfg kingdeesandbox.Config) *kdFixture {
 	t.Helper()
 	clock := sandbox.NewClock(kdStart)
 	cfg.Now = clock.Now
-	s := sandbox.NewKingdee(cfg)
+	s := kingdeesandbox.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &kdFixture{t: t, clock: clock, kd: s, srv: srv, nonce: 1_000_000_000}
@@ -315,7 +317,7 @@ func kdMonth(page, size int) map[string]string {
 }
 
 func TestKingdeeAuthorisesAndPages(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 1, Customers: 95})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 1, Customers: 95})
 	f.login()
 
 	var all []map[string]any
@@ -418,7 +420,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 }
 
 func TestKingdeeRejections(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 2, Customers: 10})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 2, Customers: 10})
 	f.login()
 	key, secret, _ := f.authorize()
 	cases := []struct {
@@ -490,7 +492,7 @@ func TestKingdeeRejections(t *testing.T) {
 // total_page counts pages of the size asked, so walking total_page pages
 // loses rows without an error.
 func TestKingdeePageSizeTrap(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 300})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 300})
 	f.login()
 	walk := func(size int) (got map[int64]bool, count any, pages int) {
 		got = map[int64]bool{}
@@ -517,7 +519,7 @@ func TestKingdeePageSizeTrap(t *testing.T) {
 }
 
 func TestKingdeeSecretRotates(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 4, Customers: 5, SecretTTL: time.Hour})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 4, Customers: 5, SecretTTL: time.Hour})
 	oldSecret := f.login()
 	key, _, _ := f.authorize()
 	f.list(nil)
@@ -539,7 +541,7 @@ func TestKingdeeSecretRotates(t *testing.T) {
 }
 
 func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 5, Customers: 5, SecretTTL: 1000 * time.Hour})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 5, Customers: 5, SecretTTL: 1000 * time.Hour})
 	f.login()
 	f.clock.Advance(24*time.Hour - time.Second)
 	f.list(nil)
@@ -553,7 +555,7 @@ func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
 }
 
 func TestKingdeeQuotas(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 6, Customers: 5, PerMinute: 3})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 6, Customers: 5, PerMinute: 3})
 	f.login() // the first token call of the minute
 	key, secret, _ := f.authorize()
 	if env := f.tokenCall(key, secret); env.Errcode != 0 {
@@ -591,7 +593,7 @@ func (f *kdFixture) kdWalk(from, to time.Time) []map[string]any {
 }
 
 func TestKingdeeMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 7, Customers: 100, MutationsPerCall: 1})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 7, Customers: 100, MutationsPerCall: 1})
 	f.login()
 	from, to := kdStart.Add(-31*24*time.Hour), kdStart.Add(time.Hour)
 
@@ -619,7 +621,7 @@ func TestKingdeeMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 8, Customers: 50, VisibilityLag: lag})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 8, Customers: 50, VisibilityLag: lag})
 	f.login()
 	now := kdWindow(kdStart, kdStart, 1, 10) // modified within the current second
 
@@ -649,7 +651,7 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 }
 
 func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 9, Customers: 10, MutationsPerCall: 3})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 9, Customers: 10, MutationsPerCall: 3})
 	f.login()
 	f.kd.SetFaults(sandbox.Faults{ThrottleRate: 1})
 	for range 3 {
@@ -669,7 +671,7 @@ func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
 }
 
 func TestKingdeeFailRateGivesEveryFailure(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 10, Customers: 30, MutationsPerCall: 3})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 10, Customers: 30, MutationsPerCall: 3})
 	f.login()
 	f.kd.SetFaults(sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond})
 	kinds := map[string]int{}
@@ -678,7 +680,7 @@ func TestKingdeeFailRateGivesEveryFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kinds[failureKind(t, resp, b, `{"errcode":0`)]++
+		kinds[vendortest.FailureKind(t, resp, b, `{"errcode":0`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
@@ -689,7 +691,7 @@ func TestKingdeeFailRateGivesEveryFailure(t *testing.T) {
 }
 
 func TestKingdeeSlowFailureEndsWithTheCaller(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 11, Customers: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 11, Customers: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
 	timedOut := false
 	for i := 0; i < 20 && !timedOut; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -710,7 +712,7 @@ func TestKingdeeSlowFailureEndsWithTheCaller(t *testing.T) {
 }
 
 func TestKingdeeClockDrivenChanges(t *testing.T) {
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 12, Customers: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 12, Customers: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
 	f.login()
 	f.clock.Advance(10 * time.Second)
 	f.list(nil)
@@ -750,7 +752,7 @@ func TestKingdeeClockDrivenChanges(t *testing.T) {
 func TestKingdeeSameSeedSameData(t *testing.T) {
 	run := func(seed int64) []map[string]any {
 		clock := sandbox.NewClock(kdStart)
-		s := sandbox.NewKingdee(sandbox.KingdeeConfig{Seed: seed, Customers: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := kingdeesandbox.New(kingdeesandbox.Config{Seed: seed, Customers: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.Truth()
@@ -765,13 +767,13 @@ func TestKingdeeSameSeedSameData(t *testing.T) {
 }
 
 func TestKingdeeConfigFillsDefaults(t *testing.T) {
-	c := sandbox.NewKingdee(sandbox.KingdeeConfig{Customers: 1}).Config()
+	c := kingdeesandbox.New(kingdeesandbox.Config{Customers: 1}).Config()
 	if c.ClientID != "ferry-kd-client" || c.ClientSecret != "ferry-kd-secret-0123456789abcdef" || c.OuterInstanceID != "ferry-kd-instance" ||
 		c.SecretTTL != 24*time.Hour || c.TokenCallsPerMinute != 2 || c.PerMinute != 500 ||
 		c.SlowDelay != 50*time.Millisecond || c.Now == nil || c.Since.IsZero() {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
-	if n := len(sandbox.NewKingdee(sandbox.KingdeeConfig{}).Truth()); n != 300 {
+	if n := len(kingdeesandbox.New(kingdeesandbox.Config{}).Truth()); n != 300 {
 		t.Fatalf("%d customers by default, want 300", n)
 	}
 }
@@ -795,7 +797,7 @@ func TestKingdeeListFieldsAreTheVendorExample(t *testing.T) {
 	if err := json.Unmarshal([]byte(kdListExample), &example); err != nil {
 		t.Fatal(err)
 	}
-	f := newKDFixture(t, sandbox.KingdeeConfig{Seed: 3, Customers: 5})
+	f := newKDFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 5})
 	f.login()
 	env := f.call(kdCall{params: kdMonth(1, 10)})
 	var data map[string]any

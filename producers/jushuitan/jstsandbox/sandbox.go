@@ -1,6 +1,4 @@
-// # Jushuitan (聚水潭)
-//
-// JST imitates 聚水潭's open platform, new "openapi" protocol, as described
+// Package jstsandbox is ferry's sandbox of 聚水潭 (Jushuitan). It imitates 聚水潭's open platform, new "openapi" protocol, as described
 // in shared/vendors.md §1, for two queries and the two token calls of a
 // self-built app:
 //
@@ -33,7 +31,7 @@
 //     refreshToken replaces a pair (the old access and refresh tokens stop
 //     working at once). ExpireTokens expires every access token.
 //
-// What changes, and when, follows only the configured clock (JSTConfig.Now)
+// What changes, and when, follows only the configured clock (Config.Now)
 // and seed, as for WDT: on every call the sandbox first applies the
 // clock-driven changes due since the previous call (one in 40 renames a
 // shop or renews its authorisation; the rest move orders along), stamped at
@@ -52,7 +50,7 @@
 // touches and how statuses move (WaitConfirm → Confirmed, OuterConfirming,
 // Cancelled or Delete; OuterConfirming → Confirmed). The legacy gateway,
 // start_ts paging and date_type are not imitated.
-package sandbox
+package jstsandbox
 
 import (
 	"cmp"
@@ -60,6 +58,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"net/http"
 	"net/url"
 	"slices"
@@ -90,10 +89,10 @@ const (
 	jstResponseContentType = "application/json;charset=utf-8"
 )
 
-// JSTConfig configures a Jushuitan sandbox. The zero value is a usable
+// Config configures a Jushuitan sandbox. The zero value is a usable
 // sandbox: 30 shops, 500 orders changed over the last 72 hours, nothing
 // changing, the vendor's quotas.
-type JSTConfig struct {
+type Config struct {
 	// AppKey and AppSecret are the application's credentials. Defaults:
 	// "ferry-jst-app", "ferry-jst-secret".
 	AppKey, AppSecret string
@@ -143,10 +142,10 @@ type JSTConfig struct {
 	MaxWindow time.Duration
 	// Faults are the injected failures; SetFaults changes them later. A
 	// throttle from Faults.ThrottleRate is code 199 or 200, even odds.
-	Faults
+	sandbox.Faults
 }
 
-func (c JSTConfig) withDefaults() JSTConfig {
+func (c Config) withDefaults() Config {
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -186,13 +185,13 @@ func (c JSTConfig) withDefaults() JSTConfig {
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = jstDefaultMaxWindow
 	}
-	c.Faults = c.Faults.withDefaults()
+	c.Faults = c.Faults.WithDefaults()
 	return c
 }
 
-// JSTStats counts what a Jushuitan sandbox did. Every call is counted in
+// Stats counts what a Jushuitan sandbox did. Every call is counted in
 // Calls and in exactly one of Served, Throttled, Failed and Rejected.
-type JSTStats struct {
+type Stats struct {
 	Calls     int // requests received, token calls included
 	Served    int // answered with code 0
 	Throttled int // answered with code 199 or 200 (quota or ThrottleRate)
@@ -204,85 +203,72 @@ type JSTStats struct {
 	Creations int // orders created after the start
 }
 
-// JSTToken is an issued token pair.
-type JSTToken struct {
+// Token is an issued token pair.
+type Token struct {
 	AccessToken, RefreshToken string
 	// Expires is when the access token stops working.
 	Expires time.Time
 }
 
-// JST is an in-process stand-in for 聚水潭's open platform. It is an
+// Sandbox is an in-process stand-in for 聚水潭's open platform. It is an
 // http.Handler and safe for concurrent use.
-type JST struct {
-	engine[jstOrder]
-	cfg            JSTConfig
+type Sandbox struct {
+	sandbox.Engine[jstOrder]
+	cfg            Config
 	store          *jstStore
-	tokens         []*JSTToken // live pairs, oldest first
-	second, minute window      // calls in the clock second and minute, for the quotas
+	tokens         []*Token       // live pairs, oldest first
+	second, minute sandbox.Window // calls in the clock second and minute, for the quotas
 
 	inits, refreshes int // tokens issued by getInitToken and refreshToken
 }
 
-// NewJST builds a sandbox with cfg's defaults filled in, its shops and
+// New builds a sandbox with cfg's defaults filled in, its shops and
 // start orders generated and its start token pair issued.
-func NewJST(cfg JSTConfig) *JST {
+func New(cfg Config) *Sandbox {
 	cfg = cfg.withDefaults()
-	s := &JST{cfg: cfg}
-	now := s.start(cfg.Now, cfg.Seed, 0x15e7_05a7, cfg.Faults)
-	s.store = newJSTStore(s.rng, cfg.VisibilityLag)
+	s := &Sandbox{cfg: cfg}
+	now := s.Start(cfg.Now, cfg.Seed, 0x15e7_05a7, cfg.Faults)
+	s.store = newJSTStore(s.Rand, cfg.VisibilityLag)
 	s.store.seedShops(cfg.Shops, now)
 	s.store.seedOrders(cfg.Orders, cfg.Since, now)
-	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
-	s.other = s.changeShop
-	s.tokens = []*JSTToken{{AccessToken: cfg.AccessToken, RefreshToken: cfg.RefreshToken, Expires: now.Add(cfg.TokenTTL)}}
+	s.Drive(&s.store.Records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.Other = s.changeShop
+	s.tokens = []*Token{{AccessToken: cfg.AccessToken, RefreshToken: cfg.RefreshToken, Expires: now.Add(cfg.TokenTTL)}}
 	return s
 }
 
 // changeShop takes one clock-driven change in jstShopChangeOneIn for a
 // shop, and reports whether it did.
-func (s *JST) changeShop(at time.Time) bool {
-	if s.rng.IntN(jstShopChangeOneIn) != 0 {
+func (s *Sandbox) changeShop(at time.Time) bool {
+	if s.Rand.IntN(jstShopChangeOneIn) != 0 {
 		return false
 	}
-	s.store.changeShop(pick(s.rng, s.store.shops), at)
+	s.store.changeShop(sandbox.Pick(s.Rand, s.store.shops), at)
 	return true
 }
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
-func (s *JST) Config() JSTConfig {
+func (s *Sandbox) Config() Config {
 	c := s.cfg
-	c.Faults = s.currentFaults()
+	c.Faults = s.CurrentFaults()
 	return c
 }
-
-// SetFaults replaces the injected failures from now on.
-func (s *JST) SetFaults(f Faults) { s.setFaults(f) }
-
-// Freeze stops every unprompted change: clock-driven changes and creations
-// and per-call mutations. Mutate still works; faults, quotas and token
-// expiry stay as configured.
-func (s *JST) Freeze() { s.freeze() }
-
-// Mutate changes n distinct random orders (all of them if n is larger),
-// all stamped with the clock's now: the batch shares one second, as a bulk
-// update's records do.
-func (s *JST) Mutate(n int) { s.mutate(n) }
 
 // MutateAt modifies n distinct random orders, last modified at or before
 // at, in one batch (all of them if n is larger), all stamped at: a whole
 // second no later than the clock's now, shared by the batch. A batch
 // stamped in the past shows late, as one whose transaction committed late.
-func (s *JST) MutateAt(at time.Time, n int) {
-	s.mutateAt(at, n, func(o *jstOrder) bool { return !o.at.After(at) }, s.store.modify)
+func (s *Sandbox) MutateAt(at time.Time, n int) {
+	s.MutateWhere(at, n, func(o *jstOrder) bool { return !o.at.After(at) }, s.store.modify)
 }
 
 // Tokens returns the live token pairs, oldest first, expired ones
 // included.
-func (s *JST) Tokens() []JSTToken {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]JSTToken, len(s.tokens))
+func (s *Sandbox) Tokens() []Token {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	out := make([]Token, len(s.tokens))
 	for i, t := range s.tokens {
 		out[i] = *t
 	}
@@ -291,9 +277,9 @@ func (s *JST) Tokens() []JSTToken {
 
 // ExpireTokens makes every access token expire now; refresh tokens keep
 // working.
-func (s *JST) ExpireTokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *Sandbox) ExpireTokens() {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
 	now := s.cfg.Now()
 	for _, t := range s.tokens {
 		t.Expires = now
@@ -304,57 +290,59 @@ func (s *JST) ExpireTokens() {
 // not, as the API would render it, sorted by o_id. Values are what
 // json.Unmarshal gives for any (float64 numbers and so on). Clock-driven
 // changes due by now are applied first.
-func (s *JST) TruthOrders() []map[string]any { return s.truth() }
+func (s *Sandbox) TruthOrders() []map[string]any { return s.Truth() }
 
 // TruthShops returns every shop as the API would render it, sorted by
 // shop_id. Clock-driven changes due by now are applied first.
-func (s *JST) TruthShops() []map[string]any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tick(s.clock())
-	return asMaps(s.store.shops)
+func (s *Sandbox) TruthShops() []map[string]any {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	s.Tick(s.Now())
+	return sandbox.AsMaps(s.store.shops)
 }
 
 // Stats returns the counters so far.
-func (s *JST) Stats() JSTStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.counts
-	return JSTStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+func (s *Sandbox) Stats() Stats {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	c := s.Counted
+	return Stats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
 		Inits: s.inits, Refreshes: s.refreshes, Mutations: c.Mutations, Creations: c.Creations}
 }
 
 // ServeHTTP answers one call (vendors.md §1.2–1.6).
-func (s *JST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := readBody(r)
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := sandbox.ReadBody(r)
 	form := url.Values{}
 	if err == nil && strings.HasPrefix(r.Header.Get("Content-Type"), jstFormContentType) {
 		form, err = url.ParseQuery(string(body))
 	}
-	s.handle(r.Method, r.URL.Path, form, err).write(w, r)
+	s.handle(r.Method, r.URL.Path, form, err).Write(w, r)
 }
 
 // handle decides the answer to one call. A spent quota answers with its
 // own code; a throttle by Faults.ThrottleRate with either, even odds.
-func (s *JST) handle(method, path string, form url.Values, formErr error) reply {
+func (s *Sandbox) handle(method, path string, form url.Values, formErr error) sandbox.Reply {
 	code := 0 // the throttle code of the quota the call overran, if any
-	return s.serve(call{
-		quota: func(now time.Time) bool { code = s.overQuota(now); return code != 0 },
-		throttle: func(now time.Time) reply {
+	return s.Serve(sandbox.Call{
+		Quota: func(now time.Time) bool { code = s.overQuota(now); return code != 0 },
+		Throttle: func(now time.Time) sandbox.Reply {
 			if code == 0 {
-				code = pick(s.rng, []int{jstCodeThrottledSecond, jstCodeThrottledMinute})
+				code = sandbox.Pick(s.Rand, []int{jstCodeThrottledSecond, jstCodeThrottledMinute})
 			}
 			return jstThrottled(now, code)
 		},
-		answer: func(now time.Time, live bool) outcome { return s.answer(method, path, form, formErr, now, live) },
+		Answer: func(now time.Time, live bool) sandbox.Outcome {
+			return s.answer(method, path, form, formErr, now, live)
+		},
 	})
 }
 
 // overQuota counts the call against its clock second and minute and
 // returns the throttle code of the quota it overran, or 0.
-func (s *JST) overQuota(now time.Time) int {
-	second := s.second.count(now, time.Second, s.cfg.PerSecond)
-	minute := s.minute.count(now, time.Minute, s.cfg.PerMinute)
+func (s *Sandbox) overQuota(now time.Time) int {
+	second := s.second.Count(now, time.Second, s.cfg.PerSecond)
+	minute := s.minute.Count(now, time.Minute, s.cfg.PerMinute)
 	switch {
 	case second:
 		return jstCodeThrottledSecond
@@ -366,7 +354,7 @@ func (s *JST) overQuota(now time.Time) int {
 
 // answer validates the call and answers it. Without commit the call has no
 // effect: no per-call mutations, no token issued or revoked.
-func (s *JST) answer(method, path string, form url.Values, formErr error, now time.Time, commit bool) outcome {
+func (s *Sandbox) answer(method, path string, form url.Values, formErr error, now time.Time, commit bool) sandbox.Outcome {
 	var data any
 	var err error
 	switch path {
@@ -375,13 +363,13 @@ func (s *JST) answer(method, path string, form url.Values, formErr error, now ti
 	case jstInitTokenPath, jstRefreshTokenPath:
 		data, err = s.auth(method, path, form, formErr, now, commit)
 	default:
-		return outcome{reply: reply{code: http.StatusNotFound, contentType: "text/plain; charset=utf-8", body: []byte("404 page not found\n"), date: now}, rejected: true}
+		return sandbox.Outcome{Reply: sandbox.Reply{Code: http.StatusNotFound, ContentType: "text/plain; charset=utf-8", Body: []byte("404 page not found\n"), Date: now}, Rejected: true}
 	}
 	var rej *jstRejection
 	if errors.As(err, &rej) {
-		return outcome{reply: jstJSON(now, jstEnvelope{Code: rej.code, Msg: rej.msg}), rejected: true}
+		return sandbox.Outcome{Reply: jstJSON(now, jstEnvelope{Code: rej.code, Msg: rej.msg}), Rejected: true}
 	}
-	return outcome{reply: jstJSON(now, jstEnvelope{Code: jstCodeOK, Msg: jstOKMessage, Data: data})}
+	return sandbox.Outcome{Reply: jstJSON(now, jstEnvelope{Code: jstCodeOK, Msg: jstOKMessage, Data: data})}
 }
 
 // jstRejection is a refused call: the vendor's code and message.
@@ -398,7 +386,7 @@ func jstReject(code int, format string, args ...any) error {
 
 // verify checks what every call carries: the method, the form, app_key,
 // timestamp, charset (and version for business calls) and the signature.
-func (s *JST) verify(method string, form url.Values, formErr error, now time.Time, business bool) error {
+func (s *Sandbox) verify(method string, form url.Values, formErr error, now time.Time, business bool) error {
 	switch {
 	case method != http.MethodPost:
 		return jstReject(jstCodeInvalid, "请求方式错误，仅支持POST")
@@ -429,7 +417,7 @@ func (s *JST) verify(method string, form url.Values, formErr error, now time.Tim
 
 // token returns the live pair whose access token is t, if it has not
 // expired.
-func (s *JST) token(t string, now time.Time) *JSTToken {
+func (s *Sandbox) token(t string, now time.Time) *Token {
 	for _, p := range s.tokens {
 		if p.AccessToken == t && now.Before(p.Expires) {
 			return p
@@ -447,7 +435,7 @@ type jstTokenData struct {
 }
 
 // auth answers getInitToken and refreshToken.
-func (s *JST) auth(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
+func (s *Sandbox) auth(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
 	if err := s.verify(method, form, formErr, now, false); err != nil {
 		return nil, err
 	}
@@ -466,12 +454,12 @@ func (s *JST) auth(method, path string, form url.Values, formErr error, now time
 		if form.Get("scope") != "all" {
 			return nil, jstReject(jstCodeInvalid, "scope无效，应为all")
 		}
-		old = slices.IndexFunc(s.tokens, func(p *JSTToken) bool { return p.RefreshToken == form.Get("refresh_token") })
+		old = slices.IndexFunc(s.tokens, func(p *Token) bool { return p.RefreshToken == form.Get("refresh_token") })
 		if form.Get("refresh_token") == "" || old < 0 {
 			return nil, jstReject(jstCodeBadToken, "验证失败！无效的refresh_token")
 		}
 	}
-	p := &JSTToken{AccessToken: s.newToken(), RefreshToken: s.newToken(), Expires: now.Add(s.cfg.TokenTTL)}
+	p := &Token{AccessToken: s.newToken(), RefreshToken: s.newToken(), Expires: now.Add(s.cfg.TokenTTL)}
 	if commit {
 		if old >= 0 {
 			s.tokens = slices.Delete(s.tokens, old, old+1)
@@ -484,10 +472,10 @@ func (s *JST) auth(method, path string, form url.Values, formErr error, now time
 	return jstTokenData{AccessToken: p.AccessToken, ExpiresIn: int64(s.cfg.TokenTTL / time.Second), RefreshToken: p.RefreshToken, Scope: "all"}, nil
 }
 
-func (s *JST) newToken() string {
+func (s *Sandbox) newToken() string {
 	b := make([]byte, jstTokenBytes)
 	for i := range b {
-		b[i] = byte(s.rng.UintN(256))
+		b[i] = byte(s.Rand.UintN(256))
 	}
 	return hex.EncodeToString(b)
 }
@@ -539,7 +527,7 @@ type jstShopsData struct {
 }
 
 // query answers the two business queries.
-func (s *JST) query(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
+func (s *Sandbox) query(method, path string, form url.Values, formErr error, now time.Time, commit bool) (any, error) {
 	if err := s.verify(method, form, formErr, now, true); err != nil {
 		return nil, err
 	}
@@ -568,8 +556,8 @@ func (s *JST) query(method, path string, form url.Values, formErr error, now tim
 	if err := s.parseFilters(&q, biz); err != nil {
 		return nil, err
 	}
-	if commit && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(s.search(q, now), (q.pageIndex-1)*q.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
+	if commit && !s.Frozen && s.cfg.MutationsPerCall > 0 {
+		s.MutatePassed(s.search(q, now), (q.pageIndex-1)*q.pageSize, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(q, now)
 	n := len(matches)
@@ -577,7 +565,7 @@ func (s *JST) query(method, path string, form url.Values, formErr error, now tim
 	data := jstOrdersData{PageSize: q.pageSize, PageIndex: q.pageIndex, DataCount: n, PageCount: pages, HasNext: q.pageIndex < pages, Datas: []*jstOrder{}}
 	if off := (q.pageIndex - 1) * q.pageSize; off < n {
 		for _, e := range matches[off:min(off+q.pageSize, n)] {
-			data.Datas = append(data.Datas, e.shown)
+			data.Datas = append(data.Datas, e.Shown)
 		}
 	}
 	return data, nil
@@ -587,14 +575,14 @@ func (s *JST) query(method, path string, form url.Values, formErr error, now tim
 func jstPaging(biz map[string]any, def, limit int) (jstQuery, error) {
 	q := jstQuery{pageIndex: 1, pageSize: def}
 	if v, ok := biz["page_index"]; ok && v != nil {
-		n, err := strconv.Atoi(stringParam(v))
+		n, err := strconv.Atoi(sandbox.StringParam(v))
 		if err != nil {
 			return q, jstReject(jstCodeInvalid, "page_index参数错误")
 		}
 		q.pageIndex = max(n, 1)
 	}
 	if v, ok := biz["page_size"]; ok && v != nil {
-		n, err := strconv.Atoi(stringParam(v))
+		n, err := strconv.Atoi(sandbox.StringParam(v))
 		if err != nil || n <= 0 {
 			return q, jstReject(jstCodeInvalid, "page_size参数错误")
 		}
@@ -607,21 +595,21 @@ func jstPaging(biz map[string]any, def, limit int) (jstQuery, error) {
 }
 
 // parseFilters reads the orders query's filters.
-func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
-	if v := stringParam(biz["status"]); v != "" {
+func (s *Sandbox) parseFilters(q *jstQuery, biz map[string]any) error {
+	if v := sandbox.StringParam(biz["status"]); v != "" {
 		if !slices.Contains(jstStatuses, v) {
 			return jstReject(jstCodeInvalid, "status参数错误: %s", v)
 		}
 		q.status = v
 	}
-	if v := stringParam(biz["shop_id"]); v != "" {
+	if v := sandbox.StringParam(biz["shop_id"]); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
 			return jstReject(jstCodeInvalid, "shop_id参数错误: %s", v)
 		}
 		q.shopID = n
 	}
-	if ids := listParam(biz["so_ids"]); len(ids) > 0 {
+	if ids := sandbox.ListParam(biz["so_ids"]); len(ids) > 0 {
 		if len(ids) > jstMaxIDs {
 			return jstReject(jstCodeInvalid, "so_ids不能超过%d个", jstMaxIDs)
 		}
@@ -630,7 +618,7 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 			q.soIDs[id] = true
 		}
 	}
-	if ids := listParam(biz["o_ids"]); len(ids) > 0 {
+	if ids := sandbox.ListParam(biz["o_ids"]); len(ids) > 0 {
 		if len(ids) > jstMaxIDs {
 			return jstReject(jstCodeInvalid, "o_ids不能超过%d个", jstMaxIDs)
 		}
@@ -644,7 +632,7 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 		}
 	}
 
-	begin, end := stringParam(biz["modified_begin"]), stringParam(biz["modified_end"])
+	begin, end := sandbox.StringParam(biz["modified_begin"]), sandbox.StringParam(biz["modified_end"])
 	if begin == "" && end == "" {
 		if q.soIDs == nil && q.oIDs == nil {
 			return jstReject(jstCodeInvalid, "修改时间、线上单号和内部单号不能同时为空")
@@ -654,8 +642,8 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 	if begin == "" || end == "" {
 		return jstReject(jstCodeInvalid, "修改开始时间和结束时间必须同时存在")
 	}
-	from, err1 := time.ParseInLocation(dateTimeLayout, begin, cst)
-	to, err2 := time.ParseInLocation(dateTimeLayout, end, cst)
+	from, err1 := time.ParseInLocation(time.DateTime, begin, sandbox.CST)
+	to, err2 := time.ParseInLocation(time.DateTime, end, sandbox.CST)
 	switch {
 	case err1 != nil || err2 != nil:
 		return jstReject(jstCodeInvalid, "时间格式错误，应为yyyy-MM-dd HH:mm:ss")
@@ -665,7 +653,7 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 		if s.cfg.MaxWindow == jstDefaultMaxWindow {
 			return jstReject(jstCodeInvalid, jstWindowMessage)
 		}
-		return jstReject(jstCodeInvalid, "时间间隔不能超过%s", spanText(s.cfg.MaxWindow))
+		return jstReject(jstCodeInvalid, "时间间隔不能超过%s", sandbox.SpanText(s.cfg.MaxWindow))
 	}
 	q.window, q.from, q.to = true, from, to
 	return nil
@@ -673,8 +661,8 @@ func (s *JST) parseFilters(q *jstQuery, biz map[string]any) error {
 
 // search returns the visible orders matching q, in the API's order:
 // modified ascending, then o_id.
-func (s *JST) search(q jstQuery, now time.Time) []*entry[jstOrder] {
-	return s.store.search(now, q.matches, func(a, b *jstOrder) int {
+func (s *Sandbox) search(q jstQuery, now time.Time) []*sandbox.Entry[jstOrder] {
+	return s.store.Search(now, q.matches, func(a, b *jstOrder) int {
 		return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.OID, b.OID))
 	})
 }
@@ -687,12 +675,12 @@ type jstEnvelope struct {
 	Data any    `json:"data"`
 }
 
-func jstJSON(now time.Time, env jstEnvelope) reply {
-	return jsonReply(now, jstResponseContentType, env)
+func jstJSON(now time.Time, env jstEnvelope) sandbox.Reply {
+	return sandbox.JSONReply(now, jstResponseContentType, env)
 }
 
 // jstThrottled is the throttle answer with code, 199 or 200.
-func jstThrottled(now time.Time, code int) reply {
+func jstThrottled(now time.Time, code int) sandbox.Reply {
 	if code == jstCodeThrottledSecond {
 		return jstJSON(now, jstEnvelope{Code: code, Msg: jstPerSecondMessage})
 	}

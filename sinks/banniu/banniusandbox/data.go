@@ -1,10 +1,11 @@
-package sandbox
+package banniusandbox
 
 import (
 	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -40,19 +41,19 @@ const (
 	bnColStatus   = "3" // 工单状态
 )
 
-// BanniuProject is one 群组: a work-order table of custom columns, used by
+// Project is one 群组: a work-order table of custom columns, used by
 // one 小程序 (app).
-type BanniuProject struct {
+type Project struct {
 	ID int64
 	// AppID is the app whose tasks the project holds; task.update must name
 	// it.
 	AppID   int64
 	Name    string
-	Columns []BanniuColumn
+	Columns []Column
 }
 
-// BanniuColumn is a custom column of a project.
-type BanniuColumn struct {
+// Column is a custom column of a project.
+type Column struct {
 	ID   int64
 	Name string
 	// BehaviorType is the column's kind: 1 文本, 2 数值, 3 单选, 4 下拉,
@@ -60,25 +61,25 @@ type BanniuColumn struct {
 	BehaviorType int
 	// Options are the choices of 单选, 下拉 and 多选 columns; tasks hold
 	// an option's id.
-	Options []BanniuOption
+	Options []Option
 }
 
-// BanniuOption is one choice of an option column.
-type BanniuOption struct {
+// Option is one choice of an option column.
+type Option struct {
 	ID    int64
 	Title string
 }
 
-func (c *BanniuColumn) option(id int64) bool {
-	return slices.ContainsFunc(c.Options, func(o BanniuOption) bool { return o.ID == id })
+func (c *Column) option(id int64) bool {
+	return slices.ContainsFunc(c.Options, func(o Option) bool { return o.ID == id })
 }
 
 // Column ids of the default project, the seed's 售后工单 group 77206 of
 // app 21151. 77213 (线上订单号) and 78538 (销售出库, option 78534) are the
 // seed's; the others are stand-ins.
 const (
-	BanniuDefaultProject = 77206
-	BanniuDefaultApp     = 21151
+	DefaultProject = 77206
+	DefaultApp     = 21151
 
 	bnColShop       = 77207
 	bnColBuyer      = 77208
@@ -96,17 +97,17 @@ const (
 
 // bnDefaultProject is the seed's project with plausible columns around the
 // two it names.
-func bnDefaultProject() BanniuProject {
-	return BanniuProject{
-		ID: BanniuDefaultProject, AppID: BanniuDefaultApp, Name: "售后工单",
-		Columns: []BanniuColumn{
-			{ID: bnColShop, Name: "店铺", BehaviorType: bnKindSelect, Options: []BanniuOption{
+func bnDefaultProject() Project {
+	return Project{
+		ID: DefaultProject, AppID: DefaultApp, Name: "售后工单",
+		Columns: []Column{
+			{ID: bnColShop, Name: "店铺", BehaviorType: bnKindSelect, Options: []Option{
 				{77221, "天猫旗舰店"}, {77222, "京东自营店"}, {77223, "抖音小店"}, {77224, "拼多多专营店"},
 			}},
 			{ID: bnColBuyer, Name: "买家昵称", BehaviorType: bnKindText},
 			{ID: bnColReceiver, Name: "收货人", BehaviorType: bnKindText},
 			{ID: bnColPhone, Name: "手机号", BehaviorType: bnKindText},
-			{ID: bnColIssue, Name: "问题类型", BehaviorType: bnKindRadio, Options: []BanniuOption{
+			{ID: bnColIssue, Name: "问题类型", BehaviorType: bnKindRadio, Options: []Option{
 				{77231, "催发货"}, {77232, "缺货"}, {77233, "修改地址"}, {77234, "仅退款"},
 				{77235, "退货退款"}, {77236, "换货"}, {77237, "漏发/少件"}, {77238, "物流异常"},
 			}},
@@ -116,16 +117,16 @@ func bnDefaultProject() BanniuProject {
 			{ID: bnColResult, Name: "处理结果", BehaviorType: bnKindText},
 			{ID: bnColHandler, Name: "处理人", BehaviorType: bnKindText},
 			{ID: bnColLogistics, Name: "物流单号", BehaviorType: bnKindText},
-			{ID: bnColStockedOut, Name: "销售出库", BehaviorType: bnKindRadio, Options: []BanniuOption{
+			{ID: bnColStockedOut, Name: "销售出库", BehaviorType: bnKindRadio, Options: []Option{
 				{78534, "已出库"}, {78535, "未出库"},
 			}},
 		},
 	}
 }
 
-// BanniuTask is one task (工单) as the sandbox holds it. A published
+// Task is one task (工单) as the sandbox holds it. A published
 // version is never changed: a modification makes a new one with clone.
-type BanniuTask struct {
+type Task struct {
 	ID        int64
 	ProjectID int64
 	// Status is the task_status: 0 待处理, 1 已完成, 2 处理中, 3 暂停中,
@@ -140,7 +141,7 @@ type BanniuTask struct {
 	Updates int
 }
 
-func (t *BanniuTask) clone() *BanniuTask {
+func (t *Task) clone() *Task {
 	c := *t
 	c.Content = make(map[string]any, len(t.Content))
 	for k, v := range t.Content {
@@ -154,15 +155,15 @@ func (t *BanniuTask) clone() *BanniuTask {
 
 // row renders the task as task.list returns it: keyed by column id, "-1"
 // the id as a string and "0" as a number.
-func (t *BanniuTask) row() map[string]any {
+func (t *Task) row() map[string]any {
 	row := make(map[string]any, len(t.Content)+5)
 	for k, v := range t.Content {
 		row[k] = v
 	}
 	row["-1"] = strconv.FormatInt(t.ID, 10)
 	row["0"] = t.ID
-	row[bnColCreated] = formatCST(t.Created)
-	row[bnColModified] = formatCST(t.Modified)
+	row[bnColCreated] = sandbox.FormatCST(t.Created)
+	row[bnColModified] = sandbox.FormatCST(t.Modified)
 	row[bnColStatus] = t.Status
 	return row
 }
@@ -170,30 +171,30 @@ func (t *BanniuTask) row() map[string]any {
 // bnStore holds the projects and tasks and makes and changes tasks. It is
 // not safe for concurrent use; Banniu guards it.
 type bnStore struct {
-	records[BanniuTask] // ascending task id
-	projects            []*BanniuProject
-	byID                map[int64]*entry[BanniuTask]
-	nextID              int64
-	erpSeq              int64
+	sandbox.Records[Task] // ascending task id
+	projects              []*Project
+	byID                  map[int64]*sandbox.Entry[Task]
+	nextID                int64
+	erpSeq                int64
 }
 
-func newBNStore(rng *rand.Rand, lag time.Duration, projects []BanniuProject) *bnStore {
+func newBNStore(rng *rand.Rand, lag time.Duration, projects []Project) *bnStore {
 	s := &bnStore{
-		records: records[BanniuTask]{rng: rng, lag: lag},
-		byID:    map[int64]*entry[BanniuTask]{},
+		Records: sandbox.Records[Task]{Rand: rng, Lag: lag},
+		byID:    map[int64]*sandbox.Entry[Task]{},
 		nextID:  6690000 + rng.Int64N(10000),
 		erpSeq:  10000 + rng.Int64N(5000),
 	}
 	for i := range projects {
 		p := projects[i]
 		p.Columns = slices.Clone(p.Columns)
-		slices.SortFunc(p.Columns, func(a, b BanniuColumn) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(p.Columns, func(a, b Column) int { return cmp.Compare(a.ID, b.ID) })
 		s.projects = append(s.projects, &p)
 	}
 	return s
 }
 
-func (s *bnStore) project(id int64) *BanniuProject {
+func (s *bnStore) project(id int64) *Project {
 	for _, p := range s.projects {
 		if p.ID == id {
 			return p
@@ -206,17 +207,17 @@ func (s *bnStore) project(id int64) *BanniuProject {
 // worked on since.
 func (s *bnStore) seed(n int, since, now time.Time) {
 	type stamps struct {
-		p                 *BanniuProject
+		p                 *Project
 		created, modified time.Time
 	}
 	span := max(int64(now.Sub(since)), 1)
 	var all []stamps
 	for _, p := range s.projects {
 		for range n {
-			c := since.Add(time.Duration(s.rng.Int64N(span)))
+			c := since.Add(time.Duration(s.Rand.Int64N(span)))
 			m := c
-			if s.rng.IntN(3) > 0 {
-				m = c.Add(time.Duration(s.rng.Int64N(max(int64(now.Sub(c)), 1))))
+			if s.Rand.IntN(3) > 0 {
+				m = c.Add(time.Duration(s.Rand.Int64N(max(int64(now.Sub(c)), 1))))
 			}
 			all = append(all, stamps{p: p, created: c, modified: m})
 		}
@@ -226,9 +227,9 @@ func (s *bnStore) seed(n int, since, now time.Time) {
 	for _, st := range all {
 		t := s.newTask(st.p, st.created)
 		if st.modified.After(st.created) {
-			steps := make([]time.Time, 1+s.rng.IntN(3))
+			steps := make([]time.Time, 1+s.Rand.IntN(3))
 			for i := range steps[1:] {
-				steps[i] = st.created.Add(time.Duration(s.rng.Int64N(max(int64(st.modified.Sub(st.created)), 1))))
+				steps[i] = st.created.Add(time.Duration(s.Rand.Int64N(max(int64(st.modified.Sub(st.created)), 1))))
 			}
 			steps[len(steps)-1] = st.modified
 			slices.SortFunc(steps, time.Time.Compare)
@@ -241,26 +242,26 @@ func (s *bnStore) seed(n int, since, now time.Time) {
 }
 
 // add stores a new task, visible after the lag from at.
-func (s *bnStore) add(t *BanniuTask, at time.Time) {
-	s.byID[t.ID] = s.records.add(t, at)
+func (s *bnStore) add(t *Task, at time.Time) {
+	s.byID[t.ID] = s.Records.Add(t, at)
 }
 
 // create adds a fresh task of a random project, made at at.
 func (s *bnStore) create(at time.Time) {
-	s.add(s.newTask(pick(s.rng, s.projects), at), at)
+	s.add(s.newTask(sandbox.Pick(s.Rand, s.projects), at), at)
 }
 
 // update makes a new version of e's task with f applied, stamped at.
-func (s *bnStore) update(e *entry[BanniuTask], at time.Time, f func(t *BanniuTask)) {
-	t := e.cur.clone()
+func (s *bnStore) update(e *sandbox.Entry[Task], at time.Time, f func(t *Task)) {
+	t := e.Cur.clone()
 	f(t)
 	t.Modified = at
-	s.replace(e, t, at)
+	s.Replace(e, t, at)
 }
 
 // modify is a staff member working on a task.
-func (s *bnStore) modify(e *entry[BanniuTask], at time.Time) {
-	s.update(e, at, func(t *BanniuTask) { s.work(t, at) })
+func (s *bnStore) modify(e *sandbox.Entry[Task], at time.Time) {
+	s.update(e, at, func(t *Task) { s.work(t, at) })
 }
 
 // Stand-in reference data for the default project's tasks.
@@ -294,9 +295,9 @@ var bnNextStatus = map[int][]int{
 
 // newTask makes a task (待处理) of project p, created at at, with its
 // columns filled as a customer-service agent would.
-func (s *bnStore) newTask(p *BanniuProject, at time.Time) *BanniuTask {
-	s.nextID += 1 + s.rng.Int64N(3) // ids are shared with other tenants
-	t := &BanniuTask{ID: s.nextID, ProjectID: p.ID, Status: bnTodo, Created: at, Modified: at, Content: map[string]any{}}
+func (s *bnStore) newTask(p *Project, at time.Time) *Task {
+	s.nextID += 1 + s.Rand.Int64N(3) // ids are shared with other tenants
+	t := &Task{ID: s.nextID, ProjectID: p.ID, Status: bnTodo, Created: at, Modified: at, Content: map[string]any{}}
 	for i := range p.Columns {
 		c := &p.Columns[i]
 		if v := s.value(p, c, t, at); v != nil {
@@ -307,38 +308,38 @@ func (s *bnStore) newTask(p *BanniuProject, at time.Time) *BanniuTask {
 }
 
 // value draws a new task's value for column c, or nil to leave it empty.
-func (s *bnStore) value(p *BanniuProject, c *BanniuColumn, t *BanniuTask, at time.Time) any {
-	rng := s.rng
-	if p.ID == BanniuDefaultProject {
+func (s *bnStore) value(p *Project, c *Column, t *Task, at time.Time) any {
+	rng := s.Rand
+	if p.ID == DefaultProject {
 		switch c.ID {
 		case bnColBuyer:
 			if rng.IntN(2) == 0 {
-				return "tb" + s.digits(9)
+				return "tb" + s.Digits(9)
 			}
-			return pick(rng, nickWords) + s.digits(4)
+			return sandbox.Pick(rng, sandbox.Nicknames) + s.Digits(4)
 		case bnColReceiver:
-			return pick(rng, surnames) + pick(rng, givenNames)
+			return sandbox.Pick(rng, sandbox.Surnames) + sandbox.Pick(rng, sandbox.GivenNames)
 		case bnColPhone:
-			return pick(rng, telPrefix) + "****" + s.digits(4)
+			return sandbox.Pick(rng, sandbox.PhonePrefixes) + "****" + s.Digits(4)
 		case bnColDetail:
 			issue, _ := t.Content[strconv.Itoa(bnColIssue)].(int64)
-			return pick(rng, bnIssueTexts[issue])
+			return sandbox.Pick(rng, bnIssueTexts[issue])
 		case bnColTradeNo:
 			shop, _ := t.Content[strconv.Itoa(bnColShop)].(int64)
-			return s.digits(bnTradeNoLen[shop])
+			return s.Digits(bnTradeNoLen[shop])
 		case bnColERPNo:
 			s.erpSeq++
-			return fmt.Sprintf("JY%s%05d", at.In(cst).Format("20060102"), s.erpSeq%100000)
+			return fmt.Sprintf("JY%s%05d", at.In(sandbox.CST).Format("20060102"), s.erpSeq%100000)
 		case bnColResult:
 			return nil // filled while the task is worked on
 		case bnColHandler:
-			return pick(rng, bnHandlers)
+			return sandbox.Pick(rng, bnHandlers)
 		case bnColLogistics:
 			if issue, _ := t.Content[strconv.Itoa(bnColIssue)].(int64); issue == 77231 || issue == 77232 || issue == 77233 {
 				return nil // not shipped yet
 			}
-			l := pick(rng, logistics)
-			return l.prefix + s.digits(12)
+			l := sandbox.Pick(rng, sandbox.Carriers)
+			return l.Prefix + s.Digits(12)
 		case bnColStockedOut:
 			return nil // the ERP side (ferry) fills it
 		}
@@ -346,18 +347,18 @@ func (s *bnStore) value(p *BanniuProject, c *BanniuColumn, t *BanniuTask, at tim
 	switch c.BehaviorType {
 	case bnKindRadio, bnKindSelect:
 		if len(c.Options) > 0 {
-			return pick(rng, c.Options).ID
+			return sandbox.Pick(rng, c.Options).ID
 		}
 	case bnKindMulti:
 		if len(c.Options) > 0 {
-			return []any{pick(rng, c.Options).ID}
+			return []any{sandbox.Pick(rng, c.Options).ID}
 		}
 	case bnKindNumber:
 		return int64(rng.IntN(1000))
 	case bnKindDateTime:
-		return formatCST(at)
+		return sandbox.FormatCST(at)
 	case bnKindText, bnKindRich:
-		return pick(rng, bnRemarks)
+		return sandbox.Pick(rng, bnRemarks)
 	}
 	return nil
 }
@@ -365,17 +366,17 @@ func (s *bnStore) value(p *BanniuProject, c *BanniuColumn, t *BanniuTask, at tim
 // work moves a task along as staff do: status, result, handler, remark.
 // Every call changes at least one field besides the stamps; the lookup
 // column (线上订单号) and the column ferry writes are left alone.
-func (s *bnStore) work(t *BanniuTask, at time.Time) {
-	rng := s.rng
+func (s *bnStore) work(t *Task, at time.Time) {
+	rng := s.Rand
 	if next, ok := bnNextStatus[t.Status]; ok && rng.IntN(10) < 7 {
-		t.Status = pick(rng, next)
+		t.Status = sandbox.Pick(rng, next)
 	}
-	if t.ProjectID == BanniuDefaultProject {
-		t.Content[strconv.Itoa(bnColHandler)] = pick(rng, bnHandlers)
+	if t.ProjectID == DefaultProject {
+		t.Content[strconv.Itoa(bnColHandler)] = sandbox.Pick(rng, bnHandlers)
 		key := strconv.Itoa(bnColResult)
 		old := t.Content[key]
 		for t.Content[key] == old {
-			t.Content[key] = pick(rng, bnResults)
+			t.Content[key] = sandbox.Pick(rng, bnResults)
 		}
 		t.Modified = at
 		return
@@ -388,8 +389,8 @@ func (s *bnStore) work(t *BanniuTask, at time.Time) {
 		}
 	}
 	if len(texts) > 0 {
-		key := pick(rng, texts)
-		t.Content[key] = pick(rng, bnRemarks) + "（" + formatCST(at)[5:16] + "）"
+		key := sandbox.Pick(rng, texts)
+		t.Content[key] = sandbox.Pick(rng, bnRemarks) + "（" + sandbox.FormatCST(at)[5:16] + "）"
 	}
 	t.Modified = at
 }

@@ -1,7 +1,8 @@
-package sandbox
+package kingdeesandbox
 
 import (
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -122,14 +123,14 @@ func (c *kdCustomer) clone() *kdCustomer {
 // stamp sets the modification time, which the vendor keeps to the second.
 func (c *kdCustomer) stamp(at time.Time) {
 	c.modified = at.Truncate(time.Second)
-	c.ModifyTime = formatCST(c.modified)
+	c.ModifyTime = sandbox.FormatCST(c.modified)
 }
 
 // kdStore holds the customers and makes and changes them. It is not safe
 // for concurrent use; Kingdee guards it.
 type kdStore struct {
-	records[kdCustomer] // ascending id
-	names               map[string]bool
+	sandbox.Records[kdCustomer] // ascending id
+	names                       map[string]bool
 
 	nextID int64
 	nextNo int
@@ -137,7 +138,7 @@ type kdStore struct {
 
 func newKDStore(rng *rand.Rand, lag time.Duration) *kdStore {
 	return &kdStore{
-		records: records[kdCustomer]{rng: rng, lag: lag},
+		Records: sandbox.Records[kdCustomer]{Rand: rng, Lag: lag},
 		names:   map[string]bool{},
 		nextID:  1783670301378400000 + rng.Int64N(100000),
 		nextNo:  1,
@@ -148,26 +149,26 @@ func newKDStore(rng *rand.Rand, lag time.Duration) *kdStore {
 // [since, now), each created up to a year before its last change.
 func (s *kdStore) seed(n int, since, now time.Time) {
 	// id and number follow creation order, as in the vendor.
-	for _, st := range s.lifespans(n, since, now, 365*24*time.Hour) {
-		c := s.newCustomer(st.created)
-		for range s.rng.IntN(3) {
-			s.change(c, st.created.Add(time.Duration(s.rng.Int64N(max(int64(st.modified.Sub(st.created)), 1)))))
+	for _, st := range s.Lifespans(n, since, now, 365*24*time.Hour) {
+		c := s.newCustomer(st.Created)
+		for range s.Rand.IntN(3) {
+			s.change(c, st.Created.Add(time.Duration(s.Rand.Int64N(max(int64(st.Modified.Sub(st.Created)), 1)))))
 		}
-		s.change(c, st.modified)
-		s.add(c, st.modified)
+		s.change(c, st.Modified)
+		s.Add(c, st.Modified)
 	}
 }
 
 // create adds a customer made at at.
 func (s *kdStore) create(at time.Time) {
-	s.add(s.newCustomer(at), at)
+	s.Add(s.newCustomer(at), at)
 }
 
 // modify makes a new version of e's customer, stamped at.
-func (s *kdStore) modify(e *entry[kdCustomer], at time.Time) {
-	c := e.cur.clone()
+func (s *kdStore) modify(e *sandbox.Entry[kdCustomer], at time.Time) {
+	c := e.Cur.clone()
 	s.change(c, at)
-	s.replace(e, c, at)
+	s.Replace(e, c, at)
 }
 
 // Stand-in reference data: regions with their 统一社会信用代码 area codes,
@@ -213,37 +214,37 @@ var (
 const kdAlnum = "0123456789ABCDEFGHJKLMNPQRTUWXY" // the credit code's alphabet
 
 func (s *kdStore) mobile() string {
-	return pick(s.rng, telPrefix) + s.digits(8)
+	return sandbox.Pick(s.Rand, sandbox.PhonePrefixes) + s.Digits(8)
 }
 
 // newCustomer makes a fresh customer created at at. The first one is the
 // seed scheme's own customer, 闽康益生菌.
 func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
-	rng := s.rng
+	rng := s.Rand
 	region := kdRegions[rng.IntN(len(kdRegions))]
-	trade := pick(rng, kdTradeNames)
+	trade := sandbox.Pick(rng, kdTradeNames)
 	name := "闽康益生菌"
 	if s.nextNo == 1 {
 		region, trade = kdRegions[1], kdTradeNames[0]
 	}
 	for tries := 0; s.names[name]; tries++ {
 		region = kdRegions[rng.IntN(len(kdRegions))]
-		trade = pick(rng, kdTradeNames)
-		name = region.short + trade.name + pick(rng, kdIndustries) + pick(rng, kdSuffixes)
+		trade = sandbox.Pick(rng, kdTradeNames)
+		name = region.short + trade.name + sandbox.Pick(rng, kdIndustries) + sandbox.Pick(rng, kdSuffixes)
 		if tries >= 50 { // the combinations are running out
 			name = fmt.Sprintf("%s（%05d）", name, s.nextNo)
 		}
 	}
 	s.names[name] = true
 	s.nextID += 1 + rng.Int64N(5000)
-	group := pick(rng, kdGroups)
-	district := pick(rng, region.districts)
+	group := sandbox.Pick(rng, kdGroups)
+	district := sandbox.Pick(rng, region.districts)
 	// Drawn in this order, so that a seed keeps its customers.
-	invoicePhone := region.areaCode + "-" + s.digits(8)
+	invoicePhone := region.areaCode + "-" + s.Digits(8)
 	taxpayer := "91" + region.code + "MA" + s.credit(7) + s.credit(1)
-	bank := pick(rng, kdBanks) + region.short + pick(rng, []string{"分行", "支行", "营业部"})
-	account := s.digits(19)
-	addr := fmt.Sprintf("%s%d号", pick(rng, region.roads), 1+rng.IntN(999))
+	bank := sandbox.Pick(rng, kdBanks) + region.short + sandbox.Pick(rng, []string{"分行", "支行", "营业部"})
+	account := s.Digits(19)
+	addr := fmt.Sprintf("%s%d号", sandbox.Pick(rng, region.roads), 1+rng.IntN(999))
 	c := &kdCustomer{
 		kdListRow: kdListRow{
 			ID:           fmt.Sprint(s.nextID),
@@ -252,16 +253,16 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 			Enable:       "1",
 			GroupID:      group.id,
 			GroupName:    group.name,
-			CreateTime:   formatCST(at),
+			CreateTime:   sandbox.FormatCST(at),
 			InvoiceName:  name,
 			TaxpayerNo:   taxpayer,
 			Bank:         bank,
 			BankAccount:  account,
 			ProvinceName: region.province,
 			CityName:     region.city,
-			SalerName:    s.personName(),
-			SaleDeptName: pick(rng, kdDepts),
-			Remark:       pick(rng, kdRemarks),
+			SalerName:    s.PersonName(),
+			SaleDeptName: sandbox.Pick(rng, kdDepts),
+			Remark:       sandbox.Pick(rng, kdRemarks),
 		},
 		GroupNumber:  "KHLB" + group.id,
 		InvoicePhone: invoicePhone,
@@ -275,13 +276,13 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 	// One to three contacts, the first the default; some have no e-mail or
 	// no landline, as a bookkeeper leaves them.
 	for i := range 1 + rng.IntN(3) {
-		k := kdContact{ID: fmt.Sprintf("%d%d", s.nextID, i+1), Seq: fmt.Sprint(i + 1), Person: s.personName(),
+		k := kdContact{ID: fmt.Sprintf("%d%d", s.nextID, i+1), Seq: fmt.Sprint(i + 1), Person: s.PersonName(),
 			Gender: fmt.Sprint(rng.IntN(2)), Mobile: s.mobile(), DefaultLinkman: i == 0}
 		if rng.IntN(3) > 0 {
-			k.Email = pick(rng, kdMailbox) + "@" + trade.pinyin + ".com.cn"
+			k.Email = sandbox.Pick(rng, kdMailbox) + "@" + trade.pinyin + ".com.cn"
 		}
 		if rng.IntN(2) == 0 {
-			k.Phone = region.areaCode + "-" + s.digits(8)
+			k.Phone = region.areaCode + "-" + s.Digits(8)
 		}
 		if rng.IntN(4) == 0 {
 			k.Address = c.fullAddress()
@@ -296,7 +297,7 @@ func (s *kdStore) newCustomer(at time.Time) *kdCustomer {
 func (s *kdStore) credit(n int) string {
 	var b strings.Builder
 	for range n {
-		b.WriteByte(kdAlnum[s.rng.IntN(len(kdAlnum))])
+		b.WriteByte(kdAlnum[s.Rand.IntN(len(kdAlnum))])
 	}
 	return b.String()
 }
@@ -304,34 +305,34 @@ func (s *kdStore) credit(n int) string {
 // change edits a customer as a bookkeeper would (one to three fields) and
 // stamps it at. Every change alters at least one field besides the stamp.
 func (s *kdStore) change(c *kdCustomer, at time.Time) {
-	rng := s.rng
+	rng := s.Rand
 	for range 1 + rng.IntN(3) {
 		switch rng.IntN(8) {
 		case 0:
 			old := c.Remark
 			for c.Remark == old {
-				c.Remark = pick(rng, kdRemarks)
+				c.Remark = sandbox.Pick(rng, kdRemarks)
 			}
 		case 1:
-			c.SalerName = s.personName()
-			c.SaleDeptName = pick(rng, kdDepts)
+			c.SalerName = s.PersonName()
+			c.SaleDeptName = sandbox.Pick(rng, kdDepts)
 		case 2: // the default contact is someone else now
 			d := &c.Contacts[0]
-			d.Person, d.Mobile, d.Gender = s.personName(), s.mobile(), fmt.Sprint(rng.IntN(2))
+			d.Person, d.Mobile, d.Gender = s.PersonName(), s.mobile(), fmt.Sprint(rng.IntN(2))
 		case 3:
 			k := &c.Contacts[rng.IntN(len(c.Contacts))]
 			k.Mobile = s.mobile()
 		case 4:
-			c.Addr = fmt.Sprintf("%s%d号", pick(rng, kdRoadsOf(c.CityName)), 1+rng.IntN(999))
+			c.Addr = fmt.Sprintf("%s%d号", sandbox.Pick(rng, kdRoadsOf(c.CityName)), 1+rng.IntN(999))
 		case 5:
-			g := pick(rng, kdGroups)
+			g := sandbox.Pick(rng, kdGroups)
 			c.GroupID, c.GroupName, c.GroupNumber = g.id, g.name, "KHLB"+g.id
 			if c.GroupName == "普通客户" {
 				c.Remark = "客户分类调整"
 			}
 		case 6:
-			c.Bank = pick(rng, kdBanks) + kdShortOf(c.CityName) + "支行"
-			c.BankAccount = s.digits(19)
+			c.Bank = sandbox.Pick(rng, kdBanks) + kdShortOf(c.CityName) + "支行"
+			c.BankAccount = s.Digits(19)
 		default:
 			if c.Enable == "1" && rng.IntN(4) == 0 {
 				c.Enable, c.Remark = "0", "已停止合作"

@@ -1,10 +1,11 @@
-package sandbox_test
+package wdtsandbox_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/wdt"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 var (
@@ -30,15 +32,15 @@ const throttleMessage = "超过每分钟最大调用频率限制，请稍后重�
 type fixture struct {
 	t     *testing.T
 	clock *sandbox.Clock
-	wdt   *sandbox.WDT
+	wdt   *wdtsandbox.Sandbox
 	srv   *httptest.Server
 }
 
-func newFixture(t *testing.T, cfg sandbox.WDTConfig) *fixture {
+func newFixture(t *testing.T, cfg wdtsandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(start)
 	cfg.Now = clock.Now
-	s := sandbox.NewWDT(cfg)
+	s := wdtsandbox.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &fixture{t: t, clock: clock, wdt: s, srv: srv}
@@ -163,7 +165,7 @@ func ids(rs []map[string]any) map[int64]bool {
 }
 
 func TestSearchPagesFromZeroWithTotal(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 1, Records: 95})
+	f := newFixture(t, wdtsandbox.Config{Seed: 1, Records: 95})
 
 	var all []map[string]any
 	for p, want := range []int{40, 40, 15, 0} {
@@ -234,7 +236,7 @@ func truthOf(truth []map[string]any, id int64) map[string]any {
 }
 
 func TestValidationErrors(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 2, Records: 10})
+	f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 10})
 	cases := []struct {
 		name string
 		call call
@@ -278,7 +280,7 @@ func (f *fixture) walk(params map[string]any) []map[string]any {
 }
 
 func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 3, Records: 100, MutationsPerCall: 1})
+	f := newFixture(t, wdtsandbox.Config{Seed: 3, Records: 100, MutationsPerCall: 1})
 	w := window(start.Add(-73*time.Hour), start.Add(time.Hour))
 
 	seen := ids(f.walk(w))
@@ -308,7 +310,7 @@ func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newFixture(t, sandbox.WDTConfig{Seed: 4, Records: 50, VisibilityLag: lag})
+	f := newFixture(t, wdtsandbox.Config{Seed: 4, Records: 50, VisibilityLag: lag})
 	now := window(start, start) // modified within the current second
 
 	f.wdt.Mutate(1)
@@ -341,7 +343,7 @@ func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 // all stamped one past second, only refunds not changed since, and the
 // batch shows at once, as one whose transaction committed late.
 func TestMutateAtStampsABatchInThePast(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 200})
+	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 200})
 	at := start.Add(-2 * time.Hour)
 	before := map[any]float64{}
 	eligible := 0
@@ -371,7 +373,7 @@ func TestMutateAtStampsABatchInThePast(t *testing.T) {
 }
 
 func TestThrottleRateAndSetFaults(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 5, Records: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
 	for range 3 {
 		env := f.search(call{pageNo: 1, pageSize: 2})
 		if env.Status != 100 || env.Message != throttleMessage {
@@ -386,7 +388,7 @@ func TestThrottleRateAndSetFaults(t *testing.T) {
 }
 
 func TestFailRateGivesEveryFailure(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{
+	f := newFixture(t, wdtsandbox.Config{
 		Seed: 6, Records: 30, MutationsPerCall: 3,
 		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
 	})
@@ -396,7 +398,7 @@ func TestFailRateGivesEveryFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kinds[failureKind(t, resp, b, `{"status":0`)]++
+		kinds[vendortest.FailureKind(t, resp, b, `{"status":0`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
@@ -407,7 +409,7 @@ func TestFailRateGivesEveryFailure(t *testing.T) {
 }
 
 func TestSlowFailureEndsWithTheCaller(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 7, Records: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+	f := newFixture(t, wdtsandbox.Config{Seed: 7, Records: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
 	timedOut := false
 	for i := 0; i < 20 && !timedOut; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -430,7 +432,7 @@ func TestSlowFailureEndsWithTheCaller(t *testing.T) {
 }
 
 func TestCallsPerMinuteQuota(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 8, Records: 5, CallsPerMinute: 3})
+	f := newFixture(t, wdtsandbox.Config{Seed: 8, Records: 5, CallsPerMinute: 3})
 	for range 3 {
 		f.page(call{})
 	}
@@ -445,7 +447,7 @@ func TestCallsPerMinuteQuota(t *testing.T) {
 }
 
 func TestClockDrivenChanges(t *testing.T) {
-	f := newFixture(t, sandbox.WDTConfig{Seed: 9, Records: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f := newFixture(t, wdtsandbox.Config{Seed: 9, Records: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
 	f.clock.Advance(10 * time.Second)
 	f.page(call{})
 	if s := f.wdt.Stats(); s.Mutations != 20 || s.Creations != 5 {
@@ -487,7 +489,7 @@ func TestClockDrivenChanges(t *testing.T) {
 func TestSameSeedSameData(t *testing.T) {
 	run := func(seed int64) []map[string]any {
 		clock := sandbox.NewClock(start)
-		s := sandbox.NewWDT(sandbox.WDTConfig{Seed: seed, Records: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := wdtsandbox.New(wdtsandbox.Config{Seed: seed, Records: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.Truth()
@@ -502,7 +504,7 @@ func TestSameSeedSameData(t *testing.T) {
 }
 
 func TestConfigFillsDefaults(t *testing.T) {
-	c := sandbox.NewWDT(sandbox.WDTConfig{Records: 1}).Config()
+	c := wdtsandbox.New(wdtsandbox.Config{Records: 1}).Config()
 	if c.SID != "ferry-sandbox" || c.AppKey != "ferry-app" || c.AppSecret != "ferry-secret:ferry-salt" ||
 		c.MaxPageSize != 200 || c.MaxWindow != 30*24*time.Hour || c.SlowDelay != 50*time.Millisecond || c.Now == nil {
 		t.Fatalf("defaults not filled: %+v", c)

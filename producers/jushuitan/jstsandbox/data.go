@@ -1,7 +1,8 @@
-package sandbox
+package jstsandbox
 
 import (
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -111,9 +112,9 @@ func (o *jstOrder) clone() *jstOrder {
 // jstStore holds the shops and orders of one company (co_id) and makes and
 // changes them. It is not safe for concurrent use; JST guards it.
 type jstStore struct {
-	records[jstOrder] // the orders, ascending o_id
-	coID              int64
-	shops             []*jstShop // ascending shop_id
+	sandbox.Records[jstOrder] // the orders, ascending o_id
+	coID                      int64
+	shops                     []*jstShop // ascending shop_id
 
 	nextOID   int64
 	nextIoID  int64
@@ -124,7 +125,7 @@ type jstStore struct {
 
 func newJSTStore(rng *rand.Rand, lag time.Duration) *jstStore {
 	return &jstStore{
-		records:   records[jstOrder]{rng: rng, lag: lag},
+		Records:   sandbox.Records[jstOrder]{Rand: rng, Lag: lag},
 		coID:      10_100_000 + rng.Int64N(900_000),
 		nextOID:   3_000_000 + rng.Int64N(1_000_000),
 		nextIoID:  20_000_000 + rng.Int64N(1_000_000),
@@ -136,10 +137,10 @@ func newJSTStore(rng *rand.Rand, lag time.Duration) *jstStore {
 
 // seedShops makes n shops opened in the two years before now.
 func (s *jstStore) seedShops(n int, now time.Time) {
-	id := 10_000_000 + s.rng.Int64N(1_000_000)
+	id := 10_000_000 + s.Rand.Int64N(1_000_000)
 	for range n {
-		id += 1 + s.rng.Int64N(5000)
-		s.shops = append(s.shops, s.newShop(id, now.Add(-time.Duration(s.rng.Int64N(int64(2*365*24*time.Hour))))))
+		id += 1 + s.Rand.Int64N(5000)
+		s.shops = append(s.shops, s.newShop(id, now.Add(-time.Duration(s.Rand.Int64N(int64(2*365*24*time.Hour))))))
 	}
 }
 
@@ -148,24 +149,24 @@ func (s *jstStore) seedShops(n int, now time.Time) {
 // rowversions follow the modified order, as a database's would.
 func (s *jstStore) seedOrders(n int, since, now time.Time) {
 	// o_id and io_id follow creation order, as in the vendor.
-	for _, st := range s.lifespans(n, since, now, 72*time.Hour) {
-		o := s.newOrder(st.created)
-		steps := make([]time.Time, s.rng.IntN(4))
-		life := max(int64(st.modified.Sub(st.created)), 1)
+	for _, st := range s.Lifespans(n, since, now, 72*time.Hour) {
+		o := s.newOrder(st.Created)
+		steps := make([]time.Time, s.Rand.IntN(4))
+		life := max(int64(st.Modified.Sub(st.Created)), 1)
 		for i := range steps {
-			steps[i] = st.created.Add(time.Duration(s.rng.Int64N(life)))
+			steps[i] = st.Created.Add(time.Duration(s.Rand.Int64N(life)))
 		}
 		slices.SortFunc(steps, time.Time.Compare)
-		for _, at := range append(steps, st.modified) {
+		for _, at := range append(steps, st.Modified) {
 			s.change(o, at)
 		}
-		s.add(o, o.at)
+		s.Add(o, o.at)
 	}
-	byStamp := slices.Clone(s.entries)
-	slices.SortStableFunc(byStamp, func(a, b *entry[jstOrder]) int { return a.cur.at.Compare(b.cur.at) })
+	byStamp := slices.Clone(s.Entries)
+	slices.SortStableFunc(byStamp, func(a, b *sandbox.Entry[jstOrder]) int { return a.Cur.at.Compare(b.Cur.at) })
 	for _, e := range byStamp {
-		s.ts += 1 + s.rng.Int64N(40)
-		e.cur.Ts = s.ts
+		s.ts += 1 + s.Rand.Int64N(40)
+		e.Cur.Ts = s.ts
 	}
 }
 
@@ -173,23 +174,23 @@ func (s *jstStore) seedOrders(n int, since, now time.Time) {
 // modified stamp, in whole seconds.
 func (s *jstStore) create(at time.Time) {
 	o := s.newOrder(at)
-	s.add(o, o.at)
+	s.Add(o, o.at)
 }
 
 // modify makes a new version of e's order, stamped at.
-func (s *jstStore) modify(e *entry[jstOrder], at time.Time) {
-	e.visible(at) // promoted at at, though the new lag runs from o.at
-	o := e.cur.clone()
+func (s *jstStore) modify(e *sandbox.Entry[jstOrder], at time.Time) {
+	e.Visible(at) // promoted at at, though the new lag runs from o.at
+	o := e.Cur.clone()
 	s.change(o, at)
-	s.replace(e, o, o.at)
+	s.Replace(e, o, o.at)
 }
 
 // stamp sets an order's modified stamp (whole seconds, as the API shows
 // it) and its next rowversion.
 func (s *jstStore) stamp(o *jstOrder, at time.Time) {
 	o.at = at.Truncate(time.Second)
-	o.Modified = formatCST(o.at)
-	s.ts += 1 + s.rng.Int64N(40)
+	o.Modified = sandbox.FormatCST(o.at)
+	s.ts += 1 + s.Rand.Int64N(40)
 	o.Ts = s.ts
 }
 
@@ -252,22 +253,22 @@ var (
 
 // newShop makes a shop with the given id, opened at created.
 func (s *jstStore) newShop(id int64, created time.Time) *jstShop {
-	site := pick(s.rng, jstSites)
-	brand := pick(s.rng, jstBrands)
+	site := sandbox.Pick(s.Rand, jstSites)
+	brand := sandbox.Pick(s.Rand, jstBrands)
 	g := jstGroups[site.group]
-	if s.rng.IntN(5) == 0 { // not every shop is in a group
+	if s.Rand.IntN(5) == 0 { // not every shop is in a group
 		g.id, g.name = 0, ""
 	}
-	uid := s.digits(10)
+	uid := s.Digits(10)
 	sh := &jstShop{
 		ShopID:         id,
 		ShopName:       brand + site.suffix,
 		CoID:           s.coID,
 		ShopSite:       site.site,
-		ShopURL:        fmt.Sprintf(site.url, s.digits(9)),
-		Created:        formatCST(created.Truncate(time.Second)),
+		ShopURL:        fmt.Sprintf(site.url, s.Digits(9)),
+		Created:        sandbox.FormatCST(created.Truncate(time.Second)),
 		Nick:           brand + "官方",
-		SessionExpired: formatCST(created.Truncate(time.Second).AddDate(1, 0, 0)),
+		SessionExpired: sandbox.FormatCST(created.Truncate(time.Second).AddDate(1, 0, 0)),
 		SessionUID:     uid,
 		ShortName:      brand,
 		GroupID:        g.id,
@@ -280,21 +281,21 @@ func (s *jstStore) newShop(id int64, created time.Time) *jstShop {
 // changeShop renames a shop or renews its authorisation, as a merchant's
 // admin does now and then.
 func (s *jstStore) changeShop(sh *jstShop, at time.Time) {
-	if s.rng.IntN(2) == 0 {
-		sh.SessionExpired = formatCST(at.Truncate(time.Second).AddDate(1, 0, 0))
+	if s.Rand.IntN(2) == 0 {
+		sh.SessionExpired = sandbox.FormatCST(at.Truncate(time.Second).AddDate(1, 0, 0))
 		return
 	}
 	old := sh.ShopName
 	for sh.ShopName == old {
-		sh.ShopName = sh.brand + pick(s.rng, jstRenames)
+		sh.ShopName = sh.brand + sandbox.Pick(s.Rand, jstRenames)
 	}
 }
 
 // newOrder makes a fresh outbound order (WaitConfirm) created at at.
 func (s *jstStore) newOrder(at time.Time) *jstOrder {
-	rng := s.rng
+	rng := s.Rand
 	at = at.Truncate(time.Second)
-	sh := pick(rng, s.shops)
+	sh := sandbox.Pick(rng, s.shops)
 	site := jstSites[0]
 	for _, x := range jstSites {
 		if x.site == sh.ShopSite {
@@ -302,11 +303,11 @@ func (s *jstStore) newOrder(at time.Time) *jstOrder {
 			break
 		}
 	}
-	soID := s.digits(max(site.soLen, 1))
+	soID := s.Digits(max(site.soLen, 1))
 	if site.soLen == 0 { // 拼多多: yymmdd-15 digits
-		soID = at.In(cst).Format("060102") + "-" + s.digits(15)
+		soID = at.In(sandbox.CST).Format("060102") + "-" + s.Digits(15)
 	}
-	region := pick(rng, jstRegions)
+	region := sandbox.Pick(rng, jstRegions)
 	o := &jstOrder{
 		CoID:             s.coID,
 		ShopID:           sh.ShopID,
@@ -314,21 +315,21 @@ func (s *jstStore) newOrder(at time.Time) *jstOrder {
 		IoID:             s.nextIoID,
 		OID:              s.nextOID,
 		SoID:             soID,
-		Created:          formatCST(at),
+		Created:          sandbox.FormatCST(at),
 		Status:           jstWaitConfirm,
-		OrderType:        pick(rng, jstOrderTypes),
-		ShopBuyerID:      pick(rng, surnames) + "**" + s.digits(3),
-		PayDate:          formatCST(at.Add(-time.Duration(rng.Int64N(int64(6 * time.Hour)))).Truncate(time.Second)),
-		WmsCoID:          pick(rng, jstWarehouses),
-		ReceiverName:     pick(rng, surnames) + pick(rng, givenNames),
-		ReceiverMobile:   pick(rng, telPrefix) + "****" + s.digits(4),
+		OrderType:        sandbox.Pick(rng, jstOrderTypes),
+		ShopBuyerID:      sandbox.Pick(rng, sandbox.Surnames) + "**" + s.Digits(3),
+		PayDate:          sandbox.FormatCST(at.Add(-time.Duration(rng.Int64N(int64(6 * time.Hour)))).Truncate(time.Second)),
+		WmsCoID:          sandbox.Pick(rng, jstWarehouses),
+		ReceiverName:     sandbox.Pick(rng, sandbox.Surnames) + sandbox.Pick(rng, sandbox.GivenNames),
+		ReceiverMobile:   sandbox.Pick(rng, sandbox.PhonePrefixes) + "****" + s.Digits(4),
 		ReceiverState:    region.state,
 		ReceiverCity:     region.city,
-		ReceiverDistrict: pick(rng, region.districts),
-		ReceiverAddress:  fmt.Sprintf("%s%d号%d栋%d室", pick(rng, jstRoads), 1+rng.IntN(300), 1+rng.IntN(30), 101+rng.IntN(2800)),
-		BuyerMessage:     pick(rng, jstMessages),
+		ReceiverDistrict: sandbox.Pick(rng, region.districts),
+		ReceiverAddress:  fmt.Sprintf("%s%d号%d栋%d室", sandbox.Pick(rng, jstRoads), 1+rng.IntN(300), 1+rng.IntN(30), 101+rng.IntN(2800)),
+		BuyerMessage:     sandbox.Pick(rng, jstMessages),
 		IsCod:            rng.IntN(50) == 0,
-		freightCents:     pick(rng, jstFreights),
+		freightCents:     sandbox.Pick(rng, jstFreights),
 	}
 	s.nextOID += 1 + rng.Int64N(3)
 	s.nextIoID += 1 + rng.Int64N(3)
@@ -350,26 +351,26 @@ func (s *jstStore) newOrder(at time.Time) *jstOrder {
 }
 
 func (s *jstStore) newItem(o *jstOrder, gift bool) jstItem {
-	gi := s.rng.IntN(len(goods))
-	g := goods[gi]
-	si := s.rng.IntN(len(g.specs))
-	cents := g.cents
-	if s.rng.IntN(3) == 0 { // a platform discount
-		cents = cents * int64(80+s.rng.IntN(20)) / 100
+	gi := s.Rand.IntN(len(sandbox.Goods))
+	g := sandbox.Goods[gi]
+	si := s.Rand.IntN(len(g.Specs))
+	cents := g.Cents
+	if s.Rand.IntN(3) == 0 { // a platform discount
+		cents = cents * int64(80+s.Rand.IntN(20)) / 100
 	}
 	if gift {
 		cents = 0
 	}
 	it := jstItem{
 		IoiID:         s.nextIoiID,
-		SkuID:         fmt.Sprintf("%s-%02d", g.no, si+1),
-		IID:           g.no,
-		Name:          g.name,
-		Qty:           1 + s.rng.IntN(3),
-		SaleBasePrice: yuan(g.cents),
+		SkuID:         fmt.Sprintf("%s-%02d", g.No, si+1),
+		IID:           g.No,
+		Name:          g.Name,
+		Qty:           1 + s.Rand.IntN(3),
+		SaleBasePrice: sandbox.Yuan(g.Cents),
 		IsGift:        gift,
 		OiID:          fmt.Sprint(s.nextOiID),
-		OuterOiID:     s.digits(len(o.SoID)),
+		OuterOiID:     s.Digits(len(o.SoID)),
 		RawSoID:       o.SoID,
 		priceCents:    cents,
 	}
@@ -386,9 +387,9 @@ func (s *jstStore) newItem(o *jstOrder, gift bool) jstItem {
 
 // ship prints the order's waybill.
 func (s *jstStore) ship(o *jstOrder) {
-	ex := pick(s.rng, jstExpress)
+	ex := sandbox.Pick(s.Rand, jstExpress)
 	o.LcID, o.LogisticsCompany = ex.lcID, ex.name
-	o.LID = ex.prefix + s.digits(12)
+	o.LID = ex.prefix + s.Digits(12)
 }
 
 // settle derives the amounts and the first weight from the lines.
@@ -397,15 +398,15 @@ func (s *jstStore) settle(o *jstOrder) {
 	var grams int
 	for i := range o.Items {
 		it := &o.Items[i]
-		it.SalePrice = yuan(it.priceCents)
-		it.SaleAmount = yuan(it.priceCents * int64(it.Qty))
+		it.SalePrice = sandbox.Yuan(it.priceCents)
+		it.SaleAmount = sandbox.Yuan(it.priceCents * int64(it.Qty))
 		goodsCents += it.priceCents * int64(it.Qty)
 		grams += 350 * it.Qty
 	}
 	free := min(o.freeCents, goodsCents)
-	o.FreeAmount = yuan(free)
-	o.Freight = yuan(o.freightCents)
-	o.PayAmount = yuan(goodsCents - free + o.freightCents)
+	o.FreeAmount = sandbox.Yuan(free)
+	o.Freight = sandbox.Yuan(o.freightCents)
+	o.PayAmount = sandbox.Yuan(goodsCents - free + o.freightCents)
 	o.PaidAmount = o.PayAmount
 	if o.IsCod {
 		o.PaidAmount = 0
@@ -419,7 +420,7 @@ func (s *jstStore) settle(o *jstOrder) {
 // re-print, remarks) and stamps it at. Every change alters at least one
 // field besides the stamps.
 func (s *jstStore) change(o *jstOrder, at time.Time) {
-	rng := s.rng
+	rng := s.Rand
 	moved := false
 	switch o.Status {
 	case jstWaitConfirm:
@@ -448,11 +449,11 @@ func (s *jstStore) change(o *jstOrder, at time.Time) {
 	if !moved || rng.IntN(2) == 0 {
 		old := o.Remark
 		for o.Remark == old {
-			o.Remark = pick(rng, jstRemarks)
+			o.Remark = sandbox.Pick(rng, jstRemarks)
 		}
 	}
 	if rng.IntN(6) == 0 {
-		o.Labels = pick(rng, jstLabels)
+		o.Labels = sandbox.Pick(rng, jstLabels)
 	}
 	s.settle(o)
 	s.stamp(o, at)
@@ -461,7 +462,7 @@ func (s *jstStore) change(o *jstOrder, at time.Time) {
 // confirm ships an order out of the warehouse.
 func (s *jstStore) confirm(o *jstOrder, at time.Time) {
 	o.Status = jstConfirmed
-	o.IoDate = formatCST(at.Truncate(time.Second))
+	o.IoDate = sandbox.FormatCST(at.Truncate(time.Second))
 	if o.LID == "" {
 		s.ship(o)
 	}

@@ -1,9 +1,10 @@
-package sandbox_test
+package jstsandbox_test
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/jushuitan"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )
 
 var (
@@ -28,13 +30,13 @@ var (
 type jstFixture struct {
 	t     *testing.T
 	clock *sandbox.Clock
-	jst   *sandbox.JST
+	jst   *jstsandbox.Sandbox
 	srv   *httptest.Server
 }
 
 // newJSTFixture starts a sandbox; quotas left at 0 are turned off, so that
 // tests can call many times in one clock second.
-func newJSTFixture(t *testing.T, cfg sandbox.JSTConfig) *jstFixture {
+func newJSTFixture(t *testing.T, cfg jstsandbox.Config) *jstFixture {
 	t.Helper()
 	clock := sandbox.NewClock(jstStart)
 	cfg.Now = clock.Now
@@ -44,7 +46,7 @@ func newJSTFixture(t *testing.T, cfg sandbox.JSTConfig) *jstFixture {
 	if cfg.PerMinute == 0 {
 		cfg.PerMinute = -1
 	}
-	s := sandbox.NewJST(cfg)
+	s := jstsandbox.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &jstFixture{t: t, clock: clock, jst: s, srv: srv}
@@ -226,7 +228,7 @@ func jstFind(rs []map[string]any, field string, id int64) map[string]any {
 }
 
 func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 1, Orders: 95})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 1, Orders: 95})
 	last72h := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 
 	var all []map[string]any
@@ -303,7 +305,7 @@ func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
 // A client that counts pages from 0 gets page 1 twice: page_index 0 is
 // read as 1.
 func TestJSTPageIndexZeroIsPageOne(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 2, Orders: 30})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 2, Orders: 30})
 	w := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 	zero, one := f.page(jstCall{biz: jstPage(w, 0, 10)}), f.page(jstCall{biz: jstPage(w, 1, 10)})
 	if !reflect.DeepEqual(zero.Datas, one.Datas) || zero.PageIndex != 1 {
@@ -312,7 +314,7 @@ func TestJSTPageIndexZeroIsPageOne(t *testing.T) {
 }
 
 func TestJSTOrderFilters(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 3, Orders: 200})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 3, Orders: 200})
 	truth := f.jst.TruthOrders()
 	w := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 	count := func(keep func(map[string]any) bool) int {
@@ -351,7 +353,7 @@ func TestJSTOrderFilters(t *testing.T) {
 }
 
 func TestJSTRefusals(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 4, Orders: 10})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 4, Orders: 10})
 	long := jstPage(jstWindow(jstStart.Add(-7*24*time.Hour-time.Second), jstStart), 1, 50)
 	cases := []struct {
 		name string
@@ -396,7 +398,7 @@ func TestJSTRefusals(t *testing.T) {
 }
 
 func TestJSTShops(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 5, Orders: 5, Shops: 230})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 5, Orders: 5, Shops: 230})
 	var all []map[string]any
 	for i, want := range []int{100, 100, 30} {
 		env := f.call(jstCall{path: jushuitan.ShopsPath, biz: map[string]any{"page_index": i + 1, "page_size": 100}})
@@ -475,7 +477,7 @@ func (f *jstFixture) tokenData(env jstEnv) jstTokenData {
 }
 
 func TestJSTTokens(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 6, Orders: 5, TokenTTL: 48 * time.Hour})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 6, Orders: 5, TokenTTL: 48 * time.Hour})
 	cfg := f.jst.Config()
 
 	init := f.tokenData(f.token(jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9"}))
@@ -535,7 +537,7 @@ func TestJSTTokens(t *testing.T) {
 }
 
 func TestJSTQuotas(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 7, Orders: 5, PerSecond: 5, PerMinute: 8})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 7, Orders: 5, PerSecond: 5, PerMinute: 8})
 	for range 5 {
 		f.page(jstCall{})
 	}
@@ -556,7 +558,7 @@ func TestJSTQuotas(t *testing.T) {
 }
 
 func TestJSTThrottleRateAndSetFaults(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 8, Orders: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 8, Orders: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
 	codes := map[int]int{}
 	for range 20 {
 		env := f.call(jstCall{biz: jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), 2, 2)})
@@ -576,7 +578,7 @@ func TestJSTThrottleRateAndSetFaults(t *testing.T) {
 }
 
 func TestJSTFailRateGivesEveryFailure(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{
+	f := newJSTFixture(t, jstsandbox.Config{
 		Seed: 9, Orders: 30, MutationsPerCall: 3,
 		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
 	})
@@ -596,7 +598,7 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kinds[failureKind(t, resp, b, `{"code":0`)]++
+		kinds[vendortest.FailureKind(t, resp, b, `{"code":0`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
@@ -610,7 +612,7 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 }
 
 func TestJSTSlowFailureEndsWithTheCaller(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 10, Orders: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 10, Orders: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
 	timedOut := false
 	for i := 0; i < 20 && !timedOut; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -631,7 +633,7 @@ func TestJSTSlowFailureEndsWithTheCaller(t *testing.T) {
 }
 
 func TestJSTMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 11, Orders: 100, MutationsPerCall: 1})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 11, Orders: 100, MutationsPerCall: 1})
 	w := jstWindow(jstStart.Add(-73*time.Hour), jstStart.Add(time.Hour))
 
 	seen := jstIDs(f.walk(w), "o_id")
@@ -661,7 +663,7 @@ func TestJSTMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 12, Orders: 50, VisibilityLag: lag})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 12, Orders: 50, VisibilityLag: lag})
 	now := jstPage(jstWindow(jstStart, jstStart), 1, 50) // modified within the current second
 	var maxTS int64
 	for _, o := range f.jst.TruthOrders() {
@@ -698,7 +700,7 @@ func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 }
 
 func TestJSTClockDrivenChanges(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 13, Orders: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 13, Orders: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
 	f.clock.Advance(10 * time.Second)
 	f.page(jstCall{})
 	if s := f.jst.Stats(); s.Mutations != 20 || s.Creations != 5 {
@@ -738,7 +740,7 @@ func TestJSTClockDrivenChanges(t *testing.T) {
 // Shops change rarely: among many changes, a few rename a shop or renew
 // its authorisation.
 func TestJSTShopsChangeRarely(t *testing.T) {
-	f := newJSTFixture(t, sandbox.JSTConfig{Seed: 14, Orders: 50, Shops: 10, MutationsPerSecond: 40})
+	f := newJSTFixture(t, jstsandbox.Config{Seed: 14, Orders: 50, Shops: 10, MutationsPerSecond: 40})
 	before := f.jst.TruthShops()
 	f.clock.Advance(10 * time.Second)
 	after := f.jst.TruthShops()
@@ -759,7 +761,7 @@ func TestJSTShopsChangeRarely(t *testing.T) {
 func TestJSTSameSeedSameData(t *testing.T) {
 	run := func(seed int64) ([]map[string]any, []map[string]any) {
 		clock := sandbox.NewClock(jstStart)
-		s := sandbox.NewJST(sandbox.JSTConfig{Seed: seed, Orders: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := jstsandbox.New(jstsandbox.Config{Seed: seed, Orders: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.TruthOrders(), s.TruthShops()
@@ -775,14 +777,14 @@ func TestJSTSameSeedSameData(t *testing.T) {
 }
 
 func TestJSTConfigFillsDefaults(t *testing.T) {
-	c := sandbox.NewJST(sandbox.JSTConfig{Orders: 1}).Config()
+	c := jstsandbox.New(jstsandbox.Config{Orders: 1}).Config()
 	if c.AppKey != "ferry-jst-app" || c.AppSecret != "ferry-jst-secret" || c.AccessToken == "" || c.RefreshToken == "" ||
 		c.Shops != 30 || c.PerSecond != 5 || c.PerMinute != 100 || c.TokenTTL != 30*24*time.Hour ||
 		c.MaxOrdersPageSize != 50 || c.MaxShopsPageSize != 100 || c.MaxWindow != 7*24*time.Hour ||
 		c.SlowDelay != 50*time.Millisecond || c.Now == nil {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
-	if n := len(sandbox.NewJST(sandbox.JSTConfig{}).TruthOrders()); n != 500 {
+	if n := len(jstsandbox.New(jstsandbox.Config{}).TruthOrders()); n != 500 {
 		t.Fatalf("%d orders by default, want 500", n)
 	}
 }

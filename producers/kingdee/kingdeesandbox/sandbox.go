@@ -1,13 +1,11 @@
-// # Kingdee (金蝶云星辰 V2, JDY)
-//
-// Kingdee imitates 金蝶云星辰 V2's open API for customers, as described in
+// Package kingdeesandbox is ferry's sandbox of 金蝶云星辰 (Kingdee). It imitates 金蝶云星辰 V2's open API for customers, as described in
 // shared/vendors.md §4, on its four paths:
 //
 //   - POST /jdyconnector/app_management/push_app_authorize?outerInstanceId=…
 //     (step 1) answers {"code":200,"msg":"success","data":[{"appKey",
 //     "appSecret","domain","groupName","status":1,…}]}: code/msg, not
 //     errcode/description, as the vendor does. The appSecret rotates every
-//     KingdeeConfig.SecretTTL (24 h) of sandbox clock.
+//     Config.SecretTTL (24 h) of sandbox clock.
 //   - GET /jdyconnector/app_management/kingdee_auth_token?app_key=…&app_signature=…
 //     (step 2), app_signature being base64(hex(HMAC-SHA256(appSecret,
 //     appKey))), answers data["app-token"] (and access_token). A token is
@@ -69,7 +67,7 @@
 // itself (names, regions, banks, groups, remarks, contacts, how changes
 // move); the app key and
 // secrets, derived from the seed; the domain https://tf.jdy.com.
-package sandbox
+package kingdeesandbox
 
 import (
 	"bytes"
@@ -80,6 +78,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"io"
 	"net/http"
 	"net/url"
@@ -119,9 +118,9 @@ const (
 	kdAuthorizeOKCode = 200
 )
 
-// KingdeeConfig configures a Kingdee sandbox. The zero value is a usable
+// Config configures a Kingdee sandbox. The zero value is a usable
 // sandbox: 300 customers changed over the last 30 days, nothing changing.
-type KingdeeConfig struct {
+type Config struct {
 	// ClientID, ClientSecret and OuterInstanceID are the credentials calls
 	// must carry. Defaults: "ferry-kd-client", "ferry-kd-secret",
 	// "ferry-kd-instance".
@@ -163,10 +162,10 @@ type KingdeeConfig struct {
 	// 500; negative means unlimited).
 	PerMinute int
 	// Faults are the injected failures; SetFaults changes them later.
-	Faults
+	sandbox.Faults
 }
 
-func (c KingdeeConfig) withDefaults() KingdeeConfig {
+func (c Config) withDefaults() Config {
 	if c.ClientID == "" {
 		c.ClientID = "ferry-kd-client"
 	}
@@ -194,13 +193,13 @@ func (c KingdeeConfig) withDefaults() KingdeeConfig {
 	if c.PerMinute == 0 {
 		c.PerMinute = 500
 	}
-	c.Faults = c.Faults.withDefaults()
+	c.Faults = c.Faults.WithDefaults()
 	return c
 }
 
-// KingdeeStats counts what a Kingdee sandbox did. Every call is counted in
+// Stats counts what a Kingdee sandbox did. Every call is counted in
 // Calls and in exactly one of Served, Throttled, Failed and Rejected.
-type KingdeeStats struct {
+type Stats struct {
 	Calls     int // requests received
 	Served    int // answered with success
 	Throttled int // answered with the errcode-429 envelope (quota or ThrottleRate)
@@ -213,19 +212,19 @@ type KingdeeStats struct {
 	Creations int // customers created after the start
 }
 
-// Kingdee is an in-process stand-in for 金蝶云星辰 V2's open API serving
+// Sandbox is an in-process stand-in for 金蝶云星辰 V2's open API serving
 // the authorisation and the customer list. It is an http.Handler and safe
 // for concurrent use.
-type Kingdee struct {
-	engine[kdCustomer]
-	cfg   KingdeeConfig
+type Sandbox struct {
+	sandbox.Engine[kdCustomer]
+	cfg   Config
 	store *kdStore
 
-	born   time.Time              // clock time the secrets rotate from
-	appKey string                 // the authorised app's key
-	tokens map[string]kdToken     // issued app-tokens
-	nonces map[string]time.Time   // nonces seen within the timestamp skew
-	quota  [kdEPDetail + 1]window // per-endpoint calls in the clock minute
+	born   time.Time                      // clock time the secrets rotate from
+	appKey string                         // the authorised app's key
+	tokens map[string]kdToken             // issued app-tokens
+	nonces map[string]time.Time           // nonces seen within the timestamp skew
+	quota  [kdEPDetail + 1]sandbox.Window // per-endpoint calls in the clock minute
 
 	auths, issued int // push_app_authorize calls served, app-tokens issued
 }
@@ -261,16 +260,16 @@ func kdEndpointOf(path string) (kdEndpoint, string) {
 	return kdEPUnknown, ""
 }
 
-// NewKingdee builds a sandbox with cfg's defaults filled in and its start
+// New builds a sandbox with cfg's defaults filled in and its start
 // customers generated.
-func NewKingdee(cfg KingdeeConfig) *Kingdee {
+func New(cfg Config) *Sandbox {
 	cfg = cfg.withDefaults()
-	s := &Kingdee{cfg: cfg, tokens: map[string]kdToken{}, nonces: map[string]time.Time{}}
-	now := s.start(cfg.Now, cfg.Seed, 0x6b_d1d7, cfg.Faults)
+	s := &Sandbox{cfg: cfg, tokens: map[string]kdToken{}, nonces: map[string]time.Time{}}
+	now := s.Start(cfg.Now, cfg.Seed, 0x6b_d1d7, cfg.Faults)
 	s.born = now
-	s.store = newKDStore(s.rng, cfg.VisibilityLag)
+	s.store = newKDStore(s.Rand, cfg.VisibilityLag)
 	s.store.seed(cfg.Customers, cfg.Since, now)
-	s.drive(&s.store.records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
+	s.Drive(&s.store.Records, cfg.MutationsPerSecond, cfg.CreationsPerSecond, s.store.create, s.store.modify)
 	s.appKey = kdDerive(cfg.Seed, "app-key")[:9]
 	return s
 }
@@ -283,72 +282,57 @@ func kdDerive(seed int64, label string) string {
 
 // Config returns the configuration in force, defaults filled in, so callers
 // learn the credentials.
-func (s *Kingdee) Config() KingdeeConfig {
+func (s *Sandbox) Config() Config {
 	c := s.cfg
-	c.Faults = s.currentFaults()
+	c.Faults = s.CurrentFaults()
 	return c
 }
-
-// SetFaults replaces the injected failures from now on.
-func (s *Kingdee) SetFaults(f Faults) { s.setFaults(f) }
-
-// Freeze stops every unprompted change: clock-driven mutations and
-// creations and per-call mutations. Mutate still works; faults, quotas and
-// secret rotation stay as configured.
-func (s *Kingdee) Freeze() { s.freeze() }
-
-// Mutate modifies n distinct random customers (all of them if n is larger),
-// all stamped with the clock's now: the batch shares one second, as a bulk
-// update's records do.
-func (s *Kingdee) Mutate(n int) { s.mutate(n) }
 
 // MutateAt modifies n distinct random customers, last modified at or before
 // at, in one batch (all of them if n is larger), all stamped at: a whole
 // second no later than the clock's now, shared by the batch. A batch
 // stamped in the past shows late, as one whose transaction committed late.
-func (s *Kingdee) MutateAt(at time.Time, n int) {
-	s.mutateAt(at, n, func(c *kdCustomer) bool { return !c.modified.After(at) }, s.store.modify)
+func (s *Sandbox) MutateAt(at time.Time, n int) {
+	s.MutateWhere(at, n, func(c *kdCustomer) bool { return !c.modified.After(at) }, s.store.modify)
 }
-
-// Truth returns every customer's latest version, visible to queries or
-// not, as the API would render it, sorted by id. Values are what
-// json.Unmarshal gives for any. Clock-driven changes due by now are
-// applied first.
-func (s *Kingdee) Truth() []map[string]any { return s.truth() }
 
 // Stats returns the counters so far. Rotations is the secret's generation
 // at the latest clock time the sandbox acted on (a call, Truth, Mutate or
 // Freeze).
-func (s *Kingdee) Stats() KingdeeStats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.counts
-	return KingdeeStats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
-		Auths: s.auths, Tokens: s.issued, Rotations: s.gen(s.last), Mutations: c.Mutations, Creations: c.Creations}
+func (s *Sandbox) Stats() Stats {
+	s.Mu.Lock()
+	defer s.Mu.Unlock()
+	c := s.Counted
+	return Stats{Calls: c.Calls, Served: c.Served, Throttled: c.Throttled, Failed: c.Failed, Rejected: c.Rejected,
+		Auths: s.auths, Tokens: s.issued, Rotations: s.gen(s.Last), Mutations: c.Mutations, Creations: c.Creations}
 }
 
 // ServeHTTP answers one call (vendors.md §4.1–4.5).
-func (s *Kingdee) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, maxRequestBodySize)) // bodies carry nothing here
-	s.handle(r.Method, r.URL.Path, r.URL.RawQuery, r.Header).write(w, r)
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, sandbox.MaxRequestBody)) // bodies carry nothing here
+	s.handle(r.Method, r.URL.Path, r.URL.RawQuery, r.Header).Write(w, r)
 }
 
 // handle decides the answer to one call.
-func (s *Kingdee) handle(method, path, rawQuery string, h http.Header) reply {
+func (s *Sandbox) handle(method, path, rawQuery string, h http.Header) sandbox.Reply {
 	ep, want := kdEndpointOf(path)
-	return s.serve(call{
-		refuse: func(now time.Time) (reply, bool) {
+	return s.Serve(sandbox.Call{
+		Refuse: func(now time.Time) (sandbox.Reply, bool) {
 			switch {
 			case ep == kdEPUnknown:
 				return kdReply(now, http.StatusNotFound, kdEPUnknown, 404, "接口不存在: "+path, nil), true
 			case method != want:
 				return kdReply(now, http.StatusMethodNotAllowed, ep, 405, "请求方式错误，仅支持"+want, nil), true
 			}
-			return reply{}, false
+			return sandbox.Reply{}, false
 		},
-		quota:    func(now time.Time) bool { return s.overQuota(ep, now) },
-		throttle: func(now time.Time) reply { return kdReply(now, http.StatusOK, ep, kdCodeThrottle, kdThrottleText, nil) },
-		answer:   func(now time.Time, live bool) outcome { return s.answer(ep, method, path, rawQuery, h, now, live) },
+		Quota: func(now time.Time) bool { return s.overQuota(ep, now) },
+		Throttle: func(now time.Time) sandbox.Reply {
+			return kdReply(now, http.StatusOK, ep, kdCodeThrottle, kdThrottleText, nil)
+		},
+		Answer: func(now time.Time, live bool) sandbox.Outcome {
+			return s.answer(ep, method, path, rawQuery, h, now, live)
+		},
 	})
 }
 
@@ -365,7 +349,7 @@ func kdReject(code int, format string, args ...any) *kdRejection {
 // answer validates the call and serves it. Only a live call changes
 // anything (nonces, tokens, counters, per-call mutations): a truncated
 // answer is computed without live.
-func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.Header, now time.Time, live bool) outcome {
+func (s *Sandbox) answer(ep kdEndpoint, method, path, rawQuery string, h http.Header, now time.Time, live bool) sandbox.Outcome {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return kdRefuse(now, ep, kdReject(kdCodeParam, "参数格式错误"))
@@ -388,12 +372,12 @@ func (s *Kingdee) answer(ep kdEndpoint, method, path, rawQuery string, h http.He
 	return s.customers(q, now, live)
 }
 
-func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) outcome {
-	return outcome{reply: kdReply(now, http.StatusOK, ep, rej.code, rej.text, nil), rejected: true}
+func kdRefuse(now time.Time, ep kdEndpoint, rej *kdRejection) sandbox.Outcome {
+	return sandbox.Outcome{Reply: kdReply(now, http.StatusOK, ep, rej.code, rej.text, nil), Rejected: true}
 }
 
 // checkClient checks the client headers every call carries (§4.2).
-func (s *Kingdee) checkClient(method, path string, q url.Values, h http.Header, now time.Time, live bool) *kdRejection {
+func (s *Sandbox) checkClient(method, path string, q url.Values, h http.Header, now time.Time, live bool) *kdRejection {
 	switch {
 	case h.Get(kdHdrClientID) != s.cfg.ClientID:
 		return kdReject(kdCodeClientID, "X-Api-ClientID无效")
@@ -433,19 +417,19 @@ func (s *Kingdee) checkClient(method, path string, q url.Values, h http.Header, 
 }
 
 // gen is the appSecret generation in force at now.
-func (s *Kingdee) gen(now time.Time) int {
+func (s *Sandbox) gen(now time.Time) int {
 	if now.Before(s.born) {
 		return 0
 	}
 	return int(now.Sub(s.born) / s.cfg.SecretTTL)
 }
 
-func (s *Kingdee) appSecret(gen int) string {
+func (s *Sandbox) appSecret(gen int) string {
 	return kdDerive(s.cfg.Seed, fmt.Sprintf("app-secret/%d", gen))[:32]
 }
 
 // authorize is step 1.
-func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) outcome {
+func (s *Sandbox) authorize(q url.Values, now time.Time, live bool) sandbox.Outcome {
 	if q.Get("outerInstanceId") != s.cfg.OuterInstanceID {
 		return kdRefuse(now, kdEPAuthorize, kdReject(kdCodeInstance, "outerInstanceId无效或未授权"))
 	}
@@ -460,16 +444,16 @@ func (s *Kingdee) authorize(q url.Values, now time.Time, live bool) outcome {
 		"accountId": kdDerive(s.cfg.Seed, "account")[:19],
 		"status":    1,
 	}
-	return outcome{reply: kdReply(now, http.StatusOK, kdEPAuthorize, kdAuthorizeOKCode, "success", []any{app})}
+	return sandbox.Outcome{Reply: kdReply(now, http.StatusOK, kdEPAuthorize, kdAuthorizeOKCode, "success", []any{app})}
 }
 
 // token is step 2.
-func (s *Kingdee) token(q url.Values, now time.Time, live bool) outcome {
+func (s *Sandbox) token(q url.Values, now time.Time, live bool) sandbox.Outcome {
 	gen := s.gen(now)
 	if q.Get("app_key") != s.appKey || q.Get("app_signature") != kdHMAC(s.appSecret(gen), s.appKey) {
 		return kdRefuse(now, kdEPToken, kdReject(kdCodeAuthKey, kdAuthKeyText))
 	}
-	tok := fmt.Sprintf("%016x%016x", s.rng.Uint64(), s.rng.Uint64())
+	tok := fmt.Sprintf("%016x%016x", s.Rand.Uint64(), s.Rand.Uint64())
 	if live {
 		s.tokens[tok] = kdToken{issued: now, gen: gen}
 		s.issued++
@@ -479,7 +463,7 @@ func (s *Kingdee) token(q url.Values, now time.Time, live bool) outcome {
 		"app-token":    tok,
 		"expires":      now.Add(kdTokenTTL).UnixMilli(),
 	}
-	return outcome{reply: kdReply(now, http.StatusOK, kdEPToken, kdCodeOK, "success", data)}
+	return sandbox.Outcome{Reply: kdReply(now, http.StatusOK, kdEPToken, kdCodeOK, "success", data)}
 }
 
 // kdPage is the customer list's data.
@@ -506,7 +490,7 @@ func (k kdQuery) matches(c *kdCustomer) bool {
 
 // checkToken checks what a business call carries beyond the client
 // headers: a current app-token and the router address.
-func (s *Kingdee) checkToken(h http.Header, now time.Time) *kdRejection {
+func (s *Sandbox) checkToken(h http.Header, now time.Time) *kdRejection {
 	tok := h.Get(kdHdrAppToken)
 	if tok == "" {
 		return kdReject(kdCodeNoToken, "缺少app-token")
@@ -523,14 +507,14 @@ func (s *Kingdee) checkToken(h http.Header, now time.Time) *kdRejection {
 
 // detail is the customer detail call: the visible version of the customer
 // id (or number) names, sensitive fields encrypted.
-func (s *Kingdee) detail(q url.Values, now time.Time) outcome {
+func (s *Sandbox) detail(q url.Values, now time.Time) sandbox.Outcome {
 	id, number := q.Get("id"), q.Get("number")
 	if id == "" && number == "" {
 		return kdRefuse(now, kdEPDetail, kdReject(kdCodeParam, "参数错误: id和number不能同时为空"))
 	}
 	named := func(c *kdCustomer) bool { return (id != "" && c.ID == id) || (id == "" && c.Number == number) }
-	if found := s.store.search(now, named, func(a, b *kdCustomer) int { return 0 }); len(found) > 0 {
-		return outcome{reply: kdReply(now, http.StatusOK, kdEPDetail, kdCodeOK, "success", found[0].shown.encrypted(s.seal))}
+	if found := s.store.Search(now, named, func(a, b *kdCustomer) int { return 0 }); len(found) > 0 {
+		return sandbox.Outcome{Reply: kdReply(now, http.StatusOK, kdEPDetail, kdCodeOK, "success", found[0].Shown.encrypted(s.seal))}
 	}
 	// Stand-in: the vendor's answer for an unknown customer was not found.
 	return kdRefuse(now, kdEPDetail, kdReject(kdCodeNotFound, "客户不存在"))
@@ -542,7 +526,7 @@ func (s *Kingdee) detail(q url.Values, now time.Time) outcome {
 // an empty value stays empty. Uncertain: the official 隐私数据解密 page was
 // not read; three independent public clients (a JavaScript, a TypeScript and
 // a Python one) decrypt this way.
-func (s *Kingdee) seal(v string) string {
+func (s *Sandbox) seal(v string) string {
 	if v == "" {
 		return ""
 	}
@@ -557,13 +541,13 @@ func (s *Kingdee) seal(v string) string {
 }
 
 // customers is the list call.
-func (s *Kingdee) customers(q url.Values, now time.Time, live bool) outcome {
+func (s *Sandbox) customers(q url.Values, now time.Time, live bool) sandbox.Outcome {
 	req, rej := kdParse(q)
 	if rej != nil {
 		return kdRefuse(now, kdEPCustomers, rej)
 	}
-	if live && !s.frozen && s.cfg.MutationsPerCall > 0 {
-		s.mutatePassed(s.search(req, now), (req.page-1)*req.rows, s.cfg.MutationsPerCall, now, s.store.modify)
+	if live && !s.Frozen && s.cfg.MutationsPerCall > 0 {
+		s.MutatePassed(s.search(req, now), (req.page-1)*req.rows, s.cfg.MutationsPerCall, now, s.store.modify)
 	}
 	matches := s.search(req, now)
 	data := kdPage{Count: len(matches), Page: req.page, PageSize: req.size, Rows: []kdListRow{}}
@@ -573,10 +557,10 @@ func (s *Kingdee) customers(q url.Values, now time.Time, live bool) outcome {
 	data.TotalPage = (len(matches) + req.size - 1) / req.size // on the size asked: the trap
 	if off := (req.page - 1) * req.rows; off < len(matches) {
 		for _, e := range matches[off:min(off+req.rows, len(matches))] {
-			data.Rows = append(data.Rows, e.shown.listRow(s.seal))
+			data.Rows = append(data.Rows, e.Shown.listRow(s.seal))
 		}
 	}
-	return outcome{reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}
+	return sandbox.Outcome{Reply: kdReply(now, http.StatusOK, kdEPCustomers, kdCodeOK, "success", data)}
 }
 
 // kdParse reads the list call's params.
@@ -615,15 +599,15 @@ func kdParse(q url.Values) (kdQuery, *kdRejection) {
 
 // search returns the visible customers matching req, in the API's order:
 // modify_time ascending, then id.
-func (s *Kingdee) search(req kdQuery, now time.Time) []*entry[kdCustomer] {
-	return s.store.search(now, req.matches, func(a, b *kdCustomer) int {
+func (s *Sandbox) search(req kdQuery, now time.Time) []*sandbox.Entry[kdCustomer] {
+	return s.store.Search(now, req.matches, func(a, b *kdCustomer) int {
 		return cmp.Or(a.modified.Compare(b.modified), cmp.Compare(a.id, b.id))
 	})
 }
 
 // overQuota counts a call against its endpoint's clock minute and reports
 // whether the minute's quota is spent. Step 1 has no quota.
-func (s *Kingdee) overQuota(ep kdEndpoint, now time.Time) bool {
+func (s *Sandbox) overQuota(ep kdEndpoint, now time.Time) bool {
 	limit := s.cfg.PerMinute
 	switch ep {
 	case kdEPAuthorize:
@@ -631,7 +615,7 @@ func (s *Kingdee) overQuota(ep kdEndpoint, now time.Time) bool {
 	case kdEPToken:
 		limit = s.cfg.TokenCallsPerMinute
 	}
-	return s.quota[ep].count(now, time.Minute, limit)
+	return s.quota[ep].Count(now, time.Minute, limit)
 }
 
 // kdEnvelope is the business and token calls' wrapper.
@@ -648,12 +632,12 @@ type kdAuthEnvelope struct {
 	Data any    `json:"data"`
 }
 
-func kdReply(now time.Time, status int, ep kdEndpoint, code int, text string, data any) reply {
+func kdReply(now time.Time, status int, ep kdEndpoint, code int, text string, data any) sandbox.Reply {
 	var env any = kdEnvelope{Errcode: code, Description: text, Data: data}
 	if ep == kdEPAuthorize {
 		env = kdAuthEnvelope{Code: code, Msg: text, Data: data}
 	}
-	rep := jsonReply(now, kdContentType, env)
-	rep.code = status
+	rep := sandbox.JSONReply(now, kdContentType, env)
+	rep.Code = status
 	return rep
 }

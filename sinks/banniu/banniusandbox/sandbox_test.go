@@ -1,9 +1,10 @@
-package sandbox_test
+package banniusandbox_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/sinks/banniu"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
 var (
@@ -23,24 +25,24 @@ var (
 	bnStart = time.Date(2024, 6, 1, 12, 0, 0, 0, bnCST)
 )
 
-const bnProject = sandbox.BanniuDefaultProject
+const bnProject = banniusandbox.DefaultProject
 
 // bnFixture is a Banniu sandbox on a settable clock, served over HTTP.
 type bnFixture struct {
 	t     *testing.T
 	clock *sandbox.Clock
-	bn    *sandbox.Banniu
+	bn    *banniusandbox.Sandbox
 	srv   *httptest.Server
 }
 
-func newBNFixture(t *testing.T, cfg sandbox.BanniuConfig) *bnFixture {
+func newBNFixture(t *testing.T, cfg banniusandbox.Config) *bnFixture {
 	t.Helper()
 	clock := sandbox.NewClock(bnStart)
 	cfg.Now = clock.Now
 	if cfg.PerSecond == 0 {
 		cfg.PerSecond = -1 // the clock stands still: no quota unless asked
 	}
-	s := sandbox.NewBanniu(cfg)
+	s := banniusandbox.New(cfg)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &bnFixture{t: t, clock: clock, bn: s, srv: srv}
@@ -218,13 +220,13 @@ func bnIDs(rows []map[string]any) map[int64]bool {
 // bnUpdate is a task.update body as the public clients send it.
 func bnUpdate(taskID int64, contents map[string]any) map[string]any {
 	return map[string]any{
-		"project_id": strconv.Itoa(bnProject), "app_id": strconv.Itoa(sandbox.BanniuDefaultApp),
+		"project_id": strconv.Itoa(bnProject), "app_id": strconv.Itoa(banniusandbox.DefaultApp),
 		"task_id": strconv.FormatInt(taskID, 10), "contents": contents, "header": nil,
 	}
 }
 
 func TestBanniuTaskListPagesAndRows(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 1, Tasks: 25})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 1, Tasks: 25})
 
 	var all []map[string]any
 	for p, want := range []int{10, 10, 5, 0} {
@@ -276,7 +278,7 @@ func TestBanniuTaskListPagesAndRows(t *testing.T) {
 }
 
 func TestBanniuSearches(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 2, Tasks: 50})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 2, Tasks: 50})
 	f.clock.Advance(time.Hour)
 	id := f.bn.AddTask(bnProject, map[string]any{"77213": "3901234567890123456", "77208": "小太阳1234"})
 
@@ -312,7 +314,7 @@ func TestBanniuSearches(t *testing.T) {
 }
 
 func TestBanniuGetTaskAndColumns(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 3, Tasks: 5})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 3, Tasks: 5})
 	var cols []map[string]any
 	f.ok(bnCall{method: "column.list"}, &cols)
 	byID := map[float64]map[string]any{}
@@ -348,7 +350,7 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 func TestBanniuValidationErrors(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 4, Tasks: 3})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 4, Tasks: 3})
 	task := bnTaskID(f.bn.Truth()[0])
 	cases := []struct {
 		name string
@@ -404,7 +406,7 @@ func bnWithAny(m map[string]any, k string, v any) map[string]any {
 }
 
 func TestBanniuUpdateAppliesContents(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 5, Tasks: 10})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 5, Tasks: 10})
 	target := f.bn.Tasks(bnProject)[4]
 	f.clock.Advance(time.Minute)
 
@@ -414,12 +416,12 @@ func TestBanniuUpdateAppliesContents(t *testing.T) {
 		t.Fatalf("result = %v", res)
 	}
 	// Numbers for ids work too, and the same update again is harmless.
-	body := map[string]any{"project_id": bnProject, "app_id": sandbox.BanniuDefaultApp, "task_id": target.ID,
+	body := map[string]any{"project_id": bnProject, "app_id": banniusandbox.DefaultApp, "task_id": target.ID,
 		"contents": map[string]any{"78538": "78534", "77215": "已出库，ERP回写"}, "header": nil}
 	f.clock.Advance(time.Second)
 	f.ok(bnCall{method: "task.update", body: body}, &res)
 
-	var got sandbox.BanniuTask
+	var got banniusandbox.Task
 	for _, tk := range f.bn.Tasks(bnProject) {
 		if tk.ID == target.ID {
 			got = tk
@@ -454,7 +456,7 @@ func (f *bnFixture) walk() []map[string]any {
 }
 
 func TestBanniuMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 6, Tasks: 100, MutationsPerCall: 1})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 6, Tasks: 100, MutationsPerCall: 1})
 	seen := bnIDs(f.walk())
 	missed := 0
 	for _, r := range f.bn.Truth() {
@@ -482,7 +484,7 @@ func TestBanniuMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 7, Tasks: 20, VisibilityLag: lag})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 7, Tasks: 20, VisibilityLag: lag})
 	f.clock.Advance(lag) // the start tasks have all shown
 	byTrade := func(no string) []map[string]any {
 		cond := bnConditions(t, map[string]any{"id": 77213, "behaviorType": 1, "searchType": "1", "value": no})
@@ -514,7 +516,7 @@ func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 }
 
 func TestBanniuThrottling(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 8, Tasks: 30, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 8, Tasks: 30, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
 	for range 3 {
 		env := f.call(bnCall{params: bnPage(2, 5)})
 		if env.Response.Code != banniu.ThrottleCode || env.msg() != "调用频率超限" || env.Response.IsSuccess == nil || *env.Response.IsSuccess {
@@ -527,7 +529,7 @@ func TestBanniuThrottling(t *testing.T) {
 	f.bn.SetFaults(sandbox.Faults{})
 	f.list(nil)
 
-	q := newBNFixture(t, sandbox.BanniuConfig{Seed: 9, Tasks: 3, PerSecond: 3})
+	q := newBNFixture(t, banniusandbox.Config{Seed: 9, Tasks: 3, PerSecond: 3})
 	for range 3 {
 		q.list(nil)
 	}
@@ -542,7 +544,7 @@ func TestBanniuThrottling(t *testing.T) {
 }
 
 func TestBanniuFailRateGivesEveryFailure(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{
+	f := newBNFixture(t, banniusandbox.Config{
 		Seed: 10, Tasks: 30, MutationsPerCall: 3,
 		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
 	})
@@ -552,7 +554,7 @@ func TestBanniuFailRateGivesEveryFailure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kinds[failureKind(t, resp, b, `{"response":`)]++
+		kinds[vendortest.FailureKind(t, resp, b, `{"response":`)]++
 	}
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
@@ -565,7 +567,7 @@ func TestBanniuFailRateGivesEveryFailure(t *testing.T) {
 // TestBanniuTruncatedUpdateWasApplied: a cut answer does not mean the work
 // was not done; a client that retries updates twice, which is harmless.
 func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 11, Tasks: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 11, Tasks: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
 	id := f.bn.Tasks(bnProject)[0].ID
 	truncated := 0
 	for range 12 {
@@ -584,7 +586,7 @@ func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
 }
 
 func TestBanniuClockDrivenChanges(t *testing.T) {
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 12, Tasks: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 12, Tasks: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
 	f.clock.Advance(10 * time.Second)
 	f.list(nil)
 	if s := f.bn.Stats(); s.Mutations != 20 || s.Creations != 5 {
@@ -630,7 +632,7 @@ func TestBanniuClockDrivenChanges(t *testing.T) {
 func TestBanniuSameSeedSameData(t *testing.T) {
 	run := func(seed int64) []map[string]any {
 		clock := sandbox.NewClock(bnStart)
-		s := sandbox.NewBanniu(sandbox.BanniuConfig{Seed: seed, Tasks: 100, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := banniusandbox.New(banniusandbox.Config{Seed: seed, Tasks: 100, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.Truth()
@@ -645,7 +647,7 @@ func TestBanniuSameSeedSameData(t *testing.T) {
 }
 
 func TestBanniuConfigFillsDefaults(t *testing.T) {
-	s := sandbox.NewBanniu(sandbox.BanniuConfig{Tasks: -1})
+	s := banniusandbox.New(banniusandbox.Config{Tasks: -1})
 	c := s.Config()
 	if c.AppKey != "ferry-bn-app" || c.AppSecret != "ferry-bn-secret" || c.AccessToken != "ferry-bn-token" ||
 		c.PerSecond != 10 || c.MaxPageSize != 100 || c.MaxWindow != 24*time.Hour || c.MaxSkew != 10*time.Minute ||
@@ -661,13 +663,13 @@ func TestBanniuConfigFillsDefaults(t *testing.T) {
 // task.update checks each value against its column's kind, and staff edit
 // its text columns.
 func TestBanniuCustomProject(t *testing.T) {
-	p := sandbox.BanniuProject{ID: 50001, AppID: 40001, Name: "差评回访", Columns: []sandbox.BanniuColumn{
+	p := banniusandbox.Project{ID: 50001, AppID: 40001, Name: "差评回访", Columns: []banniusandbox.Column{
 		{ID: 50002, Name: "回访记录", BehaviorType: 1},
 		{ID: 50003, Name: "补偿金额", BehaviorType: 2},
-		{ID: 50004, Name: "标签", BehaviorType: 5, Options: []sandbox.BanniuOption{{ID: 50011, Title: "物流慢"}, {ID: 50012, Title: "质量问题"}}},
+		{ID: 50004, Name: "标签", BehaviorType: 5, Options: []banniusandbox.Option{{ID: 50011, Title: "物流慢"}, {ID: 50012, Title: "质量问题"}}},
 		{ID: 50005, Name: "回访时间", BehaviorType: 7},
 	}}
-	f := newBNFixture(t, sandbox.BanniuConfig{Seed: 13, Tasks: 5, Projects: []sandbox.BanniuProject{p}})
+	f := newBNFixture(t, banniusandbox.Config{Seed: 13, Tasks: 5, Projects: []banniusandbox.Project{p}})
 	if env := f.call(bnCall{}); env.Response.Code != 1006 || env.msg() != "群组不存在: 77206" {
 		t.Fatalf("the default project still exists: %d %q", env.Response.Code, env.msg())
 	}

@@ -1,7 +1,8 @@
-package sandbox
+package jackyunsandbox
 
 import (
 	"fmt"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -92,20 +93,20 @@ func (t *jkyTrade) clone() *jkyTrade {
 // stamp sets the modification time.
 func (t *jkyTrade) stamp(at time.Time) {
 	t.modified = at.Truncate(time.Second)
-	t.GmtModified = formatCST(t.modified)
+	t.GmtModified = sandbox.FormatCST(t.modified)
 }
 
 // consign ships the trade at at.
 func (t *jkyTrade) consign(at time.Time) {
 	t.consigned = at.Truncate(time.Second)
-	s := formatCST(t.consigned)
+	s := sandbox.FormatCST(t.consigned)
 	t.ConsignTime = &s
 }
 
 // jkyStore holds the trades and makes and changes them. It is not safe for
 // concurrent use; Jackyun guards it.
 type jkyStore struct {
-	records[jkyTrade] // ascending tradeId
+	sandbox.Records[jkyTrade] // ascending tradeId
 
 	nextID    int64
 	nextSubID int64
@@ -115,7 +116,7 @@ type jkyStore struct {
 
 func newJkyStore(rng *rand.Rand, lag time.Duration) *jkyStore {
 	return &jkyStore{
-		records:   records[jkyTrade]{rng: rng, lag: lag},
+		Records:   sandbox.Records[jkyTrade]{Rand: rng, Lag: lag},
 		nextID:    1970000000000000000 + rng.Int64N(1e12),
 		nextSubID: 8100000000 + rng.Int64N(1e8),
 		daySeq:    map[string]int{},
@@ -149,8 +150,8 @@ func (s *jkyStore) seed(n int, since, now time.Time) {
 	span := max(int64(now.Sub(since)), 1)
 	all := make([]stamps, n)
 	for i := range all {
-		m := since.Add(time.Duration(s.rng.Int64N(span)))
-		c := m.Add(-time.Duration(s.rng.Int64N(int64(72 * time.Hour))))
+		m := since.Add(time.Duration(s.Rand.Int64N(span)))
+		c := m.Add(-time.Duration(s.Rand.Int64N(int64(72 * time.Hour))))
 		all[i] = stamps{created: c, modified: m, step: s.drawStep()}
 	}
 	// tradeId and tradeNo follow creation order, as in the vendor.
@@ -160,7 +161,7 @@ func (s *jkyStore) seed(n int, since, now time.Time) {
 		life := max(int64(st.modified.Sub(st.created)), 1)
 		steps := make([]time.Time, max(st.step, 1))
 		for i := range steps[:len(steps)-1] {
-			steps[i] = st.created.Add(time.Duration(s.rng.Int64N(life)))
+			steps[i] = st.created.Add(time.Duration(s.Rand.Int64N(life)))
 		}
 		steps[len(steps)-1] = st.modified
 		slices.SortFunc(steps, time.Time.Compare)
@@ -172,7 +173,7 @@ func (s *jkyStore) seed(n int, since, now time.Time) {
 			}
 			t.stamp(at)
 		}
-		s.add(t, st.modified)
+		s.Add(t, st.modified)
 	}
 }
 
@@ -181,7 +182,7 @@ func (s *jkyStore) drawStep() int {
 	for _, w := range jkyStatusWeights {
 		total += w
 	}
-	n := s.rng.IntN(total)
+	n := s.Rand.IntN(total)
 	for i, w := range jkyStatusWeights {
 		if n < w {
 			return i
@@ -193,19 +194,19 @@ func (s *jkyStore) drawStep() int {
 
 // create adds a new trade (待审核) made at at.
 func (s *jkyStore) create(at time.Time) {
-	s.add(s.newTrade(at), at)
+	s.Add(s.newTrade(at), at)
 }
 
 // modify makes a new version of e's trade, moved along as an ERP user would
 // and stamped at.
-func (s *jkyStore) modify(e *entry[jkyTrade], at time.Time) {
+func (s *jkyStore) modify(e *sandbox.Entry[jkyTrade], at time.Time) {
 	s.update(e, at, func(t *jkyTrade) { s.change(t, at) })
 }
 
 // mover is how a page call changes a trade it has passed, so that the
 // trade moves to the end of the order searched: a re-consignment by
 // consignTime, a re-import by gmtCreate, a plain modification otherwise.
-func (s *jkyStore) mover(order jkyField) func(*entry[jkyTrade], time.Time) {
+func (s *jkyStore) mover(order jkyField) func(*sandbox.Entry[jkyTrade], time.Time) {
 	switch order {
 	case jkyByConsign:
 		return s.reconsign
@@ -217,7 +218,7 @@ func (s *jkyStore) mover(order jkyField) func(*entry[jkyTrade], time.Time) {
 
 // reconsign makes a new version of e's trade shipped again at at, a stand-in
 // for a re-sent parcel: its consignTime and gmtModified become at.
-func (s *jkyStore) reconsign(e *entry[jkyTrade], at time.Time) {
+func (s *jkyStore) reconsign(e *sandbox.Entry[jkyTrade], at time.Time) {
 	s.update(e, at, func(t *jkyTrade) {
 		s.change(t, at)
 		t.consign(at)
@@ -226,20 +227,20 @@ func (s *jkyStore) reconsign(e *entry[jkyTrade], at time.Time) {
 
 // recreate makes a new version of e's trade whose gmtCreate is at, a stand-in
 // for a trade re-imported from the platform.
-func (s *jkyStore) recreate(e *entry[jkyTrade], at time.Time) {
+func (s *jkyStore) recreate(e *sandbox.Entry[jkyTrade], at time.Time) {
 	s.update(e, at, func(t *jkyTrade) {
 		s.change(t, at)
 		t.created = at.Truncate(time.Second)
-		t.GmtCreate = formatCST(t.created)
+		t.GmtCreate = sandbox.FormatCST(t.created)
 	})
 }
 
 // update makes a new version of e's trade with change applied, stamped at.
-func (s *jkyStore) update(e *entry[jkyTrade], at time.Time, change func(*jkyTrade)) {
-	t := e.cur.clone()
+func (s *jkyStore) update(e *sandbox.Entry[jkyTrade], at time.Time, change func(*jkyTrade)) {
+	t := e.Cur.clone()
 	change(t)
 	t.stamp(at)
-	s.replace(e, t, at)
+	s.Replace(e, t, at)
 }
 
 // change moves a trade one step along its path most of the time, and
@@ -248,10 +249,10 @@ func (s *jkyStore) update(e *entry[jkyTrade], at time.Time, change func(*jkyTrad
 func (s *jkyStore) change(t *jkyTrade, at time.Time) {
 	step := jkyStep(t.TradeStatus)
 	switch {
-	case t.IsDelete == 0 && t.TradeStatus < jkyPrinted && s.rng.IntN(30) == 0:
+	case t.IsDelete == 0 && t.TradeStatus < jkyPrinted && s.Rand.IntN(30) == 0:
 		t.IsDelete = 1
-		t.SellerMemo = pick(s.rng, jkyVoidMemos)
-	case t.IsDelete == 0 && step < len(jkyChain)-1 && s.rng.IntN(10) < 7:
+		t.SellerMemo = sandbox.Pick(s.Rand, jkyVoidMemos)
+	case t.IsDelete == 0 && step < len(jkyChain)-1 && s.Rand.IntN(10) < 7:
 		s.advance(t, at)
 	default:
 		s.editMemo(t)
@@ -273,7 +274,7 @@ func (s *jkyStore) advance(t *jkyTrade, at time.Time) {
 func (s *jkyStore) editMemo(t *jkyTrade) {
 	old := t.SellerMemo
 	for t.SellerMemo == old {
-		t.SellerMemo = pick(s.rng, jkySellerMemos)
+		t.SellerMemo = sandbox.Pick(s.Rand, jkySellerMemos)
 	}
 }
 
@@ -307,27 +308,27 @@ var jkyTradeTypes = []int{92, 92, 92, 92, 92, 92, 92, 1, 1, 8}
 func (s *jkyStore) waybill(carrier string) string {
 	switch carrier {
 	case "顺丰速运":
-		return "SF" + s.digits(13)
+		return "SF" + s.Digits(13)
 	case "京东物流":
-		return "JDV" + s.digits(12)
+		return "JDV" + s.Digits(12)
 	case "邮政EMS":
-		return s.digits(13)
+		return s.Digits(13)
 	}
-	return "7" + s.digits(14)
+	return "7" + s.Digits(14)
 }
 
 // newTrade makes a fresh trade (待审核) created at at.
 func (s *jkyStore) newTrade(at time.Time) *jkyTrade {
-	rng := s.rng
+	rng := s.Rand
 	at = at.Truncate(time.Second)
-	shop := pick(rng, jkyShops)
-	wh := pick(rng, jkyWarehouses)
-	day := at.In(cst).Format("20060102")
+	shop := sandbox.Pick(rng, jkyShops)
+	wh := sandbox.Pick(rng, jkyWarehouses)
+	day := at.In(sandbox.CST).Format("20060102")
 	s.daySeq[day]++
 	s.nextID += 1 + rng.Int64N(9)
-	online := shop.prefix + s.digits(shop.digits)
+	online := shop.prefix + s.Digits(shop.digits)
 	for s.onlineNos[online] {
-		online = shop.prefix + s.digits(shop.digits)
+		online = shop.prefix + s.Digits(shop.digits)
 	}
 	s.onlineNos[online] = true
 
@@ -335,7 +336,7 @@ func (s *jkyStore) newTrade(at time.Time) *jkyTrade {
 		TradeID:       strconv.FormatInt(s.nextID, 10),
 		TradeNo:       fmt.Sprintf("JY%s%05d", day, s.daySeq[day]),
 		TradeStatus:   jkyChain[0],
-		TradeType:     pick(rng, jkyTradeTypes),
+		TradeType:     sandbox.Pick(rng, jkyTradeTypes),
 		ShopID:        shop.id,
 		ShopName:      shop.name,
 		Shopcode:      shop.code,
@@ -343,11 +344,11 @@ func (s *jkyStore) newTrade(at time.Time) *jkyTrade {
 		WarehouseName: wh.name,
 		SourceTradeNo: online,
 		OnlineTradeNo: online,
-		BillDate:      formatCST(at.Add(-time.Duration(rng.Int64N(int64(30 * time.Minute))))),
-		GmtCreate:     formatCST(at),
-		BuyerMemo:     pick(rng, jkyBuyerMemos),
-		LogisticName:  pick(rng, jkyLogistics),
-		CustomerName:  pick(rng, surnames) + pick(rng, givenNames),
+		BillDate:      sandbox.FormatCST(at.Add(-time.Duration(rng.Int64N(int64(30 * time.Minute))))),
+		GmtCreate:     sandbox.FormatCST(at),
+		BuyerMemo:     sandbox.Pick(rng, jkyBuyerMemos),
+		LogisticName:  sandbox.Pick(rng, jkyLogistics),
+		CustomerName:  sandbox.Pick(rng, sandbox.Surnames) + sandbox.Pick(rng, sandbox.GivenNames),
 		id:            s.nextID,
 		created:       at,
 	}
@@ -361,40 +362,40 @@ func (s *jkyStore) newTrade(at time.Time) *jkyTrade {
 		g, _ := s.newGoods(true)
 		t.GoodsDetail = append(t.GoodsDetail, g)
 	}
-	post := pick(rng, jkyPostFees)
+	post := sandbox.Pick(rng, jkyPostFees)
 	discount := int64(0)
 	if rng.IntN(2) == 0 {
 		discount = totalCents * int64(1+rng.IntN(20)) / 100
 	}
-	t.TotalFee = yuan(totalCents)
-	t.PostFee = yuan(post)
-	t.DiscountFee = yuan(discount)
-	t.Payment = yuan(totalCents + post - discount)
+	t.TotalFee = sandbox.Yuan(totalCents)
+	t.PostFee = sandbox.Yuan(post)
+	t.DiscountFee = sandbox.Yuan(discount)
+	t.Payment = sandbox.Yuan(totalCents + post - discount)
 	t.stamp(at)
 	return t
 }
 
 // newGoods is one line and its total in cents; a gift line is free.
 func (s *jkyStore) newGoods(gift bool) (jkyGoods, int64) {
-	gi := s.rng.IntN(len(goods))
-	g := goods[gi]
-	si := s.rng.IntN(len(g.specs))
+	gi := s.Rand.IntN(len(sandbox.Goods))
+	g := sandbox.Goods[gi]
+	si := s.Rand.IntN(len(g.Specs))
 	id := int64(7000 + gi)
-	count := 1 + s.rng.IntN(3)
-	cents := g.cents
-	if s.rng.IntN(3) == 0 { // a platform discount
-		cents = cents * int64(80+s.rng.IntN(20)) / 100
+	count := 1 + s.Rand.IntN(3)
+	cents := g.Cents
+	if s.Rand.IntN(3) == 0 { // a platform discount
+		cents = cents * int64(80+s.Rand.IntN(20)) / 100
 	}
 	line := jkyGoods{
 		SubTradeID: strconv.FormatInt(s.nextSubID, 10),
 		GoodsID:    strconv.FormatInt(id, 10),
-		GoodsNo:    g.no,
-		GoodsName:  g.name,
-		SpecName:   g.specs[si],
+		GoodsNo:    g.No,
+		GoodsName:  g.Name,
+		SpecName:   g.Specs[si],
 		Barcode:    fmt.Sprintf("69%011d", 30000000000+id*10+int64(si)),
 		SellCount:  count,
-		SellPrice:  yuan(cents),
-		SellTotal:  yuan(cents * int64(count)),
+		SellPrice:  sandbox.Yuan(cents),
+		SellTotal:  sandbox.Yuan(cents * int64(count)),
 	}
 	total := cents * int64(count)
 	if gift {

@@ -1,4 +1,4 @@
-package sandbox_test
+package vendortest
 
 import (
 	"bytes"
@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-// failureKind names an injected failure: a 502, a (slow) 504, or an HTTP
+// FailureKind names an injected failure: a 502, a (slow) 504, or an HTTP
 // 200 whose JSON is cut short but begins as the vendor's success answer
 // (okPrefix) would. Any other answer fails the test.
-func failureKind(t *testing.T, resp *http.Response, body []byte, okPrefix string) string {
+func FailureKind(t *testing.T, resp *http.Response, body []byte, okPrefix string) string {
 	t.Helper()
 	switch {
 	case resp.StatusCode == http.StatusBadGateway:
