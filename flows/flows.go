@@ -55,6 +55,8 @@ type Flow struct {
 	// Notes are what the loader chose or translated for this flow, and
 	// the seed keys it read but does not act on; ferry logs them at start.
 	Notes []Note `yaml:"-"`
+
+	root *yaml.Node // the file, for the lines of later refusals
 }
 
 // Note is one thing the loader tells a flow's author: a default it chose
@@ -268,7 +270,7 @@ type Processor struct {
 }
 
 // Target is where canonical records land: a MySQL table (kind mysql), a
-// target API (kind banniu), or only the canonical topic (kind topic).
+// target API (kind: its vendor), or only the canonical topic (kind topic).
 type Target struct {
 	Kind    string `yaml:"kind"`
 	Table   string `yaml:"table"`
@@ -388,7 +390,7 @@ func Parse(path string, data []byte) (*Flow, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
 	}
-	f.Path = path
+	f.Path, f.root = path, &root
 	if err := f.validate(); err != nil {
 		var ve *fieldError
 		if errors.As(err, &ve) {
@@ -429,8 +431,42 @@ var (
 	valuesRE = regexp.MustCompile(`(?is)^VALUES\s*\((.*)\)$`)
 )
 
-// Vendors are the sources ferry has connectors for.
-var Vendors = []string{"jackyun", "jushuitan", "kingdee", "wdt"}
+// Vendors are the connectors a ferry binary has, from its vendor table:
+// the vendors flows may poll (source.vendor) and the API targets they may
+// write to (target.kind), with the start of each source vendor's API names
+// ("shop."), by which ferry flow import tells a seed scheme's vendor.
+type Vendors struct {
+	Sources, Targets []string
+	APIPrefixes      map[string]string // API name prefix → vendor
+}
+
+// Of tells a source API's vendor by the form of its name, or "" when the
+// form is not one of the vendors'.
+func (v Vendors) Of(api string) string {
+	for prefix, vendor := range v.APIPrefixes {
+		if strings.HasPrefix(api, prefix) {
+			return vendor
+		}
+	}
+	return ""
+}
+
+// CheckVendors refuses a flow whose source vendor or API target has no
+// connector in v, with the file, the line and the connectors there are.
+func (f *Flow) CheckVendors(v Vendors) error {
+	if !slices.Contains(v.Sources, f.Source.Vendor) {
+		return f.refuse("source.vendor", "unknown vendor %q (known: %s)", f.Source.Vendor, strings.Join(v.Sources, ", "))
+	}
+	if k := f.Target.Kind; k != "mysql" && k != "topic" && !slices.Contains(v.Targets, k) {
+		return f.refuse("target.kind", "unknown target %q (known: %s)", k, strings.Join(append([]string{"mysql", "topic"}, v.Targets...), ", "))
+	}
+	return nil
+}
+
+// refuse is an error at path in the flow's file, with its line.
+func (f *Flow) refuse(path, format string, args ...any) error {
+	return fmt.Errorf("%s:%d: %s: %s", f.Path, lineOf(f.root, path), path, fmt.Sprintf(format, args...))
+}
 
 func (f *Flow) validate() error {
 	if !nameRE.MatchString(f.Name) {
@@ -446,8 +482,8 @@ func (f *Flow) validate() error {
 	if s.Vendor == "" {
 		return bad("source.vendor", "missing")
 	}
-	if !slices.Contains(Vendors, s.Vendor) {
-		return bad("source.vendor", "unknown vendor %q (known: %s)", s.Vendor, strings.Join(Vendors, ", "))
+	if !nameRE.MatchString(s.Vendor) {
+		return bad("source.vendor", "%q is not a vendor name", s.Vendor)
 	}
 	if s.API == "" {
 		return bad("source.api", "missing")
@@ -519,7 +555,12 @@ func (f *Flow) validate() error {
 	case "mysql":
 		return f.validateMySQL()
 	case "topic":
-	case "banniu":
+	case "":
+		return bad("target.kind", "missing")
+	default: // a target API, whose connector the vendor table has
+		if !nameRE.MatchString(t.Kind) {
+			return bad("target.kind", "%q: want mysql, topic or a target API's vendor", t.Kind)
+		}
 		if t.API == "" {
 			return bad("target.api", "missing")
 		}
@@ -538,10 +579,6 @@ func (f *Flow) validate() error {
 		if t.GiveUp.D() == 0 {
 			t.GiveUp = Duration(24 * time.Hour)
 		}
-	case "":
-		return bad("target.kind", "missing")
-	default:
-		return bad("target.kind", "unknown target %q (known: mysql, topic, banniu)", t.Kind)
 	}
 	return nil
 }

@@ -87,6 +87,14 @@ target:
   main_sql: REPLACE INTO t (refund_id, modified) VALUES (?, ?)
 `
 
+// testVendors are the connectors of ferry's vendor table, as a binary
+// hands them to the loader.
+var testVendors = flows.Vendors{
+	Sources:     []string{"jackyun", "jushuitan", "kingdee", "wdt"},
+	Targets:     []string{"banniu"},
+	APIPrefixes: map[string]string{"wdt.": "wdt", "jackyun.": "jackyun", "/jdy/": "kingdee", "/open/": "jushuitan"},
+}
+
 func TestBadFlowFiles(t *testing.T) {
 	if _, err := flows.Parse("demo.yaml", []byte(good)); err != nil {
 		t.Fatalf("good flow refused: %v", err)
@@ -95,6 +103,8 @@ func TestBadFlowFiles(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"unknown vendor", "vendor: wdt", "vendor: nope", "demo.yaml:3: source.vendor: unknown vendor"},
+		{"unknown target", "  kind: mysql", "  kind: crm\n  api: push\n  rate: 1/s", "demo.yaml:18: target.kind: unknown target \"crm\" (known: mysql, topic, banniu)"},
+		{"not a vendor name", "vendor: wdt", "vendor: W D T", "demo.yaml:3: source.vendor: \"W D T\" is not a vendor name"},
 		{"bad template", "{{LAST_SYNC_TIME|datetime}}", "{{LAST_SYNC|datetime}}", "demo.yaml:10: source.request[0].value: unknown variable LAST_SYNC"},
 		{"bad filter", "{{LAST_SYNC_TIME|datetime}}", "{{LAST_SYNC_TIME|weekday}}", "demo.yaml:10: source.request[0].value: unknown filter"},
 		{"bad duration", "max: 720h", "max: month", "demo.yaml: line 12"},
@@ -106,7 +116,10 @@ func TestBadFlowFiles(t *testing.T) {
 		{"bad deletes", "  kind: mysql", "  kind: mysql\n  deletes: erase", "demo.yaml:19: target.deletes: \"erase\": want report or tombstone"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := flows.Parse("demo.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))
+			f, err := flows.Parse("demo.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))
+			if err == nil {
+				err = f.CheckVendors(testVendors)
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}

@@ -43,8 +43,9 @@ type Imported struct {
 // shipped flows. Where the seed's blocks hold a request example's values
 // or an elided list such as main_sql's (...), the importer sets them
 // aside or fills them in. Each of these is a Change, with its reason.
-// outPath names the flow file in notes and errors.
-func Import(path, outPath string, data []byte) (*Imported, error) {
+// outPath names the flow file in notes and errors; v are the binary's
+// connectors, by which the importer tells the vendor of an API.
+func Import(path, outPath string, data []byte, v Vendors) (*Imported, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, yamlError(err))
@@ -65,7 +66,7 @@ func Import(path, outPath string, data []byte) (*Imported, error) {
 	if src == nil || src.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s: no source block", path)
 	}
-	im := &importer{path: path, src: src}
+	im := &importer{path: path, vendors: v, src: src}
 	if err := im.load(); err != nil {
 		return nil, err
 	}
@@ -127,6 +128,7 @@ func Import(path, outPath string, data []byte) (*Imported, error) {
 // changes made so far.
 type importer struct {
 	path    string
+	vendors Vendors
 	src     *yaml.Node
 	api     string
 	vendor  string
@@ -165,14 +167,14 @@ func (im *importer) load() error {
 	im.vendor = scalarOf(get(im.src, "vendor"))
 	switch {
 	case im.vendor != "":
-	case VendorOf(im.api) != "":
-		im.vendor = VendorOf(im.api)
+	case im.vendors.Of(im.api) != "":
+		im.vendor = im.vendors.Of(im.api)
 		im.change("source.vendor", "%s, from the form of the api's name", im.vendor)
 	case im.tmpl != nil:
 		im.vendor = im.tmpl.flow.Source.Vendor
 		im.change("source.vendor", "%s, as the shipped flow %s of the same api", im.vendor, im.tmpl.flow.Name)
 	default:
-		return fmt.Errorf("%s: source.api %q: ferry cannot tell its vendor (known: %s); set source.vendor", im.path, im.api, strings.Join(Vendors, ", "))
+		return fmt.Errorf("%s: source.api %q: ferry cannot tell its vendor (known: %s); set source.vendor", im.path, im.api, strings.Join(im.vendors.Sources, ", "))
 	}
 	for _, t := range ts {
 		if t.flow.Source.Vendor == im.vendor && im.like == nil {
@@ -220,7 +222,7 @@ func (im *importer) source() error {
 			continue // a full scan: no window
 		}
 		if k.key == "topic" && from != im.tmpl {
-			v = str("raw." + im.vendor + "." + slug(im.api))
+			v = str("raw." + im.vendor + "." + im.slug())
 		}
 		setKey(src, explained(keyOf(from.src, k.key), "ferry: from "+why), v)
 		im.change("source."+k.key, "ferry's %s, from %s", k.what, why)
@@ -344,7 +346,7 @@ func (im *importer) processor() *yaml.Node {
 		return im.tmpl.proc
 	}
 	im.procWhy = "ferry: no mapping of this api yet; records pass field by field"
-	entity := slug(im.api)
+	entity := im.slug()
 	p := &yaml.Node{Kind: yaml.MappingNode}
 	set(p, "entity", str(entity))
 	set(p, "zone", str(DefaultZone.String()))
@@ -388,7 +390,13 @@ func (im *importer) target(t, proc *yaml.Node) error {
 				}
 			}
 			if kind == "" {
-				return fmt.Errorf("%s:%d: target.api %q: ferry has no writer for it (targets: MySQL by main_sql, 班牛 task.update, or the canonical topic)", im.path, get(t, "api").Line, api)
+				var apis []string
+				for _, x := range ts {
+					if x.flow.Target.API != "" && !slices.Contains(apis, x.flow.Target.API) {
+						apis = append(apis, x.flow.Target.Kind+" "+x.flow.Target.API)
+					}
+				}
+				return fmt.Errorf("%s:%d: target.api %q: ferry has no writer for it (targets: MySQL by main_sql, the canonical topic, or %s)", im.path, get(t, "api").Line, api, strings.Join(apis, ", "))
 			}
 			im.change("target.kind", "%s: the target api %s", kind, api)
 		}
@@ -509,25 +517,6 @@ func templates() ([]*template, error) {
 	return out, nil
 }
 
-// VendorOf tells a source's vendor by the form of its API's name, or ""
-// when the form is not one ferry knows.
-func VendorOf(api string) string {
-	for _, f := range apiForms {
-		if strings.HasPrefix(api, f.prefix) {
-			return f.vendor
-		}
-	}
-	return ""
-}
-
-// apiForms are the vendors' API name forms.
-var apiForms = []struct{ prefix, vendor string }{
-	{"wdt.", "wdt"},
-	{"jackyun.", "jackyun"},
-	{"/jdy/", "kingdee"},
-	{"/open/", "jushuitan"},
-}
-
 // YAML node helpers.
 
 func get(m *yaml.Node, key string) *yaml.Node {
@@ -643,19 +632,19 @@ func isCount(s string) bool {
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
-// slug makes a name of an API: wdt.trade.query → trade_query,
+// slug makes a name of the API: shop.trade.query → trade_query,
 // /open/shops/query → shops_query.
-func slug(api string) string {
-	s := strings.ToLower(api)
-	for _, f := range apiForms {
-		s = strings.TrimPrefix(s, f.prefix)
+func (im *importer) slug() string {
+	s := strings.ToLower(im.api)
+	for prefix := range im.vendors.APIPrefixes {
+		s = strings.TrimPrefix(s, strings.ToLower(prefix))
 	}
 	s = strings.TrimPrefix(s, "v2/")
 	return strings.Trim(nonName.ReplaceAllString(s, "_"), "_")
 }
 
-// nameFromFile makes a flow name of a file's: 002_jackyun-trades.json →
-// jackyun_trades.
+// nameFromFile makes a flow name of a file's: 002_shop-trades.json →
+// shop_trades.
 func nameFromFile(path string) string {
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	s := strings.Trim(nonName.ReplaceAllString(strings.ToLower(base), "_"), "_")

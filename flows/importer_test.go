@@ -129,7 +129,7 @@ func importSeed(t *testing.T, path string) (*flows.Imported, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := flows.Import(path, "imported.yaml", data)
+	im, err := flows.Import(path, "imported.yaml", data, testVendors)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestImportRefuses(t *testing.T) {
 		{"unknown target", `{"source": {"api": "wdt.aftersales.refund.refund.search"}, "target": {"api": "crm.push"}}`, `target.api "crm.push": ferry has no writer for it`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := flows.Import("x.json", "x.yaml", []byte(tc.in))
+			_, err := flows.Import("x.json", "x.yaml", []byte(tc.in), testVendors)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want %q", err, tc.want)
 			}
@@ -183,7 +183,7 @@ func TestImportNewAPI(t *testing.T) {
 	in := `{"source": {"api": "wdt.trade.query", "method": "POST", "id": "trade_id",
 	  "request": [{"field": "start_time", "value": "{{LAST_SYNC_TIME|datetime}}"}, {"field": "page_size", "value": "100"}]},
 	  "target": {"api": "写入空操作"}}`
-	im, err := flows.Import("trades.json", "trades.yaml", []byte(in))
+	im, err := flows.Import("trades.json", "trades.yaml", []byte(in), testVendors)
 	if err != nil {
 		t.Fatal(err)
 	}

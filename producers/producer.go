@@ -25,7 +25,7 @@ type Source interface {
 
 // Enricher is a Source whose records are read again, one call each,
 // before they are published: the list answers ids, a detail call answers
-// the fields the flow needs (Kingdee's customer contacts). The producer
+// the fields the flow needs (a customer's contacts, say). The producer
 // calls it after a walk is done, once per record, so that the walk's
 // consistency checks span only the list calls.
 type Enricher interface {

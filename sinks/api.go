@@ -18,7 +18,7 @@ import (
 )
 
 // ErrNotYet marks a record the target cannot take yet, such as a trade
-// whose Banniu task has not been created: it is tried again later.
+// whose target task has not been created: it is tried again later.
 var ErrNotYet = errors.New("target cannot take the record yet")
 
 // RecordWriter sends one record to a target API and returns once the

@@ -14,7 +14,7 @@
 // advisory: a crash between the two re-applies nothing, which keeps tables
 // in mode replace (whose REPLACE INTO has no version guard) right.
 //
-// An API target (班牛) takes records one call at a time; its batches are
+// An API target takes records one call at a time; its batches are
 // committed to the group after they were written, so a crash replays a
 // batch, which the target's idempotent updates absorb.
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 var (
@@ -114,8 +115,7 @@ var chaosSources = []chaosSource{
 	{flow: "wdt_refunds", stale: true, start: func(h *harness, c chaos) chaosSandbox {
 		sb := wdtsandbox.New(wdtsandbox.Config{Seed: int64(c.records), Records: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()})
-		k := sb.Config()
-		h.pipe.cfg.WDT = WDTAccount{URL: h.serve(sb, "/openapi"), SID: k.SID, AppKey: k.AppKey, AppSecret: k.AppSecret}
+		h.use("wdt", h.serve(sb, "/openapi"), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
 			for _, r := range sb.Truth() {
@@ -130,8 +130,7 @@ var chaosSources = []chaosSource{
 		sb := jstsandbox.New(jstsandbox.Config{Seed: int64(c.records), Orders: c.records, Shops: 3, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
-		k := sb.Config()
-		h.pipe.cfg.JST = JSTAccount{URL: h.serve(sb, ""), AppKey: k.AppKey, AppSecret: k.AppSecret, AccessToken: k.AccessToken, RefreshToken: k.RefreshToken}
+		h.use("jushuitan", h.serve(sb, ""), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
 			for _, o := range sb.TruthOrders() {
@@ -148,8 +147,7 @@ var chaosSources = []chaosSource{
 		sb := jackyunsandbox.New(jackyunsandbox.Config{Seed: int64(c.records), Trades: c.records * 3, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
-		k := sb.Config()
-		h.pipe.cfg.Jackyun = JackyunAccount{URL: h.serve(sb, "/open/openapi/do"), AppKey: k.AppKey, Secret: k.Secret}
+		h.use("jackyun", h.serve(sb, "/open/openapi/do"), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.ReconsignAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
 			for _, tr := range sb.Truth() {
@@ -164,8 +162,7 @@ var chaosSources = []chaosSource{
 		sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: int64(c.records), Customers: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
 			TokenCallsPerMinute: -1, PerMinute: -1, Faults: c.faults()})
-		k := sb.Config()
-		h.pipe.cfg.Kingdee = KingdeeAccount{URL: h.serve(sb, ""), ClientID: k.ClientID, ClientSecret: k.ClientSecret, OuterInstanceID: k.OuterInstanceID}
+		h.use("kingdee", h.serve(sb, ""), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
 			for _, r := range sb.Truth() {
@@ -256,7 +253,7 @@ func runChaos(t *testing.T, src chaosSource, seed uint64, naive ...bool) (err er
 		h.split = c.split
 		if c.hang {
 			tune := h.pipe.tune
-			h.pipe.tune = func(s *clientSettings) { tune(s); s.Timeout = hangTimeout }
+			h.pipe.tune = func(s *vendors.Options) { tune(s); s.Timeout = hangTimeout }
 		}
 		h.pipe.now = func() time.Time { return h.clock.Now().Add(c.skew) }
 		sb := src.start(h, c)

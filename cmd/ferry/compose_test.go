@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -62,9 +62,10 @@ func TestComposeFileMatchesBinary(t *testing.T) {
 				t.Errorf("%s: broker %s is not a service", name, b)
 			}
 		}
-		sb := newSandboxes(1, time.Now())
-		for _, v := range sb.all() {
-			endpoint := cfg.endpoint(v.name)
+		served := serveSandboxes(table, 1, time.Now())
+		for _, vendor := range table.sandboxNames() {
+			sb := served[vendor]
+			endpoint := cfg.endpoint(vendor)
 			if endpoint == "" {
 				continue
 			}
@@ -74,17 +75,17 @@ func TestComposeFileMatchesBinary(t *testing.T) {
 			}
 			host, ok := project.Services[u.Hostname()]
 			if !ok {
-				t.Errorf("%s: %s endpoint %s is not a service", name, v.name, endpoint)
+				t.Errorf("%s: %s endpoint %s is not a service", name, vendor, endpoint)
 				continue
 			}
 			hostCfg, err := parse(host.Command, func(string) string { return "" })
-			if err != nil || hostCfg.Command != "sandbox" || !strings.HasSuffix(hostCfg.SandboxListen[v.name], ":"+u.Port()) || u.Path != v.path {
-				t.Errorf("%s: %s endpoint %s is not where the sandbox serves it (%v)", name, v.name, endpoint, err)
+			if err != nil || hostCfg.Command != "sandbox" || !strings.HasSuffix(hostCfg.SandboxListen[vendor], ":"+u.Port()) || u.Path != sb.Path {
+				t.Errorf("%s: %s endpoint %s is not where the sandbox serves it (%v)", name, vendor, endpoint, err)
 			}
-			want := cfg
-			sb.account(&want, v.name, endpoint)
-			if fmt.Sprint(want) != fmt.Sprint(cfg) {
-				t.Errorf("%s: %s credentials differ from the sandbox's", name, v.name)
+			want := Config{}
+			want.useSandbox(vendor, endpoint, sb)
+			if !maps.Equal(want.Accounts[vendor], cfg.Accounts[vendor]) {
+				t.Errorf("%s: %s credentials differ from the sandbox's", name, vendor)
 			}
 		}
 	}

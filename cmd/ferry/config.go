@@ -13,10 +13,11 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/registry"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // Config is everything a ferry command is told, from flags and the
-// environment. Secrets are kept out of its String form.
+// environment.
 type Config struct {
 	Command string
 	// Flows names the flows to serve; empty means all.
@@ -44,13 +45,10 @@ type Config struct {
 	SandboxListen map[string]string
 	// Seed seeds the sandbox's data.
 	Seed int64
-	// The vendor accounts (FERRY_<VENDOR>_*); up serves a vendor's
+	// Accounts are the vendor accounts by vendor name, from the
+	// FERRY_<VENDOR>_* variables of the vendor table; up serves a vendor's
 	// sandbox when its URL is empty.
-	WDT     WDTAccount
-	JST     JSTAccount
-	Jackyun JackyunAccount
-	Kingdee KingdeeAccount
-	Banniu  BanniuAccount
+	Accounts map[string]vendors.Account
 	// Metrics is the address of the /metrics and /healthz endpoint of a
 	// role (FERRY_METRICS_ADDR); none when empty.
 	Metrics string
@@ -98,67 +96,45 @@ type TailConfig struct {
 	Limit int
 }
 
-// WDTAccount is one 旺店通 account; AppSecret is "secret:salt".
-type WDTAccount struct {
-	URL, SID, AppKey, AppSecret string
-}
-
-// JSTAccount is one 聚水潭 merchant; without an access token ferry asks
-// for one.
-type JSTAccount struct {
-	URL, AppKey, AppSecret, AccessToken, RefreshToken string
-}
-
-// JackyunAccount is one 吉客云 application.
-type JackyunAccount struct {
-	URL, AppKey, Secret string
-}
-
-// KingdeeAccount is one 金蝶云星辰 connector client and the instance it
-// was authorised for.
-type KingdeeAccount struct {
-	URL, ClientID, ClientSecret, OuterInstanceID string
-}
-
-// BanniuAccount is one 班牛 application.
-type BanniuAccount struct {
-	URL, AppKey, AppSecret, AccessToken string
-}
-
-// accountEnv binds each account setting to its environment variable.
+// accountEnv binds each account setting of the vendor table, and of the
+// schema registry, to its environment variable.
 func (c *Config) accountEnv() []struct {
 	name string
-	dst  *string
+	set  func(string)
 } {
-	return []struct {
+	type binding = struct {
+		name string
+		set  func(string)
+	}
+	var out []binding
+	for _, v := range table.vendors() {
+		for _, s := range v.Settings {
+			out = append(out, binding{v.Var(s.Name), func(x string) {
+				if x == "" {
+					return
+				}
+				if c.Accounts == nil {
+					c.Accounts = map[string]vendors.Account{}
+				}
+				if c.Accounts[v.Name] == nil {
+					c.Accounts[v.Name] = vendors.Account{}
+				}
+				c.Accounts[v.Name][s.Name] = x
+			}})
+		}
+	}
+	for _, r := range []struct {
 		name string
 		dst  *string
 	}{
-		{"FERRY_WDT_URL", &c.WDT.URL},
-		{"FERRY_WDT_SID", &c.WDT.SID},
-		{"FERRY_WDT_APP_KEY", &c.WDT.AppKey},
-		{"FERRY_WDT_APP_SECRET", &c.WDT.AppSecret},
-		{"FERRY_JST_URL", &c.JST.URL},
-		{"FERRY_JST_APP_KEY", &c.JST.AppKey},
-		{"FERRY_JST_APP_SECRET", &c.JST.AppSecret},
-		{"FERRY_JST_ACCESS_TOKEN", &c.JST.AccessToken},
-		{"FERRY_JST_REFRESH_TOKEN", &c.JST.RefreshToken},
-		{"FERRY_JACKYUN_URL", &c.Jackyun.URL},
-		{"FERRY_JACKYUN_APP_KEY", &c.Jackyun.AppKey},
-		{"FERRY_JACKYUN_SECRET", &c.Jackyun.Secret},
-		{"FERRY_KINGDEE_URL", &c.Kingdee.URL},
-		{"FERRY_KINGDEE_CLIENT_ID", &c.Kingdee.ClientID},
-		{"FERRY_KINGDEE_CLIENT_SECRET", &c.Kingdee.ClientSecret},
-		{"FERRY_KINGDEE_OUTER_INSTANCE_ID", &c.Kingdee.OuterInstanceID},
-		{"FERRY_BANNIU_URL", &c.Banniu.URL},
-		{"FERRY_BANNIU_APP_KEY", &c.Banniu.AppKey},
-		{"FERRY_BANNIU_APP_SECRET", &c.Banniu.AppSecret},
-		{"FERRY_BANNIU_ACCESS_TOKEN", &c.Banniu.AccessToken},
 		{"FERRY_SCHEMA_REGISTRY_URL", &c.Registry.URL},
 		{"FERRY_SCHEMA_REGISTRY_USER", &c.Registry.User},
 		{"FERRY_SCHEMA_REGISTRY_PASSWORD", &c.Registry.Password},
 		{"FERRY_SCHEMA_REGISTRY_CA_FILE", &c.Registry.CAFile},
+	} {
+		out = append(out, binding{r.name, func(x string) { *r.dst = x }})
 	}
+	return out
 }
 
 // topicEnv binds each topic setting to its environment variable and flag.
@@ -246,7 +222,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	cfg.Since = getenv("FERRY_SINCE")
 	level := getenv("FERRY_LOG_LEVEL")
 	for _, b := range cfg.accountEnv() {
-		*b.dst = getenv(b.name)
+		b.set(getenv(b.name))
 	}
 	fs.StringVar(&level, "log-level", level, "debug, info, warn or error (FERRY_LOG_LEVEL)")
 	if roles {
@@ -329,7 +305,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if cfg.Command == "sandbox" {
 		cfg.SandboxListen = map[string]string{}
-		for i, v := range []string{"wdt", "jushuitan", "jackyun", "kingdee", "banniu"} {
+		for i, v := range table.sandboxNames() {
 			addr := fmt.Sprintf(":%d", 8080+i)
 			cfg.SandboxListen[v] = addr
 			fs.Func(v+"-listen", "address of the "+v+" sandbox (default "+addr+")", func(s string) error {

@@ -23,7 +23,7 @@ func TestParse(t *testing.T) {
 	}{
 		{"producer from env", []string{"producer", "--flow", "wdt_refunds"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:9092, b:9092", "FERRY_WDT_URL": "http://x/openapi"}, "",
 			func(c Config) bool {
-				return len(c.Brokers) == 2 && c.Brokers[1] == "b:9092" && c.Flows[0] == "wdt_refunds" && c.WDT.URL == "http://x/openapi"
+				return len(c.Brokers) == 2 && c.Brokers[1] == "b:9092" && c.Flows[0] == "wdt_refunds" && c.endpoint("wdt") == "http://x/openapi"
 			}},
 		{"flag beats env", []string{"processor", "--brokers", "c:9092"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:9092"}, "",
 			func(c Config) bool { return len(c.Brokers) == 1 && c.Brokers[0] == "c:9092" }},

@@ -776,7 +776,7 @@ func checkDeploymentsMatchBinary(t *testing.T, build string, objs []*kobject, se
 				t.Errorf("%s: %s: container %s runs ferry %s, but the Deployment's role is %s", build, d.where(), c.Name, cfg.Command, role)
 			}
 			if cfg.FlowDir == "" {
-				if _, err := loadFlows(cfg); err != nil {
+				if _, err := loadFlows(cfg, table); err != nil {
 					t.Errorf("%s: %s: container %s: %v", build, d.where(), c.Name, err)
 				}
 			}

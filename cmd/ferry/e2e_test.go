@@ -24,6 +24,7 @@ import (
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/stats"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // harness runs one shipped flow as ferry does, over a real in-process
@@ -51,6 +52,12 @@ var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, flow string) *harness {
 	t.Helper()
+	return newHarnessOf(t, table, "--flow", flow)
+}
+
+// newHarnessOf runs the flows ferry up's flags select, with a vendor table.
+func newHarnessOf(t *testing.T, tbl vendorTable, flags ...string) *harness {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	// The cluster allows session timeouts down to a second, as a broker
@@ -72,26 +79,31 @@ func newHarness(t *testing.T, flow string) *harness {
 	h.registry = srfake.New()
 	t.Cleanup(h.registry.Close)
 
-	cfg, err := parse([]string{"up", "--flow", flow, "--since", "2024-02-27 00:00:00"}, func(string) string { return "" })
+	cfg, err := parse(append([]string{"up", "--since", "2024-02-27 00:00:00"}, flags...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Brokers = cluster.ListenAddrs()
 	cfg.MySQLDSN = dsn
 	cfg.Registry.URL = h.registry.URL()
-	fs, err := loadFlows(cfg)
+	fs, err := loadFlows(cfg, tbl)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.flow = fs[0]
-	h.pipe = &pipeline{cfg: cfg, flows: fs, log: newTestLog(t, slog.LevelWarn), stats: &stats.Registry{}, now: h.clock.Now,
-		tune: func(c *clientSettings) {
+	h.pipe = &pipeline{cfg: cfg, flows: fs, log: newTestLog(t, slog.LevelWarn), stats: &stats.Registry{}, now: h.clock.Now, table: &tbl,
+		tune: func(c *vendors.Options) {
 			c.Limit = rate.Inf
 			c.Backoff = backoff.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond}
 			c.Timeout = 2 * time.Second
 		}}
 	t.Cleanup(h.pipe.close)
 	return h
+}
+
+// use makes a sandbox, served at url, the account of its vendor.
+func (h *harness) use(vendor, url string, account map[string]string) {
+	h.pipe.cfg.useSandbox(vendor, url, sandbox.Served{Account: account})
 }
 
 // serve serves a source vendor's sandbox and returns its endpoint (path

@@ -26,7 +26,7 @@ func importFlow(cfg Config, stdout io.Writer) error {
 	if out == "" {
 		report = stderr{}
 	}
-	im, err := flows.Import(cfg.Import, orStdout(out), data)
+	im, err := flows.Import(cfg.Import, orStdout(out), data, table.flows())
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func vendorRules(f *flows.Flow, w io.Writer) error {
 		}
 		return a
 	}}))
-	if _, err := bindSource(f, &clients{}, log); err != nil {
+	if err := checkSource(table, f, log); err != nil {
 		fmt.Fprintf(w, "\n%v:\n  %v\n", errNotLoading, err)
 		return errNotLoading
 	}

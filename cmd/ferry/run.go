@@ -30,6 +30,7 @@ import (
 	"github.com/ferry-data/ferry/schemas"
 	"github.com/ferry-data/ferry/sinks"
 	"github.com/ferry-data/ferry/sinks/mysql"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // run carries out a parsed command.
@@ -43,7 +44,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "schemas export" {
 		return exportSchemas(cfg.ExportDir, stdout)
 	}
-	fs, err := loadFlows(cfg)
+	fs, err := loadFlows(cfg, table)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,9 @@ func clean(err error) error {
 	return err
 }
 
-func loadFlows(cfg Config) ([]*flows.Flow, error) {
+// loadFlows reads the flows the command serves, and refuses one whose
+// vendor the table has no connector for.
+func loadFlows(cfg Config, t vendorTable) ([]*flows.Flow, error) {
 	var all []*flows.Flow
 	var err error
 	if cfg.FlowDir != "" {
@@ -107,6 +110,11 @@ func loadFlows(cfg Config) ([]*flows.Flow, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range all {
+		if err := f.CheckVendors(t.flows()); err != nil {
+			return nil, err
+		}
 	}
 	if len(cfg.Flows) == 0 {
 		return all, nil
@@ -156,13 +164,18 @@ type pipeline struct {
 	// checkpoints is the producers' store, once they are built.
 	checkpoints *checkpoint.Store
 	// tune adjusts every vendor client (tests shorten backoffs).
-	tune func(*clientSettings)
+	tune func(*vendors.Options)
 	// retryAfter is the pause before API sinks retry a parked record;
 	// default a minute.
 	retryAfter time.Duration
-	clients    clients
-	closers    []func() error
-	registry   *registry.Registry
+	// table is the vendor table; nil for ferry's own (tests add vendors).
+	table *vendorTable
+	// clients holds one client per vendor account, so that every flow of
+	// an account draws on one call budget; clocks one clock per vendor.
+	clients  map[string]vendors.Client
+	clocks   map[string]*producers.VendorClock
+	closers  []func() error
+	registry *registry.Registry
 	// owned are the flows whose lease this process holds.
 	owned owned
 }
@@ -341,8 +354,8 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			if run, err = p.mysqlSink(ctx, f, s); err != nil {
 				return err
 			}
-		case "banniu":
-			w, err := p.banniuWriter(f)
+		default: // a target API
+			w, err := p.targetWriter(f)
 			if err != nil {
 				return err
 			}
@@ -353,8 +366,6 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 			sk := &sinks.APISink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, Writer: p.kafkaWriter(),
 				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
 			run = sk.Run
-		default:
-			return fmt.Errorf("flow %s: no sink for target %q", f.Name, f.Target.Kind)
 		}
 		g.Go(func() error { return run(ctx) })
 	}

@@ -11,107 +11,71 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/sandbox"
-	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
-	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
-	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
-	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
-	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
-// sandboxes are the vendor sandboxes ferry serves on its own: realistic
-// data that keeps changing, some of it showing up late, with a little
+// sandboxFaults are the trouble the served sandboxes make: a little
 // throttling and failure, as the real vendors would.
-type sandboxes struct {
-	wdt     *wdtsandbox.Sandbox
-	jst     *jstsandbox.Sandbox
-	jackyun *jackyunsandbox.Sandbox
-	kingdee *kingdeesandbox.Sandbox
-	banniu  *banniusandbox.Sandbox
+var sandboxFaults = sandbox.Faults{ThrottleRate: 0.02, FailRate: 0.02}
+
+// serveSandboxes makes every vendor's sandbox of the vendor table: realistic
+// data that keeps changing, some of it showing up late.
+func serveSandboxes(t vendorTable, seed int64, since time.Time) map[string]sandbox.Served {
+	return t.serve(sandbox.Options{Seed: seed, Since: since, Faults: sandboxFaults})
 }
 
-// vendorSandbox is one sandbox: its handler and the path of its endpoint.
-type vendorSandbox struct {
-	name    string
-	handler http.Handler
-	path    string // appended to http://host:port for the endpoint URL
-}
-
-func newSandboxes(seed int64, since time.Time) *sandboxes {
-	faults := sandbox.Faults{ThrottleRate: 0.02, FailRate: 0.02}
-	s := &sandboxes{
-		wdt: wdtsandbox.New(wdtsandbox.Config{Seed: seed, Records: 400, Since: since,
-			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, CallsPerMinute: 120, Faults: faults}),
-		jst: jstsandbox.New(jstsandbox.Config{Seed: seed, Orders: 400, Shops: 30, Since: since,
-			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: faults}),
-		jackyun: jackyunsandbox.New(jackyunsandbox.Config{Seed: seed, Trades: 400, Since: since.Add(-24 * time.Hour),
-			MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: faults}),
-		kingdee: kingdeesandbox.New(kingdeesandbox.Config{Seed: seed, Customers: 300, Since: since,
-			MutationsPerSecond: 0.2, CreationsPerSecond: 0.1, VisibilityLag: 30 * time.Second, Faults: faults}),
-		banniu: banniusandbox.New(banniusandbox.Config{Seed: seed, Tasks: -1, Faults: faults}),
-	}
-	// Most trades already have their after-sales task in Banniu; the rest
-	// are created later (or never), as in real life.
-	for i, t := range s.jackyun.Truth() {
-		if no, ok := t["onlineTradeNo"].(string); ok && i%10 != 0 {
-			s.banniu.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": no})
+// serveUnset serves, on loopback ports until ctx ends, the sandbox of
+// every vendor the flows use whose account has no endpoint, and makes it
+// the account: ferry up on its embedded defaults.
+func (t vendorTable) serveUnset(ctx context.Context, cfg *Config, fs []*flows.Flow, since time.Time, log *slog.Logger) error {
+	served := serveSandboxes(t, 1, since)
+	for _, name := range t.sandboxNames() {
+		if cfg.endpoint(name) != "" || !uses(fs, name) {
+			continue
 		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+		go serve(ctx, ln, served[name].Handler)
+		cfg.useSandbox(name, "http://"+ln.Addr().String()+served[name].Path, served[name])
+		log.Info("vendor sandbox", "vendor", name, "url", cfg.endpoint(name))
 	}
-	return s
+	return nil
 }
 
-func (s *sandboxes) all() []vendorSandbox {
-	return []vendorSandbox{
-		{"wdt", s.wdt, "/openapi"},
-		{"jushuitan", s.jst, ""},
-		{"jackyun", s.jackyun, "/open/openapi/do"},
-		{"kingdee", s.kingdee, ""},
-		{"banniu", s.banniu, "/gateway/api/miniAPI"},
+// useSandbox makes a sandbox the account of its vendor, at url.
+func (c *Config) useSandbox(vendor, url string, s sandbox.Served) {
+	a := vendors.Account{vendors.URL: url}
+	for k, v := range s.Account {
+		a[k] = v
 	}
-}
-
-// account fills an empty account of the config with a sandbox's
-// credentials and endpoint.
-func (s *sandboxes) account(cfg *Config, vendor, url string) {
-	switch vendor {
-	case "wdt":
-		c := s.wdt.Config()
-		cfg.WDT = WDTAccount{URL: url, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret}
-	case "jushuitan":
-		c := s.jst.Config()
-		cfg.JST = JSTAccount{URL: url, AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken}
-	case "jackyun":
-		c := s.jackyun.Config()
-		cfg.Jackyun = JackyunAccount{URL: url, AppKey: c.AppKey, Secret: c.Secret}
-	case "kingdee":
-		c := s.kingdee.Config()
-		cfg.Kingdee = KingdeeAccount{URL: url, ClientID: c.ClientID, ClientSecret: c.ClientSecret, OuterInstanceID: c.OuterInstanceID}
-	case "banniu":
-		c := s.banniu.Config()
-		cfg.Banniu = BanniuAccount{URL: url, AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken}
+	if c.Accounts == nil {
+		c.Accounts = map[string]vendors.Account{}
 	}
+	c.Accounts[vendor] = a
 }
 
 // endpoint returns the configured endpoint of a vendor.
 func (c *Config) endpoint(vendor string) string {
-	return map[string]string{
-		"wdt": c.WDT.URL, "jushuitan": c.JST.URL, "jackyun": c.Jackyun.URL,
-		"kingdee": c.Kingdee.URL, "banniu": c.Banniu.URL,
-	}[vendor]
+	return c.Accounts[vendor][vendors.URL]
 }
 
 // serveSandbox serves the vendor sandboxes, each on its own address, until
 // ctx ends.
 func serveSandbox(ctx context.Context, cfg Config, log *slog.Logger) error {
-	s := newSandboxes(cfg.Seed, time.Now().Add(-72*time.Hour))
+	served := serveSandboxes(table, cfg.Seed, time.Now().Add(-72*time.Hour))
 	g, ctx := errgroup.WithContext(ctx)
-	for _, v := range s.all() {
-		ln, err := net.Listen("tcp", cfg.SandboxListen[v.name])
+	for _, name := range table.sandboxNames() {
+		s := served[name]
+		ln, err := net.Listen("tcp", cfg.SandboxListen[name])
 		if err != nil {
-			return fmt.Errorf("sandbox %s: %w", v.name, err)
+			return fmt.Errorf("sandbox %s: %w", name, err)
 		}
-		log.Info("serving a vendor sandbox", "vendor", v.name, "url", "http://"+ln.Addr().String()+v.path)
-		g.Go(func() error { return serve(ctx, ln, withHealth(v.handler)) })
+		log.Info("serving a vendor sandbox", "vendor", name, "url", "http://"+ln.Addr().String()+s.Path)
+		g.Go(func() error { return serve(ctx, ln, withHealth(s.Handler)) })
 	}
 	return g.Wait()
 }

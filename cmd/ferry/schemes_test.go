@@ -62,8 +62,7 @@ func newWDT(t *testing.T, sc wdtsandbox.Config) (*harness, *wdtsandbox.Sandbox) 
 	h := newHarness(t, "wdt_refunds")
 	sc.Now, sc.Since = h.clock.Now, t0.Add(-72*time.Hour)
 	sb := wdtsandbox.New(sc)
-	c := sb.Config()
-	h.pipe.cfg.WDT = WDTAccount{URL: h.serve(sb, "/openapi"), SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret}
+	h.use("wdt", h.serve(sb, "/openapi"), sb.Account())
 	return h, sb
 }
 
@@ -176,8 +175,7 @@ func newJST(t *testing.T, flow string, sc jstsandbox.Config) (*harness, *jstsand
 	sc.Now, sc.Since = h.clock.Now, t0.Add(-72*time.Hour)
 	sc.PerSecond, sc.PerMinute = -1, -1 // the clock moves a second a call: quotas would only slow the test
 	sb := jstsandbox.New(sc)
-	c := sb.Config()
-	h.pipe.cfg.JST = JSTAccount{URL: h.serve(sb, ""), AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken}
+	h.use("jushuitan", h.serve(sb, ""), sb.Account())
 	return h, sb
 }
 
@@ -262,8 +260,7 @@ func TestSchemeKingdeeCustomers(t *testing.T) {
 	sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: 7, Customers: 1500, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
 		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
 		VisibilityLag: churning.lag, SecretTTL: 3 * time.Minute, TokenCallsPerMinute: -1, PerMinute: -1, Faults: churning.faults})
-	c := sb.Config()
-	h.pipe.cfg.Kingdee = KingdeeAccount{URL: h.serve(sb, ""), ClientID: c.ClientID, ClientSecret: c.ClientSecret, OuterInstanceID: c.OuterInstanceID}
+	h.use("kingdee", h.serve(sb, ""), sb.Account())
 	h.startConsumers()
 	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
@@ -315,9 +312,8 @@ func TestSchemeJackyunToBanniu(t *testing.T) {
 	// The test moves the clock a day at once under the sink's calls: let
 	// Banniu accept their timestamps across the jump.
 	bn := banniusandbox.New(banniusandbox.Config{Seed: 8, Tasks: -1, Now: h.clock.Now, PerSecond: -1, MaxSkew: 48 * time.Hour, Faults: churning.faults})
-	jc, bc := jky.Config(), bn.Config()
-	h.pipe.cfg.Jackyun = JackyunAccount{URL: h.serve(jky, "/open/openapi/do"), AppKey: jc.AppKey, Secret: jc.Secret}
-	h.pipe.cfg.Banniu = BanniuAccount{URL: h.serveTarget(bn, "/gateway/api/miniAPI"), AppKey: bc.AppKey, AppSecret: bc.AppSecret, AccessToken: bc.AccessToken}
+	h.use("jackyun", h.serve(jky, "/open/openapi/do"), jky.Account())
+	h.use("banniu", h.serveTarget(bn, "/gateway/api/miniAPI"), bn.Account())
 
 	// Most trades have their task from the start; every seventh gets it
 	// late; one never does.

@@ -75,20 +75,10 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 	if err != nil {
 		return err
 	}
-	sb := newSandboxes(1, since)
 	sctx, stopSandboxes := context.WithCancel(context.Background())
 	defer stopSandboxes()
-	for _, v := range sb.all() {
-		if cfg.endpoint(v.name) != "" || !uses(fs, v.name) {
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("sandbox: %w", err)
-		}
-		go serve(sctx, ln, v.handler)
-		sb.account(&cfg, v.name, "http://"+ln.Addr().String()+v.path)
-		log.Info("vendor sandbox", "vendor", v.name, "url", cfg.endpoint(v.name))
+	if err := table.serveUnset(sctx, &cfg, fs, since, log); err != nil {
+		return err
 	}
 
 	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}

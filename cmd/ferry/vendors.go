@@ -3,184 +3,227 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
+	"maps"
+	"slices"
 	"strings"
-	"time"
 
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
-	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
-	"github.com/ferry-data/ferry/producers/jackyun"
-	"github.com/ferry-data/ferry/producers/jushuitan"
-	"github.com/ferry-data/ferry/producers/kingdee"
-	"github.com/ferry-data/ferry/producers/wdt"
-	"github.com/ferry-data/ferry/sinks/banniu"
+	"github.com/ferry-data/ferry/sinks"
+	"github.com/ferry-data/ferry/vendors"
 )
 
-// clientSettings are what every vendor client shares.
-type clientSettings struct {
-	Limit   rate.Limit
-	Timeout time.Duration
-	Backoff backoff.Policy
-	Now     func() time.Time
-	Observe func(http.Header)
-	Logger  *slog.Logger
+// vendorTable is the shape of ferry's table of vendors (table.go).
+type vendorTable struct {
+	Sources []producers.Connector
+	Targets []sinks.Connector
+	// Sandboxes imitate each vendor, by name.
+	Sandboxes map[string]func(sandbox.Options) sandbox.Served
+	// Link, when set, makes the served sandboxes' data agree across
+	// vendors.
+	Link func(map[string]sandbox.Served)
 }
 
-// clients holds one client per vendor account, so that every flow of an
-// account draws on one call budget.
-type clients struct {
-	clocks  map[string]*producers.VendorClock
-	wdt     *wdt.Client
-	jst     *jushuitan.Client
-	jackyun *jackyun.Client
-	kingdee *kingdee.Client
-	banniu  *banniu.Client
+// vendors are all the table's vendors, sources first.
+func (t vendorTable) vendors() []vendors.Vendor {
+	var out []vendors.Vendor
+	for _, c := range t.Sources {
+		out = append(out, c.Vendor)
+	}
+	for _, c := range t.Targets {
+		out = append(out, c.Vendor)
+	}
+	return out
 }
 
-// settings are the client settings of a vendor: the tightest budget of the
-// process's flows on that vendor.
-func (p *pipeline) settings(vendor string) clientSettings {
+// vendor is the vendor of that name.
+func (t vendorTable) vendor(name string) (vendors.Vendor, bool) {
+	i := slices.IndexFunc(t.vendors(), func(v vendors.Vendor) bool { return v.Name == name })
+	if i < 0 {
+		return vendors.Vendor{}, false
+	}
+	return t.vendors()[i], true
+}
+
+func (t vendorTable) source(name string) (producers.Connector, bool) {
+	i := slices.IndexFunc(t.Sources, func(c producers.Connector) bool { return c.Name == name })
+	if i < 0 {
+		return producers.Connector{}, false
+	}
+	return t.Sources[i], true
+}
+
+func (t vendorTable) target(name string) (sinks.Connector, bool) {
+	i := slices.IndexFunc(t.Targets, func(c sinks.Connector) bool { return c.Name == name })
+	if i < 0 {
+		return sinks.Connector{}, false
+	}
+	return t.Targets[i], true
+}
+
+// flows is what the flow loader and importer know of the table.
+func (t vendorTable) flows() flows.Vendors {
+	v := flows.Vendors{APIPrefixes: map[string]string{}}
+	for _, c := range t.Sources {
+		v.Sources = append(v.Sources, c.Name)
+		if c.APIPrefix != "" {
+			v.APIPrefixes[c.APIPrefix] = c.Name
+		}
+	}
+	for _, c := range t.Targets {
+		v.Targets = append(v.Targets, c.Name)
+	}
+	return v
+}
+
+// env lists the environment variables of every vendor's settings.
+func (t vendorTable) env() []string {
+	var out []string
+	for _, v := range t.vendors() {
+		out = append(out, v.Vars()...)
+	}
+	return out
+}
+
+// serve makes every vendor's sandbox and links their data.
+func (t vendorTable) serve(o sandbox.Options) map[string]sandbox.Served {
+	out := map[string]sandbox.Served{}
+	for name, mk := range t.Sandboxes {
+		out[name] = mk(o)
+	}
+	if t.Link != nil {
+		t.Link(out)
+	}
+	return out
+}
+
+// sandboxNames are the names of the vendors with a sandbox, in table order.
+func (t vendorTable) sandboxNames() []string {
+	var out []string
+	for _, v := range t.vendors() {
+		if t.Sandboxes[v.Name] != nil {
+			out = append(out, v.Name)
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(t.Sandboxes)) {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// vendors is the process's vendor table: ferry's, or a test's.
+func (p *pipeline) vendors() vendorTable {
+	if p.table != nil {
+		return *p.table
+	}
+	return table
+}
+
+// options are the client options of a vendor account: the tightest budget
+// of the process's flows on it, as source or as target, and the vendor's
+// clock.
+func (p *pipeline) options(vendor string) vendors.Options {
 	var limit rate.Limit
 	for _, f := range p.flows {
-		r := f.Source.Rate.Limit
-		if f.Source.Vendor != vendor {
-			r = 0
-		}
-		if vendor == "banniu" && f.Target.Kind == "banniu" {
-			r = f.Target.Rate.Limit
-		}
-		if r > 0 && (limit == 0 || r < limit) {
-			limit = r
+		for _, r := range []struct {
+			on    string
+			limit rate.Limit
+		}{{f.Source.Vendor, f.Source.Rate.Limit}, {f.Target.Kind, f.Target.Rate.Limit}} {
+			if r.on == vendor && r.limit > 0 && (limit == 0 || r.limit < limit) {
+				limit = r.limit
+			}
 		}
 	}
 	c := p.vendorClock(vendor)
-	s := clientSettings{Limit: limit, Now: c.Now, Observe: c.Observe, Logger: p.log}
+	o := vendors.Options{Limit: limit, Now: c.Now, Observe: c.Observe, Logger: p.log}
 	if p.tune != nil {
-		p.tune(&s)
+		p.tune(&o)
 	}
-	return s
+	return o
 }
 
 // vendorClock is the vendor's clock, shared by its clients and producers.
 func (p *pipeline) vendorClock(vendor string) *producers.VendorClock {
-	if p.clients.clocks == nil {
-		p.clients.clocks = map[string]*producers.VendorClock{}
+	if p.clocks == nil {
+		p.clocks = map[string]*producers.VendorClock{}
 	}
-	c, ok := p.clients.clocks[vendor]
+	c, ok := p.clocks[vendor]
 	if !ok {
 		c = producers.NewVendorClock(p.now)
-		p.clients.clocks[vendor] = c
+		p.clocks[vendor] = c
 	}
 	return c
 }
 
-func missing(f *flows.Flow, vendor string, vars ...string) error {
-	return fmt.Errorf("flow %s: no %s endpoint (set %s)", f.Name, vendor, strings.Join(vars, ", "))
+// client is the process's one client of a vendor's account, made on first
+// use.
+func (p *pipeline) client(f *flows.Flow, v vendors.Vendor) (vendors.Client, error) {
+	if c, ok := p.clients[v.Name]; ok {
+		return c, nil
+	}
+	a := p.cfg.Accounts[v.Name]
+	if a[vendors.URL] == "" {
+		return nil, fmt.Errorf("flow %s: no %s endpoint (set %s)", f.Name, v.Title, strings.Join(v.Vars(), ", "))
+	}
+	c, err := v.Connect(a, p.options(v.Name))
+	if err != nil {
+		return nil, fmt.Errorf("flow %s: %s: %w", f.Name, v.Title, err)
+	}
+	if p.clients == nil {
+		p.clients = map[string]vendors.Client{}
+	}
+	p.clients[v.Name] = c
+	return c, nil
 }
 
 // source returns the connector that polls a flow's source, through the
 // process's client of the flow's vendor account.
 func (p *pipeline) source(f *flows.Flow) (producers.Source, error) {
-	if err := p.connect(f); err != nil {
+	conn, ok := p.vendors().source(f.Source.Vendor)
+	if !ok {
+		return nil, fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
+	}
+	c, err := p.client(f, conn.Vendor)
+	if err != nil {
 		return nil, err
 	}
-	src, err := bindSource(f, &p.clients, p.log)
+	src, err := conn.Bind(c, f, p.log)
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
 	return src, nil
 }
 
-// connect makes the client of the flow's vendor account, once a process.
-func (p *pipeline) connect(f *flows.Flow) error {
-	s := p.settings(f.Source.Vendor)
-	var err error
-	switch f.Source.Vendor {
-	case "wdt":
-		a := p.cfg.WDT
-		if a.URL == "" {
-			return missing(f, "WDT", "FERRY_WDT_URL", "FERRY_WDT_SID", "FERRY_WDT_APP_KEY", "FERRY_WDT_APP_SECRET")
-		}
-		if p.clients.wdt == nil {
-			p.clients.wdt, err = wdt.New(wdt.Config{URL: a.URL, SID: a.SID, AppKey: a.AppKey, AppSecret: a.AppSecret,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
-		}
-	case "jushuitan":
-		a := p.cfg.JST
-		if a.URL == "" {
-			return missing(f, "Jushuitan", "FERRY_JST_URL", "FERRY_JST_APP_KEY", "FERRY_JST_APP_SECRET")
-		}
-		if p.clients.jst == nil {
-			p.clients.jst, err = jushuitan.New(jushuitan.Config{URL: a.URL, AppKey: a.AppKey, AppSecret: a.AppSecret,
-				AccessToken: a.AccessToken, RefreshToken: a.RefreshToken,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
-		}
-	case "jackyun":
-		a := p.cfg.Jackyun
-		if a.URL == "" {
-			return missing(f, "Jackyun", "FERRY_JACKYUN_URL", "FERRY_JACKYUN_APP_KEY", "FERRY_JACKYUN_SECRET")
-		}
-		if p.clients.jackyun == nil {
-			p.clients.jackyun, err = jackyun.New(jackyun.Config{URL: a.URL, AppKey: a.AppKey, Secret: a.Secret,
-				Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
-		}
-	case "kingdee":
-		a := p.cfg.Kingdee
-		if a.URL == "" {
-			return missing(f, "Kingdee", "FERRY_KINGDEE_URL", "FERRY_KINGDEE_CLIENT_ID", "FERRY_KINGDEE_CLIENT_SECRET", "FERRY_KINGDEE_OUTER_INSTANCE_ID")
-		}
-		if p.clients.kingdee == nil {
-			p.clients.kingdee, err = kingdee.New(kingdee.Config{URL: a.URL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
-				OuterInstanceID: a.OuterInstanceID, Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
-		}
-	default:
-		return fmt.Errorf("flow %s: no connector for vendor %q", f.Name, f.Source.Vendor)
+// targetWriter returns the writer of a flow whose target is a vendor's API.
+func (p *pipeline) targetWriter(f *flows.Flow) (sinks.RecordWriter, error) {
+	conn, ok := p.vendors().target(f.Target.Kind)
+	if !ok {
+		return nil, fmt.Errorf("flow %s: no sink for target %q", f.Name, f.Target.Kind)
 	}
+	c, err := p.client(f, conn.Vendor)
 	if err != nil {
-		return fmt.Errorf("flow %s: %w", f.Name, err)
+		return nil, err
 	}
-	return nil
-}
-
-// bindSource binds a flow to its vendor's connector. The connector logs
-// where the vendor's rules win over the flow's metadata and refuses what
-// the vendor cannot serve; with no client (ferry flow import) it only
-// checks.
-func bindSource(f *flows.Flow, c *clients, log *slog.Logger) (producers.Source, error) {
-	switch f.Source.Vendor {
-	case "wdt":
-		return wdt.NewSource(c.wdt, f, log)
-	case "jushuitan":
-		return jushuitan.NewSource(c.jst, f, log)
-	case "jackyun":
-		return jackyun.NewSource(c.jackyun, f, log)
-	case "kingdee":
-		return kingdee.NewSource(c.kingdee, f, log)
-	}
-	return nil, fmt.Errorf("no connector for vendor %q", f.Source.Vendor)
-}
-
-// banniuWriter returns the writer of a flow whose target is Banniu.
-func (p *pipeline) banniuWriter(f *flows.Flow) (*banniu.Writer, error) {
-	a := p.cfg.Banniu
-	if a.URL == "" {
-		return nil, missing(f, "Banniu", "FERRY_BANNIU_URL", "FERRY_BANNIU_APP_KEY", "FERRY_BANNIU_APP_SECRET", "FERRY_BANNIU_ACCESS_TOKEN")
-	}
-	if p.clients.banniu == nil {
-		s := p.settings("banniu")
-		c, err := banniu.New(banniu.Config{URL: a.URL, AppKey: a.AppKey, AppSecret: a.AppSecret, AccessToken: a.AccessToken,
-			Limit: s.Limit, Timeout: s.Timeout, Backoff: s.Backoff, Now: s.Now, Observe: s.Observe, Logger: s.Logger})
-		if err != nil {
-			return nil, fmt.Errorf("flow %s: %w", f.Name, err)
-		}
-		p.clients.banniu = c
-	}
-	w, err := banniu.NewWriter(p.clients.banniu, f)
+	w, err := conn.Writer(c, f)
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
 	return w, nil
+}
+
+// checkSource binds a flow to its vendor's connector without a client, as
+// ferry flow import does: the connector logs where the vendor's rules win
+// over the flow's metadata and refuses what the vendor cannot serve.
+func checkSource(t vendorTable, f *flows.Flow, log *slog.Logger) error {
+	conn, ok := t.source(f.Source.Vendor)
+	if !ok {
+		return fmt.Errorf("no connector for vendor %q", f.Source.Vendor)
+	}
+	_, err := conn.Bind(nil, f, log)
+	return err
 }

@@ -3,8 +3,8 @@
 // showing late), the faults (throttling, 5xx, slow and truncated answers),
 // the counters, and the signing vocabulary several vendors have in common.
 //
-// Each vendor's sandbox lives beside its connector (producers/wdt/wdtsandbox,
-// sinks/banniu/banniusandbox, …) and is an independent reading of the
+// Each vendor's sandbox lives beside its connector, in the <vendor>sandbox
+// folder of the vendor's package, and is an independent reading of the
 // vendor's protocol from ../shared/vendors.md: it never imports the client
 // it is there to test. Tests mount a sandbox with httptest; ferry sandbox
 // and ferry up serve them locally. A sandbox speaks the vendor's wire

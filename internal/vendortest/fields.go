@@ -9,8 +9,7 @@ import (
 )
 
 // The field tests hold each sandbox's field set to the examples of
-// shared/vendors.md, as TestKingdeeListFieldsAreTheVendorExample does for
-// Kingdee: (a) every key of the example is served, and (b) every key served
+// shared/vendors.md: (a) every key of the example is served, and (b) every key served
 // is in the example or in a field list vendors.md documents for the API.
 
 // DecodeObject decodes a JSON object.

@@ -32,7 +32,7 @@
 //     working at once). ExpireTokens expires every access token.
 //
 // What changes, and when, follows only the configured clock (Config.Now)
-// and seed, as for WDT: on every call the sandbox first applies the
+// and seed: on every call the sandbox first applies the
 // clock-driven changes due since the previous call (one in 40 renames a
 // shop or renews its authorisation; the rest move orders along), stamped at
 // random instants in between. MutationsPerCall changes orders the caller
@@ -45,7 +45,7 @@
 // texts; code 10 for an unknown app_key; code 100 (with its own text) for an
 // unknown refresh_token; data:null on errors; page_index below 1 read as 1;
 // refresh revoking the old pair; the refresh token not expiring; how faults
-// look (as for WDT); and all the data: ids and their bases, shop sites,
+// look; and all the data: ids and their bases, shop sites,
 // names, groups, carriers, addresses, amounts, which fields a change
 // touches and how statuses move (WaitConfirm → Confirmed, OuterConfirming,
 // Cancelled or Delete; OuterConfirming → Confirmed). The legacy gateway,

@@ -48,7 +48,7 @@
 // enable, group, modify_time and create_time in Beijing time, invoice, tax
 // and bank fields, region and street, salesman, remark, an empty
 // custom_field, one to three contacts). Changes follow the clock and
-// the seed as in WDT: MutationsPerSecond and CreationsPerSecond are applied
+// the seed: MutationsPerSecond and CreationsPerSecond are applied
 // at each call for the clock time passed, MutationsPerCall modifies
 // customers a forward walker has already paged past, and VisibilityLag
 // hides each change for a while after its stamp.

@@ -179,7 +179,7 @@ type Stats struct {
 //     调用频率超限 (the throttle) are the codes vendors.md proposes.
 //
 // What changes, and when, follows only the configured clock
-// (Config.Now) and seed, as in WDT: staff work on tasks
+// (Config.Now) and seed: staff work on tasks
 // (MutationsPerSecond) and open new ones (CreationsPerSecond) at random
 // instants between calls; MutationsPerCall modifies tasks a task.list walk
 // has already paged past, so that a forward walk skips one; VisibilityLag

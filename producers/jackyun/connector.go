@@ -1,0 +1,29 @@
+package jackyun
+
+import (
+	"log/slog"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/vendors"
+)
+
+// Connector is 吉客云 Jackyun in ferry's vendor table.
+var Connector = producers.Connector{
+	Vendor: vendors.Vendor{
+		Name:     "jackyun",
+		Title:    "吉客云 Jackyun",
+		Env:      "JACKYUN",
+		Settings: []vendors.Setting{{Name: vendors.URL}, {Name: "APP_KEY"}, {Name: "SECRET", Secret: true}},
+		About:    "吉客云: the gateway (`https://open.jackyun.com/open/openapi/do`) and application",
+		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
+			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], Secret: a["SECRET"],
+				Limit: o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+		},
+	},
+	APIPrefix: "jackyun.",
+	Bind: func(c vendors.Client, f *flows.Flow, log *slog.Logger) (producers.Source, error) {
+		client, _ := c.(*Client)
+		return NewSource(client, f, log)
+	},
+}
