@@ -1,0 +1,15 @@
+package jackyun_test
+
+import (
+	"testing"
+
+	"github.com/ferry-data/ferry/producers/jackyun"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
+	"github.com/ferry-data/ferry/producers/producertest"
+)
+
+// TestConformance runs the suite every source connector passes against
+// its own sandbox.
+func TestConformance(t *testing.T) {
+	producertest.Run(t, producertest.Case{Connector: jackyun.Connector, Sandbox: jackyunsandbox.Default, Flow: "jackyun_trades_banniu", Secret: "SECRET", Refused: "GW.SIGN_ERROR"})
+}
