@@ -96,43 +96,6 @@ func TestSearchPages(t *testing.T) {
 	}
 }
 
-// TestRetriesUntilTheVendorAnswers: throttling (code 429 GW.RATE_LIMIT,
-// HTTP 200), 502, slow 504 and truncated bodies are retried; the call then
-// succeeds.
-func TestRetriesUntilTheVendorAnswers(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		faults sandbox.Faults
-		stat   func(jackyunsandbox.Stats) int
-		logged []string
-	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s jackyunsandbox.Stats) int { return s.Throttled },
-			[]string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s jackyunsandbox.Stats) int { return s.Failed },
-			[]string{"transient"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 30, Faults: tc.faults})
-			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
-			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != 30 || len(p.Records) != 30 {
-				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
-			}
-			if got := tc.stat(f.sb.Stats()); got != 6 {
-				t.Fatalf("%d faults before the answer, want 6", got)
-			}
-			for _, want := range tc.logged {
-				if !strings.Contains(f.logs.String(), want) {
-					t.Fatalf("log does not name the failure %q:\n%s", want, f.logs)
-				}
-			}
-		})
-	}
-}
-
 // TestMalformedSuccessIsRetried: a code-200 answer without result.data is
 // retried, never read as an empty page.
 func TestMalformedSuccessIsRetried(t *testing.T) {
@@ -183,22 +146,6 @@ func TestQuotaThrottleIsRetried(t *testing.T) {
 	}
 	if s := f.sb.Stats(); s.Throttled != 2 || s.Served != 3 {
 		t.Fatalf("stats = %+v, want 2 throttled and 3 served", s)
-	}
-}
-
-// TestTimeoutIsRetried: a call that outlives the client's timeout is
-// retried.
-func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 5, Trades: 10})
-	// Hang the first call until the client gave up on it.
-	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
-	f.cfg.Timeout = 50 * time.Millisecond
-	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Total != 10 || f.srv.Calls() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
 }
 

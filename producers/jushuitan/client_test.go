@@ -352,22 +352,6 @@ func TestQuotaIsRetried(t *testing.T) {
 	}
 }
 
-// TestTimeoutIsRetried: a call that outlives the client's timeout is
-// retried.
-func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 6, Orders: 10})
-	// Hang the first call until the client gave up on it.
-	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
-	f.cfg.Timeout = 50 * time.Millisecond
-	p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Total != 10 || f.srv.Calls() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
-	}
-}
-
 // TestVendorErrorsAreNamed: a refused call is not retried and reaches the
 // caller with the vendor's code and message.
 func TestVendorErrorsAreNamed(t *testing.T) {

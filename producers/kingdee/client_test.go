@@ -161,26 +161,6 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	}
 }
 
-// TestTimeoutIsRetried: a call that outlives the client's timeout is
-// retried.
-func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 10})
-	f.srv.Intercept(func(n int64, _ http.ResponseWriter, r *http.Request) bool {
-		if r.URL.Path == kingdee.CustomerPath && n == 3 {
-			<-f.logs.Seen("backing off") // hang the first business call until the client gave up on it
-		}
-		return false
-	})
-	f.cfg.Timeout = 50 * time.Millisecond
-	p, err := f.client(t).List(context.Background(), kingdee.CustomerPath, params(1, 50))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Total != 10 || f.srv.Calls() != 4 {
-		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
-	}
-}
-
 // TestVendorErrorsAreNamed: a refused call is not retried and reaches the
 // caller with the vendor's code and description.
 func TestVendorErrorsAreNamed(t *testing.T) {

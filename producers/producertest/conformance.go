@@ -36,6 +36,9 @@ type Case struct {
 	Refused string
 	// Secret is the setting a wrong value of which the vendor refuses.
 	Secret string
+	// Throttled and Failed are what the client's log says of a throttle
+	// answer and of a failed call (502, slow 504, truncated body).
+	Throttled, Failed []string
 }
 
 // faulty is what the suite needs of a sandbox: its engine's controls.
@@ -217,9 +220,10 @@ func Run(t *testing.T, c Case) {
 		name   string
 		faults sandbox.Faults
 		count  func(sandbox.Counts) int
+		logged []string
 	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(c sandbox.Counts) int { return c.Throttled }},
-		{"5xx, slow and truncated", sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}, func(c sandbox.Counts) int { return c.Failed }},
+		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(c sandbox.Counts) int { return c.Throttled }, c.Throttled},
+		{"5xx, slow and truncated", sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}, func(c sandbox.Counts) int { return c.Failed }, c.Failed},
 	} {
 		t.Run(tc.name+" is retried", func(t *testing.T) {
 			r := newRig(t, c)
@@ -241,6 +245,11 @@ func Run(t *testing.T, c Case) {
 			}
 			if n := tc.count(sb.Counts()) - before; n != 6 {
 				t.Fatalf("%d faults before the answer, want 6", n)
+			}
+			for _, text := range tc.logged {
+				if !strings.Contains(r.logs.String(), text) {
+					t.Errorf("the log does not name the failure %q:\n%s", text, r.logs)
+				}
 			}
 		})
 	}

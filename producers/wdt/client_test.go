@@ -77,39 +77,6 @@ func TestSearchPages(t *testing.T) {
 	}
 }
 
-// TestRetriesUntilTheVendorAnswers: throttling (status 100 with the
-// frequency message), 502, slow 504 and truncated bodies are retried; the
-// call then succeeds.
-func TestRetriesUntilTheVendorAnswers(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		faults sandbox.Faults
-		stat   func(wdtsandbox.Stats) int
-		logged string
-	}{
-		{"throttled", sandbox.Faults{ThrottleRate: 1}, func(s wdtsandbox.Stats) int { return s.Throttled }, "throttled: status 100"},
-		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s wdtsandbox.Stats) int { return s.Failed }, "transient"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 30, Faults: tc.faults})
-			f.srv.At(7, func() { f.sb.SetFaults(sandbox.Faults{}) })
-			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != 30 || len(p.Records) != 30 {
-				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
-			}
-			if got := tc.stat(f.sb.Stats()); got != 6 {
-				t.Fatalf("%d faults before the answer, want 6", got)
-			}
-			if !strings.Contains(f.logs.String(), tc.logged) {
-				t.Fatalf("log does not name the failure %q:\n%s", tc.logged, f.logs)
-			}
-		})
-	}
-}
-
 // TestMalformedSuccessIsRetried: an HTTP 200 that is not WDT's answer (no
 // status, or status 0 without data) is retried, never read as an empty page.
 func TestMalformedSuccessIsRetried(t *testing.T) {
@@ -128,22 +95,6 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
 			}
 		})
-	}
-}
-
-// TestTimeoutIsRetried: a call that outlives the client's timeout is
-// retried.
-func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 3, Records: 10})
-	// Hang the first call until the client gave up on it.
-	f.srv.At(1, func() { <-f.logs.Seen("backing off") })
-	f.cfg.Timeout = 50 * time.Millisecond
-	p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Total != 10 || f.srv.Calls() < 2 {
-		t.Fatalf("total %d after %d calls", p.Total, f.srv.Calls())
 	}
 }
 

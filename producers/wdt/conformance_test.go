@@ -11,5 +11,6 @@ import (
 // TestConformance runs the suite every source connector passes against
 // its own sandbox.
 func TestConformance(t *testing.T) {
-	producertest.Run(t, producertest.Case{Connector: wdt.Connector, Sandbox: wdtsandbox.Default, Flow: "wdt_refunds", Secret: "APP_SECRET", Refused: "签名错误"})
+	producertest.Run(t, producertest.Case{Connector: wdt.Connector, Sandbox: wdtsandbox.Default, Flow: "wdt_refunds", Secret: "APP_SECRET", Refused: "签名错误",
+		Throttled: []string{"throttled: status 100"}, Failed: []string{"transient"}})
 }
