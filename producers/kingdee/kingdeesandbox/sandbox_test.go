@@ -6,8 +6,6 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"maps"
 	"net/http"
@@ -668,102 +666,6 @@ func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
 	}
 	f.kd.SetFaults(sandbox.Faults{})
 	f.list(nil)
-}
-
-func TestKingdeeFailRateGivesEveryFailure(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 10, Customers: 30, MutationsPerCall: 3})
-	f.login()
-	f.kd.SetFaults(sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond})
-	kinds := map[string]int{}
-	for range 30 {
-		resp, b, err := f.do(kdCall{params: map[string]string{"page": "2", "page_size": "5"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kinds[vendortest.FailureKind(t, resp, b, `{"errcode":0`)]++
-	}
-	if len(kinds) != 3 {
-		t.Fatalf("failure kinds seen: %v", kinds)
-	}
-	if s := f.kd.Stats(); s.Failed != 30 || s.Mutations != 0 {
-		t.Fatalf("stats = %+v; want 30 failed and no mutations", s)
-	}
-}
-
-func TestKingdeeSlowFailureEndsWithTheCaller(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 11, Customers: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
-	timedOut := false
-	for i := 0; i < 20 && !timedOut; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		_, _, err := f.do(kdCall{ctx: ctx})
-		cancel()
-		timedOut = errors.Is(err, context.DeadlineExceeded)
-	}
-	if !timedOut {
-		t.Fatal("no slow 504 in 20 failures")
-	}
-	closed := make(chan struct{})
-	go func() { f.srv.Close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow 504 handler kept running after its caller left")
-	}
-}
-
-func TestKingdeeClockDrivenChanges(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 12, Customers: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
-	f.login()
-	f.clock.Advance(10 * time.Second)
-	f.list(nil)
-	if s := f.kd.Stats(); s.Mutations != 20 || s.Creations != 5 {
-		t.Fatalf("after 10 s: stats = %+v, want 20 mutations and 5 creations", s)
-	}
-	f.clock.Advance(time.Second)
-	f.list(nil)
-	if s := f.kd.Stats(); s.Creations != 5 {
-		t.Fatalf("half a creation was applied: %+v", s)
-	}
-	f.clock.Advance(time.Second)
-	truth := f.kd.Truth()
-	if s := f.kd.Stats(); s.Creations != 6 || len(truth) != 26 {
-		t.Fatalf("after 12 s: stats = %+v, %d customers", s, len(truth))
-	}
-	newest := truth[len(truth)-1]
-	if kdID(newest) <= kdID(truth[19]) || newest["number"] != "KH00026" {
-		t.Errorf("new customers do not take the next ids and numbers: %v %v", newest["id"], newest["number"])
-	}
-	if m, _ := time.ParseInLocation(time.DateTime, newest["modify_time"].(string), kdCST); m.After(f.clock.Now()) || m.Before(kdStart) {
-		t.Errorf("new customer stamped %v, outside [start, now]", newest["modify_time"])
-	}
-	if newest["create_time"] != newest["modify_time"] && newest["create_time"].(string) > newest["modify_time"].(string) {
-		t.Errorf("created %v after its modification %v", newest["create_time"], newest["modify_time"])
-	}
-
-	f.kd.Freeze()
-	before := f.kd.Stats()
-	f.clock.Advance(time.Hour)
-	f.list(nil)
-	if after := f.kd.Stats(); after.Mutations != before.Mutations || after.Creations != before.Creations {
-		t.Fatalf("changes after Freeze: %+v → %+v", before, after)
-	}
-}
-
-func TestKingdeeSameSeedSameData(t *testing.T) {
-	run := func(seed int64) []map[string]any {
-		clock := sandbox.NewClock(kdStart)
-		s := kingdeesandbox.New(kingdeesandbox.Config{Seed: seed, Customers: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
-		clock.Advance(90 * time.Second)
-		s.Mutate(3)
-		return s.Truth()
-	}
-	a, b := run(42), run(42)
-	if len(a) != 245 || !reflect.DeepEqual(a, b) {
-		t.Fatalf("same seed, different data (%d and %d customers)", len(a), len(b))
-	}
-	if reflect.DeepEqual(a, run(43)) {
-		t.Fatal("different seeds, same data")
-	}
 }
 
 func TestKingdeeConfigFillsDefaults(t *testing.T) {

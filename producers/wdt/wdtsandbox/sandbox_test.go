@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -372,65 +370,6 @@ func TestMutateAtStampsABatchInThePast(t *testing.T) {
 	}
 }
 
-func TestThrottleRateAndSetFaults(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
-	for range 3 {
-		env := f.search(call{pageNo: 1, pageSize: 2})
-		if env.Status != 100 || env.Message != throttleMessage {
-			t.Fatalf("got %d %q, want the throttle envelope", env.Status, env.Message)
-		}
-	}
-	if s := f.wdt.Stats(); s.Throttled != 3 || s.Mutations != 0 {
-		t.Fatalf("stats = %+v; want 3 throttled and no mutations", s)
-	}
-	f.wdt.SetFaults(sandbox.Faults{})
-	f.page(call{})
-}
-
-func TestFailRateGivesEveryFailure(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{
-		Seed: 6, Records: 30, MutationsPerCall: 3,
-		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
-	})
-	kinds := map[string]int{}
-	for range 30 {
-		resp, b, err := f.do(call{pageNo: 1, pageSize: 5})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kinds[vendortest.FailureKind(t, resp, b, `{"status":0`)]++
-	}
-	if len(kinds) != 3 {
-		t.Fatalf("failure kinds seen: %v", kinds)
-	}
-	if s := f.wdt.Stats(); s.Failed != 30 || s.Mutations != 0 {
-		t.Fatalf("stats = %+v; want 30 failed and no mutations", s)
-	}
-}
-
-func TestSlowFailureEndsWithTheCaller(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 7, Records: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
-	timedOut := false
-	for i := 0; i < 20 && !timedOut; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		_, _, err := f.do(call{ctx: ctx})
-		cancel()
-		timedOut = errors.Is(err, context.DeadlineExceeded)
-	}
-	if !timedOut {
-		t.Fatal("no slow 504 in 20 failures")
-	}
-	// httptest's Close waits for running handlers: it returns only if the
-	// slow one noticed its caller left.
-	closed := make(chan struct{})
-	go func() { f.srv.Close(); close(closed) }()
-	select {
-	case <-closed:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow 504 handler kept running after its caller left")
-	}
-}
-
 func TestCallsPerMinuteQuota(t *testing.T) {
 	f := newFixture(t, wdtsandbox.Config{Seed: 8, Records: 5, CallsPerMinute: 3})
 	for range 3 {
@@ -443,63 +382,6 @@ func TestCallsPerMinuteQuota(t *testing.T) {
 	f.page(call{})
 	if s := f.wdt.Stats(); s.Served != 4 || s.Throttled != 1 {
 		t.Fatalf("stats = %+v", s)
-	}
-}
-
-func TestClockDrivenChanges(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 9, Records: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
-	f.clock.Advance(10 * time.Second)
-	f.page(call{})
-	if s := f.wdt.Stats(); s.Mutations != 20 || s.Creations != 5 {
-		t.Fatalf("after 10 s: stats = %+v, want 20 mutations and 5 creations", s)
-	}
-	f.clock.Advance(time.Second)
-	f.page(call{})
-	if s := f.wdt.Stats(); s.Creations != 5 {
-		t.Fatalf("half a creation was applied: %+v", s)
-	}
-	f.clock.Advance(time.Second)
-	truth := f.wdt.Truth()
-	if s := f.wdt.Stats(); s.Creations != 6 || len(truth) != 26 {
-		t.Fatalf("after 12 s: stats = %+v, %d refunds", s, len(truth))
-	}
-	for i := 1; i < len(truth); i++ {
-		if id(truth[i]) <= id(truth[i-1]) {
-			t.Fatal("Truth not sorted by refund_id")
-		}
-	}
-	newest := truth[len(truth)-1]
-	if id(newest) != id(truth[19])+6 {
-		t.Errorf("new refunds do not take the next ids: %d after %d", id(newest), id(truth[19]))
-	}
-	// Changes land between the calls, never after the clock.
-	if m := int64(newest["modified"].(float64)); m > f.clock.Now().UnixMilli() || m <= start.UnixMilli() {
-		t.Errorf("new refund stamped %d, outside (start, now]", m)
-	}
-
-	f.wdt.Freeze()
-	before := f.wdt.Stats()
-	f.clock.Advance(time.Hour)
-	f.page(call{params: window(start, f.clock.Now())})
-	if after := f.wdt.Stats(); after.Mutations != before.Mutations || after.Creations != before.Creations {
-		t.Fatalf("changes after Freeze: %+v → %+v", before, after)
-	}
-}
-
-func TestSameSeedSameData(t *testing.T) {
-	run := func(seed int64) []map[string]any {
-		clock := sandbox.NewClock(start)
-		s := wdtsandbox.New(wdtsandbox.Config{Seed: seed, Records: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
-		clock.Advance(90 * time.Second)
-		s.Mutate(3)
-		return s.Truth()
-	}
-	a, b := run(42), run(42)
-	if len(a) != 245 || !reflect.DeepEqual(a, b) {
-		t.Fatalf("same seed, different data (%d and %d refunds)", len(a), len(b))
-	}
-	if reflect.DeepEqual(a, run(43)) {
-		t.Fatal("different seeds, same data")
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/ferry-data/ferry/internal/vendortest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -543,27 +542,6 @@ func TestBanniuThrottling(t *testing.T) {
 	}
 }
 
-func TestBanniuFailRateGivesEveryFailure(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{
-		Seed: 10, Tasks: 30, MutationsPerCall: 3,
-		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
-	})
-	kinds := map[string]int{}
-	for range 30 {
-		resp, b, err := f.do(bnCall{params: bnPage(2, 5)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		kinds[vendortest.FailureKind(t, resp, b, `{"response":`)]++
-	}
-	if len(kinds) != 3 {
-		t.Fatalf("failure kinds seen: %v", kinds)
-	}
-	if s := f.bn.Stats(); s.Failed != 30 || s.Mutations != 0 {
-		t.Fatalf("stats = %+v; want 30 failed and no mutations", s)
-	}
-}
-
 // TestBanniuTruncatedUpdateWasApplied: a cut answer does not mean the work
 // was not done; a client that retries updates twice, which is harmless.
 func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
@@ -582,67 +560,6 @@ func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
 	got := f.bn.Tasks(bnProject)[0]
 	if truncated == 0 || got.Updates != truncated || f.bn.Stats().Updates != truncated || got.Content["78538"] != int64(78534) {
 		t.Fatalf("%d truncated answers, task updated %d times: %+v", truncated, got.Updates, got)
-	}
-}
-
-func TestBanniuClockDrivenChanges(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 12, Tasks: 20, MutationsPerSecond: 2, CreationsPerSecond: 0.5})
-	f.clock.Advance(10 * time.Second)
-	f.list(nil)
-	if s := f.bn.Stats(); s.Mutations != 20 || s.Creations != 5 {
-		t.Fatalf("after 10 s: stats = %+v, want 20 mutations and 5 creations", s)
-	}
-	f.clock.Advance(time.Second)
-	f.list(nil)
-	if s := f.bn.Stats(); s.Creations != 5 {
-		t.Fatalf("half a creation was applied: %+v", s)
-	}
-	f.clock.Advance(time.Second)
-	truth := f.bn.Truth()
-	if s := f.bn.Stats(); s.Creations != 6 || len(truth) != 26 {
-		t.Fatalf("after 12 s: stats = %+v, %d tasks", s, len(truth))
-	}
-	for i := 1; i < len(truth); i++ {
-		if bnTaskID(truth[i]) <= bnTaskID(truth[i-1]) {
-			t.Fatal("Truth not sorted by task id")
-		}
-	}
-	newest := truth[len(truth)-1]
-	created, err := time.ParseInLocation(time.DateTime, newest["1"].(string), bnCST)
-	if err != nil || created.After(f.clock.Now()) || !created.After(bnStart.Add(-time.Second)) {
-		t.Errorf("new task created %v, outside (start, now]", newest["1"])
-	}
-	if no, _ := newest["77213"].(string); len(no) < 12 {
-		t.Errorf("new task without a 线上订单号: %v", newest)
-	}
-
-	f.bn.Freeze()
-	before := f.bn.Stats()
-	f.clock.Advance(time.Hour)
-	f.list(nil)
-	if after := f.bn.Stats(); after.Mutations != before.Mutations || after.Creations != before.Creations {
-		t.Fatalf("changes after Freeze: %+v → %+v", before, after)
-	}
-	f.bn.Mutate(2)
-	if after := f.bn.Stats(); after.Mutations != before.Mutations+2 {
-		t.Fatalf("Mutate(2) after Freeze: %+v", after)
-	}
-}
-
-func TestBanniuSameSeedSameData(t *testing.T) {
-	run := func(seed int64) []map[string]any {
-		clock := sandbox.NewClock(bnStart)
-		s := banniusandbox.New(banniusandbox.Config{Seed: seed, Tasks: 100, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
-		clock.Advance(90 * time.Second)
-		s.Mutate(3)
-		return s.Truth()
-	}
-	a, b := run(42), run(42)
-	if len(a) != 145 || !reflect.DeepEqual(a, b) {
-		t.Fatalf("same seed, different data (%d and %d tasks)", len(a), len(b))
-	}
-	if reflect.DeepEqual(a, run(43)) {
-		t.Fatal("different seeds, same data")
 	}
 }
 
