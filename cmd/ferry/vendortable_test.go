@@ -18,6 +18,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
+	"github.com/ferry-data/ferry/producers/producertest"
 	"github.com/ferry-data/ferry/vendors"
 )
 
@@ -251,5 +252,44 @@ func TestEveryVendorHasASandbox(t *testing.T) {
 	}
 	if len(served) != len(table.vendors()) {
 		t.Errorf("%d sandboxes for %d vendors", len(served), len(table.vendors()))
+	}
+}
+
+// sourceCases are what the conformance suite needs to know of each source
+// vendor beyond the table: which setting a wrong value of is refused, with
+// which code, and what the client logs of throttles and failures.
+var sourceCases = map[string]producertest.Case{
+	"wdt": {Secret: "APP_SECRET", Refused: "签名错误",
+		Throttled: []string{"throttled: status 100"}, Failed: []string{"transient"}},
+	"jushuitan": {Secret: "APP_SECRET", Refused: "无效签名",
+		Throttled: []string{"调用频次超过限制"}},
+	"jackyun": {Secret: "SECRET", Refused: "GW.SIGN_ERROR",
+		Throttled: []string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}, Failed: []string{"transient"}},
+	"kingdee": {Secret: "CLIENT_SECRET", Refused: "1030001003",
+		Throttled: []string{"throttled: errcode 429: 请求过于频繁"}, Failed: []string{"transient"}},
+}
+
+// TestSourcesConform runs the conformance suite on every source of the
+// vendor table, against the sandbox the table serves for it, with the
+// first shipped flow of the vendor.
+func TestSourcesConform(t *testing.T) {
+	shipped, err := flows.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, conn := range table.Sources {
+		t.Run(conn.Name, func(t *testing.T) {
+			c, ok := sourceCases[conn.Name]
+			if !ok {
+				t.Fatalf("no conformance case for %s", conn.Name)
+			}
+			c.Connector, c.Sandbox = conn, table.Sandboxes[conn.Name]
+			for _, f := range shipped {
+				if f.Source.Vendor == conn.Name && c.Flow == "" {
+					c.Flow = f.Name
+				}
+			}
+			producertest.Run(t, c)
+		})
 	}
 }
