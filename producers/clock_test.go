@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/producers"
@@ -45,8 +47,10 @@ func TestFarSkewIsLearnt(t *testing.T) {
 	local := func() time.Time { return e.clock.Now().Add(5 * time.Minute) }
 	vc := producers.NewVendorClock(local)
 	c := e.sb.Config()
-	client, err := wdt.New(wdt.Config{URL: e.url, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		Limit: rate.Inf, Now: vc.Now, Observe: vc.Observe})
+	client, err := wdt.New(wdt.Config{
+		URL: e.url, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
+		Options: vendors.Options{Limit: rate.Inf, Now: vc.Now, Observe: vc.Observe},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"golang.org/x/time/rate"
@@ -82,8 +84,10 @@ func newEnv(t testing.TB, sc wdtsandbox.Config, since time.Duration) *env {
 	}
 	log := slog.New(slog.NewTextHandler(e.logs, nil))
 	c := e.sb.Config()
-	client, err := wdt.New(wdt.Config{URL: srv.URL, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Now: e.clock.Now, Logger: log})
+	client, err := wdt.New(wdt.Config{
+		URL: srv.URL, SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Now: e.clock.Now, Logger: log},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,24 @@ type Options struct {
 	Logger  *slog.Logger
 }
 
+// Defaults fills what is unset: the call budget with limit, a 30s
+// timeout, time.Now and a log that discards.
+func (o Options) Defaults(limit rate.Limit) Options {
+	if o.Limit <= 0 {
+		o.Limit = limit
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
 // Var is the environment variable of one of the vendor's settings.
 func (v Vendor) Var(setting string) string { return "FERRY_" + v.Env + "_" + setting }
 

@@ -26,12 +26,13 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ferry-data/ferry/vendors"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
@@ -65,19 +66,10 @@ type Config struct {
 	URL string
 	// AppKey and Secret are the application's credentials.
 	AppKey, Secret string
-	// Limit is the account's call budget; default 5 calls per second (the
-	// stand-in quota is 10 a second and 600 a minute).
-	Limit rate.Limit
-	// Timeout bounds one call; default 30s.
-	Timeout time.Duration
-	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
-	Backoff backoff.Policy
-	// Now is the clock the timestamp parameter comes from; default time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Observe, when set, sees the headers of every answer (ferry learns
-	// the vendor's clock from their Date).
-	Observe func(http.Header)
+	// Options are the client's call budget (default 5 calls per second (the stand-in quota is 10 a second and 600 a minute)),
+	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
+	// (time.Now), log and the observer of every answer's headers.
+	vendors.Options
 }
 
 // Client calls one Jackyun account.
@@ -108,18 +100,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.URL == "" {
 		cfg.URL = DefaultURL
 	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = 5
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Options = cfg.Defaults(5)
 	return &Client{
 		cfg:     cfg,
 		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),

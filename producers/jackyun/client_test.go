@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -53,9 +55,7 @@ func newFixture(t *testing.T, sc jackyunsandbox.Config) *fixture {
 	c := f.sb.Config()
 	f.cfg = jackyun.Config{
 		URL: f.srv.URL + "/open/openapi/do", AppKey: c.AppKey, Secret: c.Secret,
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
-		Timeout: time.Second, Now: clock.Now,
-		Logger: f.logs.Logger(),
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Timeout: time.Second, Now: clock.Now, Logger: f.logs.Logger()},
 	}
 	return f
 }

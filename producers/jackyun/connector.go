@@ -17,8 +17,7 @@ var Connector = producers.Connector{
 		Settings: []vendors.Setting{{Name: vendors.URL}, {Name: "APP_KEY"}, {Name: "SECRET", Secret: true}},
 		About:    "吉客云: the gateway (`https://open.jackyun.com/open/openapi/do`) and application",
 		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
-			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], Secret: a["SECRET"],
-				Limit: o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], Secret: a["SECRET"], Options: o})
 		},
 	},
 	APIPrefix: "jackyun.",

@@ -25,11 +25,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ferry-data/ferry/vendors"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
@@ -81,19 +82,10 @@ type Config struct {
 	// RefreshMargin is how long before its expiry the token is refreshed;
 	// default 24h (as the vendor's Java SDK does).
 	RefreshMargin time.Duration
-	// Limit is the account's call budget (burst 1); default DefaultLimit.
-	Limit rate.Limit
-	// Timeout bounds one call; default 30s.
-	Timeout time.Duration
-	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
-	Backoff backoff.Policy
-	// Now is the clock the timestamp parameter and token expiry follow;
-	// default time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Observe, when set, sees the headers of every answer (ferry learns
-	// the vendor's clock from their Date).
-	Observe func(http.Header)
+	// Options are the client's call budget (default DefaultLimit),
+	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
+	// (time.Now), log and the observer of every answer's headers.
+	vendors.Options
 }
 
 // refreshRetry is how long the client waits before trying again a
@@ -137,18 +129,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.RefreshMargin <= 0 {
 		cfg.RefreshMargin = 24 * time.Hour
 	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = DefaultLimit
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Options = cfg.Defaults(DefaultLimit)
 	return &Client{
 		cfg:     cfg,
 		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -63,11 +65,8 @@ func newFixture(t *testing.T, sc jstsandbox.Config) *fixture {
 	}))
 	c := f.sb.Config()
 	f.cfg = jushuitan.Config{
-		URL: f.srv.URL, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, TokenExpires: start.Add(c.TokenTTL),
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
-		Timeout: time.Second, Now: f.clock.Now,
-		Logger: f.logs.Logger(),
+		URL: f.srv.URL, AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, TokenExpires: start.Add(c.TokenTTL),
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Timeout: time.Second, Now: f.clock.Now, Logger: f.logs.Logger()},
 	}
 	return f
 }

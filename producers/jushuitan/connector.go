@@ -18,8 +18,7 @@ var Connector = producers.Connector{
 		About:    "聚水潭: the base URL (`https://openapi.jushuitan.com`) and application; without tokens ferry asks for them, and it refreshes them before they expire",
 		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
 			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"],
-				AccessToken: a["ACCESS_TOKEN"], RefreshToken: a["REFRESH_TOKEN"],
-				Limit: o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+				AccessToken: a["ACCESS_TOKEN"], RefreshToken: a["REFRESH_TOKEN"], Options: o})
 		},
 	},
 	APIPrefix: "/open/",

@@ -36,6 +36,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
@@ -75,20 +77,10 @@ type Config struct {
 	// OuterInstanceID names the authorised 账套 (push_app_authorize's
 	// outerInstanceId).
 	ClientID, ClientSecret, OuterInstanceID string
-	// Limit is the account's call budget, authorisation calls included;
-	// default 500 calls a minute.
-	Limit rate.Limit
-	// Timeout bounds one call; default 30s.
-	Timeout time.Duration
-	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
-	Backoff backoff.Policy
-	// Now is the clock X-Api-TimeStamp and the token's age come from;
-	// default time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Observe, when set, sees the headers of every answer (ferry learns
-	// the vendor's clock from their Date).
-	Observe func(http.Header)
+	// Options are the client's call budget (default 500 calls a minute, authorisation calls included),
+	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
+	// (time.Now), log and the observer of every answer's headers.
+	vendors.Options
 }
 
 // Client calls one Kingdee JDY account. It is safe for concurrent use.
@@ -133,18 +125,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" || u.RawQuery != "" {
 		return nil, fmt.Errorf("kingdee: URL %q is not a host such as https://api.kingdee.com", cfg.URL)
 	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = rate.Limit(500.0 / 60)
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Options = cfg.Defaults(rate.Limit(500.0 / 60))
 	return &Client{
 		cfg:     cfg,
 		base:    strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"),

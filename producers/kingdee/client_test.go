@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -59,9 +61,7 @@ func newFixture(t *testing.T, sc kingdeesandbox.Config) *fixture {
 	c := f.sb.Config()
 	f.cfg = kingdee.Config{
 		URL: f.srv.URL, ClientID: c.ClientID, ClientSecret: c.ClientSecret, OuterInstanceID: c.OuterInstanceID,
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
-		Timeout: time.Second, Now: f.clock.Now,
-		Logger: f.logs.Logger(),
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Timeout: time.Second, Now: f.clock.Now, Logger: f.logs.Logger()},
 	}
 	return f
 }

@@ -18,8 +18,7 @@ var Connector = producers.Connector{
 		About:    "金蝶云星辰: the host (`https://api.kingdee.com`), connector client and instance; ferry authorises itself and again when the app secret rotates",
 		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
 			return New(Config{URL: a[vendors.URL], ClientID: a["CLIENT_ID"], ClientSecret: a["CLIENT_SECRET"],
-				OuterInstanceID: a["OUTER_INSTANCE_ID"],
-				Limit:           o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+				OuterInstanceID: a["OUTER_INSTANCE_ID"], Options: o})
 		},
 	},
 	APIPrefix: "/jdy/",

@@ -17,9 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ferry-data/ferry/vendors"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
@@ -43,18 +44,10 @@ type Config struct {
 	// SID is the seller account, AppKey the application key, AppSecret
 	// the "secret:salt" pair.
 	SID, AppKey, AppSecret string
-	// Limit is the account's call budget; default 1 call per second.
-	Limit rate.Limit
-	// Timeout bounds one call; default 30s.
-	Timeout time.Duration
-	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
-	Backoff backoff.Policy
-	// Now is the clock the timestamp parameter comes from.
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Observe, when set, sees the headers of every answer (ferry learns
-	// the vendor's clock from their Date).
-	Observe func(http.Header)
+	// Options are the client's call budget (default 1 call per second),
+	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
+	// (time.Now), log and the observer of every answer's headers.
+	vendors.Options
 }
 
 // Client calls one WDT account.
@@ -87,18 +80,7 @@ func New(cfg Config) (*Client, error) {
 	if salt == "" {
 		return nil, errors.New("wdt: AppSecret must be in the secret:salt form")
 	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = 1
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Options = cfg.Defaults(1)
 	return &Client{
 		cfg:     cfg,
 		secret:  secret,

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
@@ -35,9 +37,7 @@ func newFixture(t *testing.T, sc wdtsandbox.Config) *fixture {
 	c := f.sb.Config()
 	f.cfg = wdt.Config{
 		URL: f.srv.URL + "/openapi", SID: c.SID, AppKey: c.AppKey, AppSecret: c.AppSecret,
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
-		Timeout: time.Second, Now: clock.Now,
-		Logger: f.logs.Logger(),
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Timeout: time.Second, Now: clock.Now, Logger: f.logs.Logger()},
 	}
 	return f
 }

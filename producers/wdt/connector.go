@@ -17,8 +17,7 @@ var Connector = producers.Connector{
 		Settings: []vendors.Setting{{Name: vendors.URL}, {Name: "SID"}, {Name: "APP_KEY"}, {Name: "APP_SECRET", Secret: true}},
 		About:    "旺店通: the endpoint (`http://wdt.wangdian.cn/openapi`) and account; the secret in its `secret:salt` form",
 		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
-			return New(Config{URL: a[vendors.URL], SID: a["SID"], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"],
-				Limit: o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+			return New(Config{URL: a[vendors.URL], SID: a["SID"], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"], Options: o})
 		},
 	},
 	APIPrefix: "wdt.",

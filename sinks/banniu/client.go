@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/ferry-data/ferry/vendors"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
@@ -34,20 +35,10 @@ type Config struct {
 	URL string
 	// AppKey, AppSecret and AccessToken are the account's credentials.
 	AppKey, AppSecret, AccessToken string
-	// Limit is the account's call budget; default 10 calls per second
-	// (vendors.md §5.5).
-	Limit rate.Limit
-	// Timeout bounds one call; default 30s.
-	Timeout time.Duration
-	// Backoff shapes the retry waits; defaults 500ms growing to 30s.
-	Backoff backoff.Policy
-	// Now is the clock the timestamp parameter comes from; default
-	// time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
-	// Observe, when set, sees the headers of every answer (ferry learns
-	// the vendor's clock from their Date).
-	Observe func(http.Header)
+	// Options are the client's call budget (default 10 calls per second (vendors.md §5.5)),
+	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
+	// (time.Now), log and the observer of every answer's headers.
+	vendors.Options
 }
 
 // Client calls one Banniu account. It is safe for concurrent use.
@@ -77,18 +68,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.URL == "" {
 		cfg.URL = Gateway
 	}
-	if cfg.Limit <= 0 {
-		cfg.Limit = 10
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.Options = cfg.Defaults(10)
 	return &Client{
 		cfg:     cfg,
 		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),

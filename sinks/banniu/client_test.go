@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/vendors"
+
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
@@ -53,9 +55,7 @@ func newFixture(t *testing.T, sc banniusandbox.Config) *fixture {
 	c := f.sb.Config()
 	f.cfg = banniu.Config{
 		URL: f.srv.URL + "/gateway/api/miniAPI", AppKey: c.AppKey, AppSecret: c.AppSecret, AccessToken: c.AccessToken,
-		Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond},
-		Timeout: time.Second, Now: clock.Now,
-		Logger: f.logs.Logger(),
+		Options: vendors.Options{Limit: rate.Inf, Backoff: backoff.Policy{Base: time.Millisecond, Max: 2 * time.Millisecond}, Timeout: time.Second, Now: clock.Now, Logger: f.logs.Logger()},
 	}
 	return f
 }

@@ -15,8 +15,7 @@ var Connector = sinks.Connector{
 		Settings: []vendors.Setting{{Name: vendors.URL}, {Name: "APP_KEY"}, {Name: "APP_SECRET", Secret: true}, {Name: "ACCESS_TOKEN", Secret: true}},
 		About:    "班牛: the gateway (`https://open.bytenew.com/gateway/api/miniAPI`) and application",
 		Connect: func(a vendors.Account, o vendors.Options) (vendors.Client, error) {
-			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"], AccessToken: a["ACCESS_TOKEN"],
-				Limit: o.Limit, Timeout: o.Timeout, Backoff: o.Backoff, Now: o.Now, Observe: o.Observe, Logger: o.Logger})
+			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"], AccessToken: a["ACCESS_TOKEN"], Options: o})
 		},
 	},
 	Writer: func(c vendors.Client, f *flows.Flow) (sinks.RecordWriter, error) {
