@@ -1,45 +1,10 @@
 package kingdee
 
-import "testing"
+import (
+	"testing"
 
-// The official example of open.jdy.com's signing page, VERIFIED in
-// vendors.md §4.2 (a public client asserts it in its self-test).
-func TestSignVerifiedVector(t *testing.T) {
-	sts := StringToSign("GET", "/jdyconnector/app_management/kingdee_auth_token", map[string]string{
-		"app_key":       "bVZgAZOv1",
-		"app_signature": "MzZlYTk0ODk4MWZlNjdiODNmNWU4YzViNzYxNGM5MTFlOGJkN2NjMzk0MTJkZGNhZGM0NzZhN2YxZDJmOTlkZA==",
-	}, "4427456950", "1670305063559")
-	wantSTS := "GET\n%2Fjdyconnector%2Fapp_management%2Fkingdee_auth_token\n" +
-		"app_key=bVZgAZOv1&app_signature=MzZlYTk0ODk4MWZlNjdiODNmNWU4YzViNzYxNGM5MTFlOGJkN2NjMzk0MTJkZGNhZGM0NzZhN2YxZDJmOTlkZA%253D%253D\n" +
-		"x-api-nonce:4427456950\nx-api-timestamp:1670305063559\n"
-	if sts != wantSTS {
-		t.Fatalf("StringToSign =\n%q\nwant\n%q", sts, wantSTS)
-	}
-	got := Sign("f2adcfef73369bfc4e1384677d38a0ff", sts)
-	if want := "OTFiZTliNDFiMjNkYTI3YzVhNzg4MDI4ZGU3MWY1ZTA5ZTk1NjVlNGM1YTI1ZjIxY2Y5YTA3ZGY2OGI1MGQ1MQ=="; got != want {
-		t.Fatalf("Sign = %s, want %s", got, want)
-	}
-}
-
-// The customer-list vector "computed here" in vendors.md §4.2.
-func TestSignComputedVector(t *testing.T) {
-	sts := StringToSign("get", "/jdy/v2/bd/customer", map[string]string{
-		"modify_start_time": "1704038400000",
-		"modify_end_time":   "1704124800000",
-		"page":              "1",
-		"page_size":         "100",
-	}, "123456789", "1704124800000")
-	wantSTS := "GET\n%2Fjdy%2Fv2%2Fbd%2Fcustomer\n" +
-		"modify_end_time=1704124800000&modify_start_time=1704038400000&page=1&page_size=100\n" +
-		"x-api-nonce:123456789\nx-api-timestamp:1704124800000\n"
-	if sts != wantSTS {
-		t.Fatalf("StringToSign =\n%q\nwant\n%q", sts, wantSTS)
-	}
-	got := Sign("clientsecret", sts)
-	if want := "NmNhYjhmNjJkM2Q1ZGQ4MjAzZjk2ZWRlZDljNGU2Yjg0MzYzNGZlOTI2ZTcyNGFhMWIwZDk4NTZlZDUyOGJjNg=="; got != want {
-		t.Fatalf("Sign = %s, want %s", got, want)
-	}
-}
+	"github.com/ferry-data/ferry/internal/vendortest"
+)
 
 func TestStringToSignWithoutQuery(t *testing.T) {
 	got := StringToSign("POST", "/a", nil, "1", "2")
@@ -83,4 +48,17 @@ func TestAppSignatureShape(t *testing.T) {
 	if got == AppSignature("other", "bVZgAZOv1") {
 		t.Fatal("AppSignature ignores the secret")
 	}
+}
+
+// TestSignVectors checks StringToSign and Sign against the vendor's
+// vectors, which its sandbox is checked against too.
+func TestSignVectors(t *testing.T) {
+	vendortest.CheckVectors(t, "testdata/sign_vectors.json", func(v vendortest.Vector) string {
+		r := v.Request
+		sts := StringToSign(r["method"], r["path"], v.Params, r["nonce"], r["timestamp"])
+		if sts != v.StringToSign {
+			t.Errorf("%s: StringToSign =\n%q\nwant\n%q", v.Name, sts, v.StringToSign)
+		}
+		return Sign(v.Secret, sts)
+	})
 }

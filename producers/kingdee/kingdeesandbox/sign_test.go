@@ -1,28 +1,23 @@
 package kingdeesandbox
 
-import "testing"
+import (
+	"testing"
 
-// TestSign checks the sandbox's own signature against the vectors of
-// vendors.md: a "verified" vector is one public signing libraries' tests
-// confirm; a "computed" one vendors.md computed from the documented
-// algorithm, since the vendor publishes none.
+	"github.com/ferry-data/ferry/internal/vendortest"
+)
+
+// TestSign checks the sandbox's own reading of the string to sign and the
+// signature against the vendor's vectors, which its client is checked
+// against too.
 func TestSign(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		sign   func(map[string]string, string) string
-		params map[string]string
-		secret string
-		want   string
-	}{
-		{"kingdee, computed", func(p map[string]string, secret string) string {
-			return kdHMAC(secret, kdStringToSign("GET", "/jdy/v2/bd/customer", p, "123456789", "1704124800000"))
-		}, map[string]string{"modify_start_time": "1704038400000", "modify_end_time": "1704124800000", "page": "1", "page_size": "100"},
-			"clientsecret", "NmNhYjhmNjJkM2Q1ZGQ4MjAzZjk2ZWRlZDljNGU2Yjg0MzYzNGZlOTI2ZTcyNGFhMWIwZDk4NTZlZDUyOGJjNg=="},
-	} {
-		if got := tc.sign(tc.params, tc.secret); got != tc.want {
-			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+	vendortest.CheckVectors(t, "../testdata/sign_vectors.json", func(v vendortest.Vector) string {
+		r := v.Request
+		sts := kdStringToSign(r["method"], r["path"], v.Params, r["nonce"], r["timestamp"])
+		if sts != v.StringToSign {
+			t.Errorf("%s: string to sign =\n%q\nwant\n%q", v.Name, sts, v.StringToSign)
 		}
-	}
+		return kdHMAC(v.Secret, sts)
+	})
 }
 
 // Kingdee's path and query encoding, as its official example shows it.
