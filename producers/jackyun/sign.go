@@ -1,11 +1,10 @@
 package jackyun
 
 import (
-	"crypto/md5"
-	"encoding/hex"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // Shanghai is Beijing time, the zone of the timestamp parameter and of every
@@ -31,20 +30,6 @@ var unsigned = map[string]bool{"sign": true, "contextid": true, "token": true}
 // secret, the keys and the values are case-insensitive. bizcontent is signed
 // as the raw JSON text, before form encoding.
 func Sign(params map[string]string, secret string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if !unsigned[k] {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params[k])
-	}
-	b.WriteString(secret)
-	sum := md5.Sum([]byte(strings.ToLower(b.String())))
-	return hex.EncodeToString(sum[:])
+	pairs := vendorhttp.SortedPairs(params, func(k, _ string) bool { return !unsigned[k] })
+	return vendorhttp.MD5Hex(strings.ToLower(secret + pairs + secret))
 }

@@ -1,12 +1,10 @@
 package jushuitan
 
 import (
-	"crypto/md5"
-	"encoding/hex"
-	"sort"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // Sign computes the open platform's signature (vendors.md §1.3): lowercase
@@ -15,28 +13,10 @@ import (
 // access_token, app_key, biz (the JSON text as sent), charset, timestamp
 // and version; the token calls sign their own form the same way.
 func Sign(params map[string]string, secret string) string {
-	keys := make([]string, 0, len(params))
-	for k, v := range params {
-		if k != "sign" && v != "" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params[k])
-	}
-	return md5Hex(b.String())
+	return vendorhttp.MD5Hex(secret + vendorhttp.SortedPairs(params, func(k, v string) bool { return k != "sign" && v != "" }))
 }
 
 // Timestamp renders t as the timestamp parameter: Unix seconds.
 func Timestamp(t time.Time) string {
 	return strconv.FormatInt(t.Unix(), 10)
-}
-
-func md5Hex(s string) string {
-	sum := md5.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 	"github.com/ferry-data/ferry/internal/vendortest"
 )
 
@@ -15,7 +16,7 @@ func TestSignLeavesOutSignAndEmptyValues(t *testing.T) {
 	if got := Sign(p, "s"); got != want {
 		t.Fatal("sign or an empty value took part in the signature")
 	}
-	if want != md5Hex("sa1b2") {
+	if want != vendorhttp.MD5Hex("sa1b2") {
 		t.Fatalf("Sign = %s, want md5(sa1b2)", want)
 	}
 }

@@ -1,11 +1,10 @@
 package wdt
 
 import (
-	"crypto/md5"
-	"encoding/hex"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // Epoch is where WDT's timestamp parameter counts from: it is the number of
@@ -22,22 +21,7 @@ func Timestamp(t time.Time) string {
 // params hold every query parameter and "body", the JSON array sent as the
 // HTTP body.
 func Sign(params map[string]string, secret string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != "sign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params[k])
-	}
-	b.WriteString(secret)
-	sum := md5.Sum([]byte(b.String()))
-	return hex.EncodeToString(sum[:])
+	return vendorhttp.MD5Hex(secret + vendorhttp.SortedPairs(params, func(k, _ string) bool { return k != "sign" }) + secret)
 }
 
 // SplitSecret splits an app secret of the form "secret:salt".

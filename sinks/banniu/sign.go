@@ -1,11 +1,10 @@
 package banniu
 
 import (
-	"crypto/md5"
-	"encoding/hex"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/vendorhttp"
 )
 
 // Zone is Beijing time, the zone of every Banniu time string. A fixed zone
@@ -24,20 +23,6 @@ func Timestamp(t time.Time) string { return t.In(Zone).Format(TimeLayout) }
 // keys sorted. A GET call's business parameters travel in the query and are
 // signed; a POST call's JSON body is not.
 func Sign(params map[string]string, secret string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != "sign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params[k])
-	}
-	b.WriteString(secret)
-	sum := md5.Sum([]byte(b.String()))
-	return strings.ToUpper(hex.EncodeToString(sum[:]))
+	pairs := vendorhttp.SortedPairs(params, func(k, _ string) bool { return k != "sign" })
+	return strings.ToUpper(vendorhttp.MD5Hex(secret + pairs + secret))
 }
