@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 func TestVendorClock(t *testing.T) {

@@ -56,7 +56,11 @@ type Account map[string]string
 // URL is the setting that holds an account's endpoint.
 const URL = "URL"
 
-// Options are what every vendor client is told beside its account.
+// Options are what every vendor client is told beside its account: its
+// call budget, the timeout of one call (default 30s), its retry waits
+// (default 500ms growing to 30s), the vendor's clock (default time.Now),
+// its log and the observer of every answer's headers. Clients embed them
+// in their Config; Defaults fills what is unset.
 type Options struct {
 	// Limit is the account's call budget: the tightest of its flows'.
 	Limit   rate.Limit

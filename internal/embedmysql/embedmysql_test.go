@@ -5,8 +5,9 @@ import (
 	"database/sql"
 	"testing"
 
-	"github.com/ferry-data/ferry/internal/embedmysql"
 	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/ferry-data/ferry/internal/embedmysql"
 )
 
 func TestStart(t *testing.T) {

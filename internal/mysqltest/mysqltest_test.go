@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/ferry-data/ferry/internal/mysqltest"
 )
 
 func TestNew(t *testing.T) {

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"strconv"
 	"strings"
@@ -32,13 +31,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ferry-data/ferry/vendors"
-
-	"github.com/go-resty/resty/v2"
-	"golang.org/x/time/rate"
-
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 const (
@@ -66,18 +61,15 @@ type Config struct {
 	URL string
 	// AppKey and Secret are the application's credentials.
 	AppKey, Secret string
-	// Options are the client's call budget (default 5 calls per second (the stand-in quota is 10 a second and 600 a minute)),
-	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
-	// (time.Now), log and the observer of every answer's headers.
+	// Options are every client's; the budget defaults to 5 calls a second (the stand-in quota
+	// is 10 a second and 600 a minute).
 	vendors.Options
 }
 
 // Client calls one Jackyun account.
 type Client struct {
-	cfg     Config
-	http    *resty.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	cfg Config
+	api *vendorhttp.Caller // the account's HTTP client, budget, retries and log
 }
 
 // APIError is an answer with a code other than success and throttling.
@@ -102,10 +94,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Options = cfg.Defaults(5)
 	return &Client{
-		cfg:     cfg,
-		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
-		limiter: rate.NewLimiter(cfg.Limit, 1),
-		log:     cfg.Logger.With("vendor", "jackyun", "appkey", cfg.AppKey),
+		cfg: cfg,
+		api: vendorhttp.NewCaller("jackyun", cfg.Options, "appkey", cfg.AppKey),
 	}, nil
 }
 
@@ -178,7 +168,7 @@ func (e *failure) Error() string {
 // Unwrap returns the transport's error, if any.
 func (e *failure) Unwrap() error { return e.Err }
 
-func (e *failure) logAttrs() []any {
+func (e *failure) LogAttrs() []any {
 	var out []any
 	if e.Code != 0 {
 		out = append(out, "code", e.Code, "sub_code", e.SubCode, "msg", e.Msg)
@@ -204,20 +194,10 @@ func (c *Client) Search(ctx context.Context, method string, params map[string]an
 		return Page{}, fmt.Errorf("jackyun %s: encode bizcontent: %w", method, err)
 	}
 	var page Page
-	err = backoff.Do(ctx, c.cfg.Backoff, func() error {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return err
-		}
+	err = c.api.Do(ctx, func() error {
 		page, err = c.call(ctx, method, bizcontent)
 		return err
-	}, func(attempt int, wait time.Duration, err error) {
-		attrs := []any{"method", method, "page_index", pageIndex, "attempt", attempt + 1, "wait", wait}
-		var f *failure
-		if errors.As(err, &f) {
-			attrs = append(attrs, f.logAttrs()...)
-		}
-		c.log.Warn("jackyun call failed, backing off", append(attrs, "err", err.Error())...)
-	})
+	}, "method", method, "page_index", pageIndex)
 	return page, err
 }
 
@@ -231,7 +211,7 @@ func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, err
 		"bizcontent":  bizcontent,
 	}
 	form["sign"] = Sign(form, c.cfg.Secret)
-	resp, err := c.http.R().
+	resp, err := c.api.HTTP.R().
 		SetContext(ctx).
 		SetFormData(form).
 		Post(c.cfg.URL)

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -24,6 +22,7 @@ import (
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jackyun"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 const method = jackyun.TradeSearch

@@ -24,19 +24,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
-	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // Paths of the calls ferry makes (vendors.md §1.1).
@@ -82,9 +79,7 @@ type Config struct {
 	// RefreshMargin is how long before its expiry the token is refreshed;
 	// default 24h (as the vendor's Java SDK does).
 	RefreshMargin time.Duration
-	// Options are the client's call budget (default DefaultLimit),
-	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
-	// (time.Now), log and the observer of every answer's headers.
+	// Options are every client's; the budget defaults to DefaultLimit.
 	vendors.Options
 }
 
@@ -94,10 +89,8 @@ const refreshRetry = time.Hour
 
 // Client calls one Jushuitan account. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	http    *resty.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	cfg Config
+	api *vendorhttp.Caller // the account's HTTP client, budget, retries and log
 
 	mu            sync.Mutex // guards the token state; held while it is renewed
 	access        string
@@ -132,9 +125,7 @@ func New(cfg Config) (*Client, error) {
 	cfg.Options = cfg.Defaults(DefaultLimit)
 	return &Client{
 		cfg:     cfg,
-		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
-		limiter: rate.NewLimiter(cfg.Limit, 1),
-		log:     cfg.Logger.With("vendor", "jushuitan", "app_key", cfg.AppKey),
+		api:     vendorhttp.NewCaller("jushuitan", cfg.Options, "app_key", cfg.AppKey),
 		access:  cfg.AccessToken,
 		refresh: cfg.RefreshToken,
 		expires: cfg.TokenExpires,
@@ -197,7 +188,7 @@ func (c *Client) Call(ctx context.Context, path, biz string) (json.RawMessage, e
 	if !errors.As(err, &ae) || ae.Code != CodeBadToken {
 		return data, err
 	}
-	c.log.Info("jushuitan refused the access_token; renewing it and calling again", "path", path, "code", ae.Code, "msg", ae.Message)
+	c.api.Log.Info("jushuitan refused the access_token; renewing it and calling again", "path", path, "code", ae.Code, "msg", ae.Message)
 	if token, err = c.renew(ctx, token); err != nil {
 		return nil, err
 	}
@@ -249,7 +240,7 @@ func (c *Client) token(ctx context.Context) (string, error) {
 	case errors.As(err, &ae) && now.Before(c.expires):
 		// The token still works: use it, and try again later.
 		c.nextRefreshAt = now.Add(refreshRetry)
-		c.log.Warn("jushuitan refused to refresh the access_token; using it until it expires",
+		c.api.Log.Warn("jushuitan refused to refresh the access_token; using it until it expires",
 			"code", ae.Code, "msg", ae.Message, "expires", c.expires, "retry_after", refreshRetry)
 	default:
 		return "", err
@@ -315,7 +306,7 @@ func (c *Client) renewLocked(ctx context.Context) error {
 		c.expires = c.cfg.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	c.nextRefreshAt = time.Time{}
-	c.log.Info("jushuitan access_token renewed", "path", path, "expires", c.expires)
+	c.api.Log.Info("jushuitan access_token renewed", "path", path, "expires", c.expires)
 	return nil
 }
 
@@ -328,30 +319,21 @@ type throttled struct {
 
 func (t *throttled) Error() string { return fmt.Sprintf("throttled: code %d: %s", t.code, t.msg) }
 
+// LogAttrs are what the log says of a throttle beside the error.
+func (t *throttled) LogAttrs() []any { return []any{"code", t.code, "msg", t.msg} }
+
 // do posts the form that form builds (afresh for each attempt, so the
 // timestamp stays current) to path and returns the answer's data,
 // retrying throttling and transient failures until ctx ends.
 func (c *Client) do(ctx context.Context, path string, form func() url.Values) (json.RawMessage, error) {
 	var data json.RawMessage
-	var last error
-	err := backoff.Do(ctx, c.cfg.Backoff, func() error {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return err
-		}
+	err := c.api.Do(ctx, func() error {
 		var err error
 		data, err = c.post(ctx, path, form())
 		return err
-	}, func(attempt int, wait time.Duration, err error) {
-		last = err
-		attrs := []any{"path", path, "attempt", attempt + 1, "wait", wait, "err", err}
-		var th *throttled
-		if errors.As(err, &th) {
-			attrs = append(attrs, "code", th.code, "msg", th.msg)
-		}
-		c.log.Warn("jushuitan call failed, backing off", attrs...)
-	})
-	if err != nil && ctx.Err() != nil && last != nil {
-		return nil, fmt.Errorf("jushuitan %s: %w (last failure: %v)", path, err, last)
+	}, "path", path)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("jushuitan %s: %w", path, err)
 	}
 	return data, err
 }
@@ -364,16 +346,13 @@ type envelope struct {
 
 // post makes one call and classifies its answer.
 func (c *Client) post(ctx context.Context, path string, form url.Values) (json.RawMessage, error) {
-	resp, err := c.http.R().
+	resp, err := c.api.HTTP.R().
 		SetContext(ctx).
 		SetHeader("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8").
 		SetBody(form.Encode()).
 		Post(c.cfg.URL + path)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
+		return nil, vendorhttp.Unanswered(ctx, err)
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -26,6 +24,7 @@ import (
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/jushuitan"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 var (

@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -36,13 +35,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
-	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // The API's paths (vendors.md §4.1).
@@ -77,19 +74,16 @@ type Config struct {
 	// OuterInstanceID names the authorised 账套 (push_app_authorize's
 	// outerInstanceId).
 	ClientID, ClientSecret, OuterInstanceID string
-	// Options are the client's call budget (default 500 calls a minute, authorisation calls included),
-	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
-	// (time.Now), log and the observer of every answer's headers.
+	// Options are every client's; the budget defaults to 500 calls a minute, authorisation
+	// calls included.
 	vendors.Options
 }
 
 // Client calls one Kingdee JDY account. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string
-	http    *resty.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	cfg  Config
+	base string
+	api  *vendorhttp.Caller // the account's HTTP client, budget, retries and log
 
 	mu   sync.Mutex // guards sess; held while authorising
 	sess *session
@@ -127,11 +121,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Options = cfg.Defaults(rate.Limit(500.0 / 60))
 	return &Client{
-		cfg:     cfg,
-		base:    strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"),
-		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
-		limiter: rate.NewLimiter(cfg.Limit, 1),
-		log:     cfg.Logger.With("vendor", "kingdee", "client_id", cfg.ClientID),
+		cfg:  cfg,
+		base: strings.TrimSuffix(u.Scheme+"://"+u.Host+u.Path, "/"),
+		api:  vendorhttp.NewCaller("kingdee", cfg.Options, "client_id", cfg.ClientID),
 	}, nil
 }
 
@@ -186,18 +178,16 @@ func (c *Client) Detail(ctx context.Context, id string) (json.RawMessage, error)
 // needed and retrying throttling and transient failures until ctx ends.
 func (c *Client) get(ctx context.Context, path string, params map[string]string, v any) error {
 	reauthorised := false
-	return backoff.Do(ctx, c.cfg.Backoff, func() error {
+	return c.api.Retry(ctx, func() error {
 		err := c.try(ctx, path, params, v)
 		var ae *APIError
 		if errors.As(err, &ae) && ae.Code == CodeAuthKey && !reauthorised {
 			reauthorised = true
-			c.log.Info("kingdee refused the authorisation, authorising again", "path", ae.Path, "code", ae.Code, "description", ae.Description)
+			c.api.Log.Info("kingdee refused the authorisation, authorising again", "path", ae.Path, "code", ae.Code, "description", ae.Description)
 			err = c.try(ctx, path, params, v)
 		}
 		return err
-	}, func(attempt int, wait time.Duration, err error) {
-		c.log.Warn("kingdee call failed, backing off", "path", path, "page", params["page"], "id", params["id"], "attempt", attempt+1, "wait", wait, "err", err)
-	})
+	}, "path", path, "page", params["page"], "id", params["id"])
 }
 
 // try makes one attempt: authorise if needed, then call. A stale
@@ -235,7 +225,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	c.sess = &session{token: token, domain: domain, at: c.cfg.Now()}
-	c.log.Info("kingdee authorised", "domain", domain)
+	c.api.Log.Info("kingdee authorised", "domain", domain)
 	return c.sess, nil
 }
 
@@ -295,7 +285,7 @@ func (c *Client) token(ctx context.Context, appKey, appSecret string) (string, e
 
 // do sends one signed request and returns the body of an HTTP 200 answer.
 func (c *Client) do(ctx context.Context, method, path string, params, headers map[string]string) ([]byte, error) {
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.api.Wait(ctx); err != nil {
 		return nil, err
 	}
 	full := c.base + path
@@ -308,7 +298,7 @@ func (c *Client) do(ctx context.Context, method, path string, params, headers ma
 	if q := Query(params); q != "" {
 		full += "?" + q
 	}
-	req := c.http.R().
+	req := c.api.HTTP.R().
 		SetContext(ctx).
 		SetHeaders(map[string]string{
 			"Content-Type":    "application/json",
@@ -322,10 +312,7 @@ func (c *Client) do(ctx context.Context, method, path string, params, headers ma
 		SetHeaders(headers)
 	resp, err := req.Execute(method, full)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
+		return nil, vendorhttp.Unanswered(ctx, err)
 	}
 	if code := resp.StatusCode(); code >= 500 || code == http.StatusTooManyRequests {
 		return nil, &backoff.Retry{Err: fmt.Errorf("%s: HTTP %d", path, code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}

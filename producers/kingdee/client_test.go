@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/flows"
@@ -24,6 +22,7 @@ import (
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/kingdee"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 var start = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)

@@ -65,7 +65,7 @@ func (c *Client) openFields(rec map[string]json.RawMessage, names []string) {
 		clear, err := Open(c.cfg.ClientSecret, v)
 		if err != nil {
 			c.opaque.Do(func() {
-				c.log.Warn("kingdee field does not decrypt; kept as the vendor sent it", "field", name, "err", err)
+				c.api.Log.Warn("kingdee field does not decrypt; kept as the vendor sent it", "field", name, "err", err)
 			})
 			continue
 		}

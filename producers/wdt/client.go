@@ -16,17 +16,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
-	"github.com/go-resty/resty/v2"
-	"golang.org/x/time/rate"
-
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 // ThrottleMessage is the message WDT answers, with status 100, when an
@@ -44,20 +39,16 @@ type Config struct {
 	// SID is the seller account, AppKey the application key, AppSecret
 	// the "secret:salt" pair.
 	SID, AppKey, AppSecret string
-	// Options are the client's call budget (default 1 call per second),
-	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
-	// (time.Now), log and the observer of every answer's headers.
+	// Options are every client's; the budget defaults to one call a second.
 	vendors.Options
 }
 
 // Client calls one WDT account.
 type Client struct {
-	cfg     Config
-	secret  string
-	salt    string
-	http    *resty.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	cfg    Config
+	secret string
+	salt   string
+	api    *vendorhttp.Caller // the account's HTTP client, budget, retries and log
 }
 
 // APIError is an answer with a non-zero status that is not throttling.
@@ -82,12 +73,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Options = cfg.Defaults(1)
 	return &Client{
-		cfg:     cfg,
-		secret:  secret,
-		salt:    salt,
-		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
-		limiter: rate.NewLimiter(cfg.Limit, 1),
-		log:     cfg.Logger.With("vendor", "wdt", "sid", cfg.SID),
+		cfg:    cfg,
+		secret: secret,
+		salt:   salt,
+		api:    vendorhttp.NewCaller("wdt", cfg.Options, "sid", cfg.SID),
 	}, nil
 }
 
@@ -117,15 +106,10 @@ func (c *Client) Search(ctx context.Context, method string, params map[string]an
 		return Page{}, err
 	}
 	var page Page
-	err = backoff.Do(ctx, c.cfg.Backoff, func() error {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return err
-		}
+	err = c.api.Do(ctx, func() error {
 		page, err = c.call(ctx, method, string(body), pageNo, pageSize)
 		return err
-	}, func(attempt int, wait time.Duration, err error) {
-		c.log.Warn("wdt call failed, backing off", "method", method, "page_no", pageNo, "attempt", attempt+1, "wait", wait, "err", err)
-	})
+	}, "method", method, "page_no", pageNo)
 	return page, err
 }
 
@@ -144,17 +128,14 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 	}
 	q["sign"] = Sign(q, c.secret)
 	delete(q, "body")
-	resp, err := c.http.R().
+	resp, err := c.api.HTTP.R().
 		SetContext(ctx).
 		SetQueryParams(q).
 		SetHeader("Content-Type", "application/json").
 		SetBody(body).
 		Post(c.cfg.URL)
 	if err != nil {
-		if ctx.Err() != nil {
-			return Page{}, ctx.Err()
-		}
-		return Page{}, backoff.Transient("%v", vendorhttp.Redact(err))
+		return Page{}, vendorhttp.Unanswered(ctx, err)
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return Page{}, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
@@ -17,6 +15,7 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 const method = "aftersales.refund.Refund.search"

@@ -5,17 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 const (
@@ -35,18 +32,14 @@ type Config struct {
 	URL string
 	// AppKey, AppSecret and AccessToken are the account's credentials.
 	AppKey, AppSecret, AccessToken string
-	// Options are the client's call budget (default 10 calls per second (vendors.md §5.5)),
-	// its timeout (default 30s), retry waits (500ms growing to 30s), clock
-	// (time.Now), log and the observer of every answer's headers.
+	// Options are every client's; the budget defaults to 10 calls a second (vendors.md §5.5).
 	vendors.Options
 }
 
 // Client calls one Banniu account. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	http    *resty.Client
-	limiter *rate.Limiter
-	log     *slog.Logger
+	cfg Config
+	api *vendorhttp.Caller // the account's HTTP client, budget, retries and log
 }
 
 // APIError is an answer with a non-zero code that is not throttling.
@@ -70,10 +63,8 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.Options = cfg.Defaults(10)
 	return &Client{
-		cfg:     cfg,
-		http:    vendorhttp.New(cfg.Timeout, cfg.Observe),
-		limiter: rate.NewLimiter(cfg.Limit, 1),
-		log:     cfg.Logger.With("vendor", "banniu", "app_key", cfg.AppKey),
+		cfg: cfg,
+		api: vendorhttp.NewCaller("banniu", cfg.Options, "app_key", cfg.AppKey),
 	}, nil
 }
 
@@ -170,16 +161,11 @@ func (c *Client) UpdateTask(ctx context.Context, appID, projectID, taskID int64,
 // failures until ctx ends.
 func (c *Client) do(ctx context.Context, method string, params map[string]string, body []byte) (json.RawMessage, error) {
 	var result json.RawMessage
-	err := backoff.Do(ctx, c.cfg.Backoff, func() error {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return err
-		}
+	err := c.api.Do(ctx, func() error {
 		var err error
 		result, err = c.call(ctx, method, params, body)
 		return err
-	}, func(attempt int, wait time.Duration, err error) {
-		c.log.Warn("banniu call failed, backing off", "method", method, "attempt", attempt+1, "wait", wait, "err", err)
-	})
+	}, "method", method)
 	if err != nil && ctx.Err() != nil {
 		return nil, fmt.Errorf("banniu %s: %w", method, err)
 	}
@@ -208,7 +194,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		q[k] = v
 	}
 	q["sign"] = Sign(q, c.cfg.AppSecret)
-	req := c.http.R().SetContext(ctx).SetQueryParams(q)
+	req := c.api.HTTP.R().SetContext(ctx).SetQueryParams(q)
 	var (
 		resp *resty.Response
 		err  error
@@ -223,10 +209,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		resp, err = req.Get(c.cfg.URL)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("banniu %s: %w", method, ctx.Err())
-		}
-		return nil, backoff.Transient("%v", vendorhttp.Redact(err))
+		return nil, vendorhttp.Unanswered(ctx, err)
 	}
 	if code := resp.StatusCode(); code >= 500 || code == 429 {
 		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}

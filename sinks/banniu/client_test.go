@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/vendors"
-
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
@@ -19,6 +17,7 @@ import (
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/sinks/banniu"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
+	"github.com/ferry-data/ferry/vendors"
 )
 
 const project = banniusandbox.DefaultProject

@@ -154,7 +154,7 @@ func (w *Writer) taskID(ctx context.Context, vars flows.Vars, projectID int64) (
 		return 0, fmt.Errorf("project %d: no task with %s = %q: %w", projectID, l.Column, text, ErrNotYet)
 	}
 	if len(found) > 1 {
-		w.client.log.Warn("several tasks match a lookup; updating the oldest",
+		w.client.api.Log.Warn("several tasks match a lookup; updating the oldest",
 			"flow", w.flow, "project_id", projectID, "column", l.Column, "matches", len(found))
 	}
 	return slices.Min(found), nil

@@ -2,11 +2,12 @@ package jackyunsandbox
 
 import (
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // jkyTrade is one 销售单 as jackyun.tradenotsensitiveinfos.list.get returns

@@ -1,11 +1,11 @@
 package jackyunsandbox_test
 
 import (
-	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 	"net/http"
 	"testing"
 
 	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
 
 // jkyTradesExample is vendors.md §2.4's success envelope of

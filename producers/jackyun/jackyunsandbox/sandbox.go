@@ -79,7 +79,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -87,6 +86,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 const (

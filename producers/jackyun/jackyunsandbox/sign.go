@@ -1,9 +1,10 @@
 package jackyunsandbox
 
 import (
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // Jackyun (vendors.md §2.2): the wrapped string of the params but sign,

@@ -2,11 +2,12 @@ package jstsandbox
 
 import (
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // jstOrder is one 销售出库单 as /open/orders/out/simple/query returns it

@@ -1,12 +1,12 @@
 package jstsandbox_test
 
 import (
-	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )
 
 // jstOrdersExample is vendors.md §1.5's success envelope of the orders-out

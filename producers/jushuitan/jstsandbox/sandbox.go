@@ -58,13 +58,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // Texts of the vendor's answers (vendors.md §1.5; J JstErrorCode).

@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-data/ferry/internal/vendortest"
-
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/jushuitan"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )

@@ -1,9 +1,10 @@
 package jstsandbox
 
 import (
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"sort"
 	"strings"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // Jushuitan, new protocol (vendors.md §1.3): lowercase hex MD5 of the app

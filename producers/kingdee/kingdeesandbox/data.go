@@ -2,11 +2,12 @@ package kingdeesandbox
 
 import (
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // kdCustomer is one 客户 in clear, in the shape of the detail call

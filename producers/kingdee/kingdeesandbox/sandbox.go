@@ -78,12 +78,13 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 const (

@@ -1,13 +1,13 @@
 package wdtsandbox_test
 
 import (
-	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 // wdtRefundsExample is vendors.md §3.5's success envelope of

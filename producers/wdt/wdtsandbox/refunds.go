@@ -2,10 +2,11 @@ package wdtsandbox
 
 import (
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // refund is one 退换单 as aftersales.refund.Refund.search returns it

@@ -1,8 +1,9 @@
 package wdtsandbox
 
 import (
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // WDT (vendors.md §3.2): lowercase hex MD5 of the wrapped string of every

@@ -5,12 +5,13 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // Banniu column kinds (behaviorType, vendors.md §5.3).

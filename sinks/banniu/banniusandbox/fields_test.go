@@ -1,13 +1,13 @@
 package banniusandbox_test
 
 import (
-	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 	"net/http"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
 // bnTaskListExample is vendors.md §5.4's task.list envelope, verbatim.

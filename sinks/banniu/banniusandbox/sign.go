@@ -1,9 +1,10 @@
 package banniusandbox
 
 import (
-	"github.com/ferry-data/ferry/internal/sandbox"
 	"strings"
 	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
 )
 
 // 班牛 (vendors.md §5.2): uppercase hex MD5 of the wrapped string of the

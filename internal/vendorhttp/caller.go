@@ -1,0 +1,85 @@
+package vendorhttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/vendors"
+)
+
+// Caller makes the calls of one vendor account: one HTTP client that shows
+// every answer's headers to the options' observer, one call budget, and
+// one way of retrying, whose log says why.
+type Caller struct {
+	// HTTP is the account's client.
+	HTTP *resty.Client
+	// Log is the account's log, with the vendor and the account named.
+	Log     *slog.Logger
+	vendor  string
+	limiter *rate.Limiter
+	policy  backoff.Policy
+}
+
+// NewCaller makes the caller of an account of vendor; account names it in
+// the log (key, value pairs, never a secret).
+func NewCaller(vendor string, o vendors.Options, account ...any) *Caller {
+	return &Caller{
+		HTTP:    New(o.Timeout, o.Observe),
+		Log:     o.Logger.With(append([]any{"vendor", vendor}, account...)...),
+		vendor:  vendor,
+		limiter: rate.NewLimiter(o.Limit, 1),
+		policy:  o.Backoff,
+	}
+}
+
+// Wait waits until the budget allows one more call.
+func (c *Caller) Wait(ctx context.Context) error { return c.limiter.Wait(ctx) }
+
+// Do runs call as Retry does, each attempt within the budget.
+func (c *Caller) Do(ctx context.Context, call func() error, attrs ...any) error {
+	return c.Retry(ctx, func() error {
+		if err := c.Wait(ctx); err != nil {
+			return err
+		}
+		return call()
+	}, attrs...)
+}
+
+// Retry runs call until it succeeds, fails for good, or ctx ends, and
+// retries what the backoff package calls transient, after the wait it
+// asks. Each retry is logged as "<vendor> call failed, backing off" with
+// attrs, the attempt, the wait, what the error adds through a LogAttrs
+// method, and the error. When ctx ends first, the error also names the
+// last failure.
+func (c *Caller) Retry(ctx context.Context, call func() error, attrs ...any) error {
+	var last error
+	err := backoff.Do(ctx, c.policy, call, func(attempt int, wait time.Duration, err error) {
+		last = err
+		a := append(append([]any{}, attrs...), "attempt", attempt+1, "wait", wait)
+		var la interface{ LogAttrs() []any }
+		if errors.As(err, &la) {
+			a = append(a, la.LogAttrs()...)
+		}
+		c.Log.Warn(c.vendor+" call failed, backing off", append(a, "err", err.Error())...)
+	})
+	if err != nil && ctx.Err() != nil && last != nil {
+		return fmt.Errorf("%w (last failure: %v)", err, last)
+	}
+	return err
+}
+
+// Unanswered is the error of a call that got no answer: ctx's, when it
+// ended, or else a transient error without the URL's secrets.
+func Unanswered(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return backoff.Transient("%v", Redact(err))
+}
