@@ -19,3 +19,12 @@ type Connector struct {
 	// (ferry flow import) it only checks.
 	Bind func(c vendors.Client, f *flows.Flow, log *slog.Logger) (Source, error)
 }
+
+// Bind makes a Connector's Bind of a vendor's NewSource, whose client is
+// a *C.
+func Bind[C any, S Source](newSource func(*C, *flows.Flow, *slog.Logger) (S, error)) func(vendors.Client, *flows.Flow, *slog.Logger) (Source, error) {
+	return func(c vendors.Client, f *flows.Flow, log *slog.Logger) (Source, error) {
+		client, _ := c.(*C)
+		return newSource(client, f, log)
+	}
+}

@@ -13,3 +13,12 @@ type Connector struct {
 	// target account.
 	Writer func(c vendors.Client, f *flows.Flow) (RecordWriter, error)
 }
+
+// Write makes a Connector's Writer of a vendor's NewWriter, whose client
+// is a *C.
+func Write[C any, W RecordWriter](newWriter func(*C, *flows.Flow) (W, error)) func(vendors.Client, *flows.Flow) (RecordWriter, error) {
+	return func(c vendors.Client, f *flows.Flow) (RecordWriter, error) {
+		client, _ := c.(*C)
+		return newWriter(client, f)
+	}
+}

@@ -1,9 +1,6 @@
 package jackyun
 
 import (
-	"log/slog"
-
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -21,8 +18,5 @@ var Connector = producers.Connector{
 		},
 	},
 	APIPrefix: "jackyun.",
-	Bind: func(c vendors.Client, f *flows.Flow, log *slog.Logger) (producers.Source, error) {
-		client, _ := c.(*Client)
-		return NewSource(client, f, log)
-	},
+	Bind:      producers.Bind(NewSource),
 }

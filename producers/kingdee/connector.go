@@ -1,9 +1,6 @@
 package kingdee
 
 import (
-	"log/slog"
-
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -22,8 +19,5 @@ var Connector = producers.Connector{
 		},
 	},
 	APIPrefix: "/jdy/",
-	Bind: func(c vendors.Client, f *flows.Flow, log *slog.Logger) (producers.Source, error) {
-		client, _ := c.(*Client)
-		return NewSource(client, f, log)
-	},
+	Bind:      producers.Bind(NewSource),
 }

@@ -1,7 +1,6 @@
 package banniu
 
 import (
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/sinks"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -18,8 +17,5 @@ var Connector = sinks.Connector{
 			return New(Config{URL: a[vendors.URL], AppKey: a["APP_KEY"], AppSecret: a["APP_SECRET"], AccessToken: a["ACCESS_TOKEN"], Options: o})
 		},
 	},
-	Writer: func(c vendors.Client, f *flows.Flow) (sinks.RecordWriter, error) {
-		client, _ := c.(*Client)
-		return NewWriter(client, f)
-	},
+	Writer: sinks.Write(NewWriter),
 }
