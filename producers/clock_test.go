@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
@@ -42,7 +43,7 @@ func TestVendorClock(t *testing.T) {
 // its Date teaches ferry the vendor's clock, and the windows, planned only
 // then, end at the vendor's now minus lag, not ferry's. Nothing is missed.
 func TestFarSkewIsLearnt(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 4, Records: 120}, 72*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 120, Settings: sandbox.Settings{Seed: 4}}, 72*time.Hour)
 	local := func() time.Time { return e.clock.Now().Add(5 * time.Minute) }
 	vc := producers.NewVendorClock(local)
 	c := e.sb.Config()
@@ -76,7 +77,7 @@ func TestFarSkewIsLearnt(t *testing.T) {
 // costs one call per producer, not one per pass, and the windows are then
 // planned on ferry's clock.
 func TestClockWithoutDateIsProbedOnce(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 6, Records: 30}, 2*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 30, Settings: sandbox.Settings{Seed: 6}}, 2*time.Hour)
 	e.prod.Learnt = func() bool { return false }
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)

@@ -157,7 +157,7 @@ func (e *env) assertComplete(t *testing.T) {
 // TestWindowSplit: a window holding more records than one walk may return
 // is split until each part fits, and the split is logged.
 func TestWindowSplit(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 1, Records: 450}, 72*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 450, Settings: sandbox.Settings{Seed: 1}}, 72*time.Hour)
 	e.prod.MaxWindowRecords = 100
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestWindowSplit(t *testing.T) {
 // TestWindowsWithinVendorLimit: 70 days of history are polled in windows
 // of at most 30 days, each checkpointed, and the vendor refuses none.
 func TestWindowsWithinVendorLimit(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 2, Records: 300}, 70*24*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 300, Settings: sandbox.Settings{Seed: 2}}, 70*24*time.Hour)
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestWindowsWithinVendorLimit(t *testing.T) {
 // that makes a forward walk skip records); after the next pass every
 // refund is published in its latest version.
 func TestReverseWalkSurvivesMutation(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 3, Records: 600, MutationsPerCall: 2}, 72*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 600, Settings: sandbox.Settings{Seed: 3, MutationsPerCall: 2}}, 72*time.Hour)
 	if err := e.prod.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestWalkDistrustsInconsistentAnswers(t *testing.T) {
 		{"empty page under a full count", `{"status":0,"data":{"total_count":250,"order":[]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, wdtsandbox.Config{Seed: 7, Records: 250}, 48*time.Hour)
+			e := newEnv(t, wdtsandbox.Config{Records: 250, Settings: sandbox.Settings{Seed: 7}}, 48*time.Hour)
 			// Call 1 counts the window (5 pages of 50); call 3 reads page 3.
 			e.srv.Answer(tc.body, func(n int64, _ *http.Request) bool { return n == 3 })
 			if err := e.prod.Sync(e.ctx); err != nil {
@@ -260,7 +260,7 @@ func (s *enriching) Enrich(_ context.Context, recs []json.RawMessage) ([]json.Ra
 // Enricher source still has every record read again exactly once, after
 // the walk, and only enriched records are published; nothing is lost.
 func TestEnricherReadsEachRecordOnceAfterTheWalk(t *testing.T) {
-	e := newEnv(t, wdtsandbox.Config{Seed: 7, Records: 250}, 48*time.Hour)
+	e := newEnv(t, wdtsandbox.Config{Records: 250, Settings: sandbox.Settings{Seed: 7}}, 48*time.Hour)
 	e.srv.Answer(`{"status":0,"data":{"total_count":250,"order":[]}}`, func(n int64, _ *http.Request) bool { return n == 3 })
 	src := &enriching{Source: e.prod.Source, reads: map[string]int{}}
 	e.prod.Source = src

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
@@ -13,7 +14,7 @@ import (
 // both and their ratio (calls/window, naive-calls/window, extra-calls).
 func BenchmarkWalkCost(b *testing.B) {
 	calls := func(naive bool, records int) (float64, float64) {
-		e := newEnv(b, wdtsandbox.Config{Seed: 1, Records: records}, 72*time.Hour)
+		e := newEnv(b, wdtsandbox.Config{Records: records, Settings: sandbox.Settings{Seed: 1}}, 72*time.Hour)
 		e.prod.Naive = naive
 		if err := e.prod.Sync(e.ctx); err != nil {
 			b.Fatal(err)

@@ -113,8 +113,7 @@ func (c chaos) faults() sandbox.Faults {
 
 var chaosSources = []chaosSource{
 	{flow: "wdt_refunds", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := wdtsandbox.New(wdtsandbox.Config{Seed: int64(c.records), Records: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
-			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()})
+		sb := wdtsandbox.New(wdtsandbox.Config{Records: c.records, Settings: sandbox.Settings{Seed: int64(c.records), Now: h.clock.Now, Since: t0.Add(-72 * time.Hour), MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()}})
 		h.use("wdt", h.serve(sb, "/openapi"), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
@@ -127,9 +126,7 @@ var chaosSources = []chaosSource{
 		}}
 	}},
 	{flow: "jst_orders", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := jstsandbox.New(jstsandbox.Config{Seed: int64(c.records), Orders: c.records, Shops: 3, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
-			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
-			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
+		sb := jstsandbox.New(jstsandbox.Config{Orders: c.records, Shops: 3, PerSecond: -1, PerMinute: -1, Settings: sandbox.Settings{Seed: int64(c.records), Now: h.clock.Now, Since: t0.Add(-72 * time.Hour), MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()}})
 		h.use("jushuitan", h.serve(sb, ""), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
@@ -144,9 +141,7 @@ var chaosSources = []chaosSource{
 	}},
 	{flow: "jackyun_trades_banniu", extra: 25 * time.Hour, shift: 24 * time.Hour, start: func(h *harness, c chaos) chaosSandbox {
 		h.flow.Target.Kind = "topic" // compare on the canonical topic; Banniu has its own test
-		sb := jackyunsandbox.New(jackyunsandbox.Config{Seed: int64(c.records), Trades: c.records * 3, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
-			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
-			PerSecond: -1, PerMinute: -1, Faults: c.faults()})
+		sb := jackyunsandbox.New(jackyunsandbox.Config{Trades: c.records * 3, PerSecond: -1, PerMinute: -1, Settings: sandbox.Settings{Seed: int64(c.records), Now: h.clock.Now, Since: t0.Add(-96 * time.Hour), MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()}})
 		h.use("jackyun", h.serve(sb, "/open/openapi/do"), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.ReconsignAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}
@@ -159,9 +154,7 @@ var chaosSources = []chaosSource{
 		}}
 	}},
 	{flow: "kingdee_customers", stale: true, start: func(h *harness, c chaos) chaosSandbox {
-		sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: int64(c.records), Customers: c.records, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
-			MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag,
-			TokenCallsPerMinute: -1, PerMinute: -1, Faults: c.faults()})
+		sb := kingdeesandbox.New(kingdeesandbox.Config{Customers: c.records, TokenCallsPerMinute: -1, PerMinute: -1, Settings: sandbox.Settings{Seed: int64(c.records), Now: h.clock.Now, Since: t0.Add(-72 * time.Hour), MutationsPerSecond: c.mutations, CreationsPerSecond: c.creations, MutationsPerCall: c.perCall, VisibilityLag: c.lag, Faults: c.faults()}})
 		h.use("kingdee", h.serve(sb, ""), sb.Account())
 		return chaosSandbox{sb, func() int { return sb.Stats().Mutations }, sb.MutateAt, func(until time.Time) map[string]time.Time {
 			out := map[string]time.Time{}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
@@ -91,8 +92,7 @@ func (p *process) kill(sig syscall.Signal) {
 // the median (goal: 5s or less), and the table must then equal the
 // sandbox's truth.
 func TestKilledReplicasResume(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 21, Records: 800,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 800, Settings: sandbox.Settings{Seed: 21, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall}})
 	// The topics exist before the processes start, so that the test can
 	// wait on them from the first pass.
 	if err := bus.EnsureTopics(h.ctx, h.pipe.cfg.Brokers, nil, processors.Topics(h.flow, h.pipe.topics(h.flow))...); err != nil {

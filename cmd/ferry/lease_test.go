@@ -12,6 +12,7 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/lease"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
@@ -156,8 +157,7 @@ func (h *harness) waitCommit(o *owner, end time.Time) {
 // checkpoint never goes back; and the table ends equal to the sandbox's
 // truth.
 func TestTwoProducersOneOwner(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 11, Records: 600,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 600, Settings: sandbox.Settings{Seed: 11, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall}})
 	log, own, other, cps, lag := h.startPair()
 	h.clock.Advance(10 * time.Minute)
 	started := time.Now()
@@ -190,7 +190,7 @@ func TestTwoProducersOneOwner(t *testing.T) {
 // session timeout the other producer owns the flow, and the cut-off
 // owner's checkpoint is refused once it reaches the coordinator again.
 func TestLeaseTakeoverWhenOwnerIsCutOff(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 12, Records: 300})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 300, Settings: sandbox.Settings{Seed: 12}})
 	_, own, other, cps, lag := h.startPair()
 
 	// Cut: every group request of the owner closes its connection, and

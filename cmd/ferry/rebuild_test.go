@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
@@ -18,8 +19,7 @@ import (
 // than before the rebuild. After the swap the table equals the sandbox's
 // truth, and with --keep the old table is there.
 func TestRebuildWhileLive(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 23, Records: 1200,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 1200, Settings: sandbox.Settings{Seed: 23, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall}})
 	h.startConsumers()
 	h.churn(2, 45*time.Second)
 	if err := drained(h.ctx, h.pipe.cfg.Brokers, h.flow); err != nil {
@@ -116,7 +116,7 @@ func (w cancelOnWrite) Write(b []byte) (int, error) {
 // exists: abandoning it drops the shadow and leaves the live table as it
 // was; an interrupted rebuild run again resumes and swaps.
 func TestRebuildResumeAndAbandon(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 29, Records: 400})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 400, Settings: sandbox.Settings{Seed: 29}})
 	h.startConsumers()
 	h.churn(1, 45*time.Second)
 	if err := drained(h.ctx, h.pipe.cfg.Brokers, h.flow); err != nil {

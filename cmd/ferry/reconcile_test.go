@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
@@ -18,7 +19,7 @@ import (
 // that differ, deletes the row gone upstream, and the table equals the
 // vendor again.
 func TestReconcileReportsAndRepairs(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 12, Records: 400})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 400, Settings: sandbox.Settings{Seed: 12}})
 	h.startConsumers()
 	h.settle(0, sb)
 	assertRefunds(h, sb)

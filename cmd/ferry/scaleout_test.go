@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
@@ -81,9 +82,7 @@ func (h *harness) startReplica(role string) *replica {
 // sandbox's truth, and no key's canonical records may ever go back to an
 // older version: each key's state moved with its partition.
 func TestScaleOut(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 17, Records: 1500,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
-		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 1500, Settings: sandbox.Settings{Seed: 17, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults}})
 	h.pipe.cfg.Topics.Partitions = 6
 	var all, live []*replica
 	for range 3 {

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
@@ -96,9 +97,7 @@ func assertRefunds(h *harness, sb *wdtsandbox.Sandbox) {
 }
 
 func TestSchemeWDTRefunds(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 9, Records: 2000,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
-		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 2000, Settings: sandbox.Settings{Seed: 9, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults}})
 	h.startConsumers()
 	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
@@ -113,7 +112,7 @@ func TestSchemeWDTRefunds(t *testing.T) {
 // window's walk, after some pages were published but before the window was
 // checkpointed; a new producer polls the window again and nothing is lost.
 func TestProducerRestartMidWindow(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 11, Records: 600, MutationsPerSecond: 2, MutationsPerCall: 1, VisibilityLag: 10 * time.Second})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 600, Settings: sandbox.Settings{Seed: 11, MutationsPerSecond: 2, MutationsPerCall: 1, VisibilityLag: 10 * time.Second}})
 	h.startConsumers()
 	ctx, stop := context.WithCancel(h.ctx)
 	h.whenCalled(func(n int64) {
@@ -144,7 +143,7 @@ func TestProducerRestartMidWindow(t *testing.T) {
 // into the raw topic among the vendor's: it lands in dlq.wdt_refunds with
 // the reason, and every other refund lands in MySQL.
 func TestMalformedRecordIsDeadLettered(t *testing.T) {
-	h, sb := newWDT(t, wdtsandbox.Config{Seed: 3, Records: 300})
+	h, sb := newWDT(t, wdtsandbox.Config{Records: 300, Settings: sandbox.Settings{Seed: 3}})
 	bad := kafka.Message{Topic: h.flow.Source.Topic, Key: []byte("x"), Value: []byte(`{"refund_id":"TK-not-a-number","modified":1709290000000}`)}
 	if err := bus.EnsureTopics(h.ctx, h.pipe.cfg.Brokers, nil, bus.Topic{Name: h.flow.Source.Topic}); err != nil {
 		t.Fatal(err)
@@ -183,9 +182,7 @@ func newJST(t *testing.T, flow string, sc jstsandbox.Config) (*harness, *jstsand
 // with the seed's transformation; every order Confirmed at the end is on
 // the topic in its latest version, amount recomputed from its items.
 func TestSchemeJSTOrders(t *testing.T) {
-	h, sb := newJST(t, "jst_orders", jstsandbox.Config{Seed: 5, Orders: 1500, Shops: 3,
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations,
-		MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults})
+	h, sb := newJST(t, "jst_orders", jstsandbox.Config{Orders: 1500, Shops: 3, Settings: sandbox.Settings{Seed: 5, MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults}})
 	h.startConsumers()
 	h.sureTraps(sb)
 	h.churn(6, 45*time.Second)
@@ -225,8 +222,7 @@ func TestSchemeJSTOrders(t *testing.T) {
 // TestSchemeJSTShops: a full scan of every shop lands in the seed's shops
 // table with the seed's REPLACE INTO, renamed shops included.
 func TestSchemeJSTShops(t *testing.T) {
-	h, sb := newJST(t, "jst_shops", jstsandbox.Config{Seed: 6, Orders: 5, Shops: 230,
-		MutationsPerSecond: churning.mutations, Faults: churning.faults})
+	h, sb := newJST(t, "jst_shops", jstsandbox.Config{Orders: 5, Shops: 230, Settings: sandbox.Settings{Seed: 6, MutationsPerSecond: churning.mutations, Faults: churning.faults}})
 	h.startConsumers()
 	h.churn(4, 45*time.Second)
 	h.settle(0, sb)
@@ -257,9 +253,7 @@ func TestSchemeJSTShops(t *testing.T) {
 // rotates during the run and ferry re-authorises by itself.
 func TestSchemeKingdeeCustomers(t *testing.T) {
 	h := newHarness(t, "kingdee_customers")
-	sb := kingdeesandbox.New(kingdeesandbox.Config{Seed: 7, Customers: 1500, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour),
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
-		VisibilityLag: churning.lag, SecretTTL: 3 * time.Minute, TokenCallsPerMinute: -1, PerMinute: -1, Faults: churning.faults})
+	sb := kingdeesandbox.New(kingdeesandbox.Config{Customers: 1500, SecretTTL: 3 * time.Minute, TokenCallsPerMinute: -1, PerMinute: -1, Settings: sandbox.Settings{Seed: 7, Now: h.clock.Now, Since: t0.Add(-72 * time.Hour), MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults}})
 	h.use("kingdee", h.serve(sb, ""), sb.Account())
 	h.startConsumers()
 	h.sureTraps(sb)
@@ -306,12 +300,10 @@ func TestSchemeKingdeeCustomers(t *testing.T) {
 func TestSchemeJackyunToBanniu(t *testing.T) {
 	h := newHarness(t, "jackyun_trades_banniu")
 	h.pipe.retryAfter = 10 * time.Millisecond
-	jky := jackyunsandbox.New(jackyunsandbox.Config{Seed: 8, Trades: 4000, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour),
-		MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall,
-		VisibilityLag: churning.lag, PerSecond: -1, PerMinute: -1, Faults: churning.faults})
+	jky := jackyunsandbox.New(jackyunsandbox.Config{Trades: 4000, PerSecond: -1, PerMinute: -1, Settings: sandbox.Settings{Seed: 8, Now: h.clock.Now, Since: t0.Add(-96 * time.Hour), MutationsPerSecond: churning.mutations, CreationsPerSecond: churning.creations, MutationsPerCall: churning.perCall, VisibilityLag: churning.lag, Faults: churning.faults}})
 	// The test moves the clock a day at once under the sink's calls: let
 	// Banniu accept their timestamps across the jump.
-	bn := banniusandbox.New(banniusandbox.Config{Seed: 8, Tasks: -1, Now: h.clock.Now, PerSecond: -1, MaxSkew: 48 * time.Hour, Faults: churning.faults})
+	bn := banniusandbox.New(banniusandbox.Config{Tasks: -1, PerSecond: -1, MaxSkew: 48 * time.Hour, Settings: sandbox.Settings{Seed: 8, Now: h.clock.Now, Faults: churning.faults}})
 	h.use("jackyun", h.serve(jky, "/open/openapi/do"), jky.Account())
 	h.use("banniu", h.serveTarget(bn, "/gateway/api/miniAPI"), bn.Account())
 

@@ -75,7 +75,7 @@ func window(from, to string) map[string]any {
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
 
 func TestSearchPages(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 1, Trades: 120})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 120, Settings: sandbox.Settings{Seed: 1}})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := range 3 {
@@ -100,7 +100,7 @@ func TestSearchPages(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 30})
+			f := newFixture(t, jackyunsandbox.Config{Trades: 30, Settings: sandbox.Settings{Seed: 2}})
 			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -119,7 +119,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 // TestEveryFailureKindIsRetried: enough failures to see 502, slow 504 and a
 // truncated body, each retried.
 func TestEveryFailureKindIsRetried(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 3, Trades: 10, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 10, Settings: sandbox.Settings{Seed: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
 	f.srv.At(25, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func TestEveryFailureKindIsRetried(t *testing.T) {
 // TestQuotaThrottleIsRetried: the sandbox's per-second quota answers 429
 // until the clock moves on.
 func TestQuotaThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 4, Trades: 10, PerSecond: 2})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 10, PerSecond: 2, Settings: sandbox.Settings{Seed: 4}})
 	f.srv.At(5, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 3 {
@@ -163,7 +163,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"window over 7 days", nil, window("2024-02-01 00:00:00", "2024-03-01 00:00:00"), 400, "BIZ.TIME_RANGE_EXCEEDED", "时间跨度不能超过7天"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, jackyunsandbox.Config{Seed: 6, Trades: 5})
+			f := newFixture(t, jackyunsandbox.Config{Trades: 5, Settings: sandbox.Settings{Seed: 6}})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -188,7 +188,7 @@ var signRE = regexp.MustCompile(`[0-9a-f]{32}`)
 // TestSecretsStayOutOfLogs: the secret and signatures never reach a log
 // line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 7, Trades: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 5, Settings: sandbox.Settings{Seed: 7, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)
@@ -218,11 +218,11 @@ func TestQuirks(t *testing.T) {
 		}
 		return p
 	}
-	want := get(jackyunsandbox.Config{Seed: 8, Trades: 20})
+	want := get(jackyunsandbox.Config{Trades: 20, Settings: sandbox.Settings{Seed: 8}})
 	for _, sc := range []jackyunsandbox.Config{
-		{Seed: 8, Trades: 20, StringData: true},
-		{Seed: 8, Trades: 20, PascalCase: true},
-		{Seed: 8, Trades: 20, StringData: true, PascalCase: true},
+		{Trades: 20, StringData: true, Settings: sandbox.Settings{Seed: 8}},
+		{Trades: 20, PascalCase: true, Settings: sandbox.Settings{Seed: 8}},
+		{Trades: 20, StringData: true, PascalCase: true, Settings: sandbox.Settings{Seed: 8}},
 	} {
 		got := get(sc)
 		if got.Total != 20 || len(got.Records) != 20 {
@@ -298,7 +298,7 @@ func parseFlow(t *testing.T, pageSize int, windowMax string) *flows.Flow {
 // through Eval, the connector sets the paging, and the vendor's rules
 // (pageIndex from 0, pageSize up to 1000) win over the seed's, said once.
 func TestSourcePagesTheSeedFlow(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 9, Trades: 400})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 400, Settings: sandbox.Settings{Seed: 9}})
 	var logBuf vendortest.LogWatch
 	log := logBuf.Logger()
 	src, err := jackyun.NewSource(f.client(t), parseFlow(t, 2000, "168h"), log)
@@ -359,7 +359,7 @@ func TestSourcePagesTheSeedFlow(t *testing.T) {
 }
 
 func TestSourceRefusesWindowsOverAWeek(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Seed: 10, Trades: 1})
+	f := newFixture(t, jackyunsandbox.Config{Trades: 1, Settings: sandbox.Settings{Seed: 10}})
 	_, err := jackyun.NewSource(f.client(t), parseFlow(t, 100, "169h"), nil)
 	if err == nil || !strings.Contains(err.Error(), "window.max") {
 		t.Fatalf("error %v, want the window refused", err)

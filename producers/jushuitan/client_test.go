@@ -179,7 +179,7 @@ func (f *fixture) source(t *testing.T, text string) *jushuitan.Source {
 // (openapi path, pages of 50 from page_index 1, Beijing-time window) and
 // says so once; its pages hold every confirmed order of the window.
 func TestSourceWalksOrders(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 1, Orders: 400})
+	f := newFixture(t, jstsandbox.Config{Orders: 400, Settings: sandbox.Settings{Seed: 1}})
 	src := f.source(t, ordersFlow)
 	if src.PageSize() != 50 {
 		t.Fatalf("page size %d, want the vendor's 50", src.PageSize())
@@ -237,7 +237,7 @@ func TestSourceWalksOrders(t *testing.T) {
 // TestSourceScansShops: the shop query has no count; its pages say when
 // more follow.
 func TestSourceScansShops(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 2, Orders: 5, Shops: 230})
+	f := newFixture(t, jstsandbox.Config{Orders: 5, Shops: 230, Settings: sandbox.Settings{Seed: 2}})
 	src := f.source(t, shopsFlow)
 	if strings.Contains(f.logs.String(), "page_index from 1") {
 		t.Error("a flow already counting from 1 was told about the page base")
@@ -261,7 +261,7 @@ func TestSourceScansShops(t *testing.T) {
 }
 
 func TestNewSourceRefuses(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 3, Orders: 1})
+	f := newFixture(t, jstsandbox.Config{Orders: 1, Settings: sandbox.Settings{Seed: 3}})
 	for name, text := range map[string]string{
 		"window over 7 days": strings.Replace(ordersFlow, "max: 168h", "max: 720h", 1),
 		"not a path":         strings.Replace(shopsFlow, "api: /open/shops/query", "api: shops.query", 1),
@@ -286,7 +286,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s jstsandbox.Stats) int { return s.Failed }, []string{"HTTP 502", "HTTP 504", "unreadable body"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, jstsandbox.Config{Seed: 4, Orders: 30, Faults: tc.faults})
+			f := newFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 4, Faults: tc.faults}})
 			f.srv.At(13, func() { f.sb.SetFaults(sandbox.Faults{}) })
 			p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
 			if err != nil {
@@ -313,7 +313,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"code":0}`, `{"code":0,"msg":"","data":null}`, `{"msg":"ok","datas":[]}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, jstsandbox.Config{Seed: 4, Orders: 30})
+			f := newFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 4}})
 			f.srv.Answer(body, func(_ int64, r *http.Request) bool {
 				return strings.HasSuffix(r.URL.Path, jushuitan.OrdersPath) && f.srv.Calls() <= 3
 			})
@@ -334,7 +334,7 @@ func TestMalformedSuccessIsRetried(t *testing.T) {
 // TestQuotaIsRetried: the sixth call in a clock second gets code 199 and
 // goes through once the second has passed.
 func TestQuotaIsRetried(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 5, Orders: 10, PerSecond: 5, PerMinute: 100})
+	f := newFixture(t, jstsandbox.Config{Orders: 10, PerSecond: 5, PerMinute: 100, Settings: sandbox.Settings{Seed: 5}})
 	f.srv.At(8, func() { f.clock.Advance(time.Second) })
 	c := f.client(t)
 	for range 6 {
@@ -365,7 +365,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"page too big", nil, window(start.Add(-time.Hour), start, 1, 51), 130, "page_size不能超过50"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, jstsandbox.Config{Seed: 7, Orders: 5})
+			f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 7}})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -393,7 +393,7 @@ func TestTokens(t *testing.T) {
 		return err
 	}
 	t.Run("none: getInitToken", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 8, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 8}})
 		f.cfg.AccessToken, f.cfg.RefreshToken, f.cfg.TokenExpires = "", "", time.Time{}
 		c := f.client(t)
 		for range 2 {
@@ -406,7 +406,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("refresh token only: refreshToken", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 8, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 8}})
 		f.cfg.AccessToken = ""
 		if err := query(t, f.client(t)); err != nil {
 			t.Fatal(err)
@@ -416,7 +416,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("code 100: refresh and call again", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 9, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 9}})
 		c := f.client(t)
 		if err := query(t, c); err != nil {
 			t.Fatal(err)
@@ -430,7 +430,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("near expiry: refresh first", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 10, Orders: 5, TokenTTL: 72 * time.Hour})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, TokenTTL: 72 * time.Hour, Settings: sandbox.Settings{Seed: 10}})
 		f.cfg.TokenExpires = start.Add(72 * time.Hour)
 		c := f.client(t)
 		f.clock.Advance(47 * time.Hour) // 25 h left
@@ -448,7 +448,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("near expiry, refresh refused: keep the token", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 11, Orders: 5, TokenTTL: 72 * time.Hour})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, TokenTTL: 72 * time.Hour, Settings: sandbox.Settings{Seed: 11}})
 		f.cfg.TokenExpires, f.cfg.RefreshToken = start.Add(72*time.Hour), "revoked"
 		f.clock.Advance(60 * time.Hour)
 		c := f.client(t)
@@ -465,7 +465,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("code 100 after a refresh: APIError", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 12, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 12}})
 		f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
 			if r.URL.Path == jushuitan.OrdersPath {
 				f.sb.ExpireTokens()
@@ -482,7 +482,7 @@ func TestTokens(t *testing.T) {
 		}
 	})
 	t.Run("refresh refused: APIError", func(t *testing.T) {
-		f := newFixture(t, jstsandbox.Config{Seed: 13, Orders: 5})
+		f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 13}})
 		f.cfg.AccessToken, f.cfg.RefreshToken = "stale", "revoked"
 		err := query(t, f.client(t))
 		var ae *jushuitan.APIError
@@ -496,7 +496,7 @@ func TestTokens(t *testing.T) {
 // signatures never reach a log line or an error, even when tokens are got
 // and refreshed and calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, jstsandbox.Config{Seed: 14, Orders: 5, Faults: sandbox.Faults{FailRate: 0.6, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, jstsandbox.Config{Orders: 5, Settings: sandbox.Settings{Seed: 14, Faults: sandbox.Faults{FailRate: 0.6, ThrottleRate: 0.3, SlowDelay: time.Millisecond}}})
 	f.cfg.AccessToken, f.cfg.RefreshToken, f.cfg.TokenExpires = "", "", time.Time{}
 	f.srv.At(20, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)

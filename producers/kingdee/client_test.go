@@ -86,7 +86,7 @@ func params(page, size int) map[string]string {
 }
 
 func TestListPages(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 1, Customers: 120})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 120, Settings: sandbox.Settings{Seed: 1}})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := 1; pg <= 3; pg++ {
@@ -131,7 +131,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	} {
 		for _, during := range []string{"authorisation", "business call"} {
 			t.Run(tc.name+" "+during, func(t *testing.T) {
-				f := newFixture(t, kingdeesandbox.Config{Seed: 2, Customers: 30})
+				f := newFixture(t, kingdeesandbox.Config{Customers: 30, Settings: sandbox.Settings{Seed: 2}})
 				c := f.client(t)
 				first := int64(0)
 				if during == "business call" {
@@ -179,7 +179,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"page 0", nil, map[string]string{"page": "0"}, kingdee.CustomerPath, 2000001001, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, kingdeesandbox.Config{Seed: 4, Customers: 5})
+			f := newFixture(t, kingdeesandbox.Config{Customers: 5, Settings: sandbox.Settings{Seed: 4}})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -202,7 +202,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // TestReauthorisesWhenTheSecretRotates: the appSecret rotates; the next
 // call answers 1030002006, and the client authorises again and retries.
 func TestReauthorisesWhenTheSecretRotates(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 5, Customers: 20, SecretTTL: time.Hour})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 20, SecretTTL: time.Hour, Settings: sandbox.Settings{Seed: 5}})
 	c := f.client(t)
 	ctx := context.Background()
 	if _, err := c.List(ctx, kingdee.CustomerPath, params(1, 50)); err != nil {
@@ -227,7 +227,7 @@ func TestReauthorisesWhenTheSecretRotates(t *testing.T) {
 // TestRenewsTheTokenBeforeADay: a token is renewed before its 24 hours
 // run out, without a refused call.
 func TestRenewsTheTokenBeforeADay(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 6, Customers: 5, SecretTTL: 1000 * time.Hour})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 5, SecretTTL: 1000 * time.Hour, Settings: sandbox.Settings{Seed: 6}})
 	c := f.client(t)
 	for _, step := range []time.Duration{0, kingdee.TokenRenewAfter - time.Minute, time.Minute, 4 * time.Hour} {
 		f.clock.Advance(step)
@@ -243,7 +243,7 @@ func TestRenewsTheTokenBeforeADay(t *testing.T) {
 // TestRetriesTheAuthorisationOnce: a call that keeps answering 1030002006
 // after a fresh authorisation is an error, not a loop.
 func TestRetriesTheAuthorisationOnce(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 7, Customers: 5})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 5, Settings: sandbox.Settings{Seed: 7}})
 	var business atomic.Int64
 	f.srv.Intercept(func(_ int64, w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path != kingdee.CustomerPath {
@@ -267,7 +267,7 @@ func TestRetriesTheAuthorisationOnce(t *testing.T) {
 // TestTokenThrottleIsRetried: kingdee_auth_token allows 2 calls a minute;
 // a client over it backs off and gets its token in the next minute.
 func TestTokenThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 8, Customers: 5, TokenCallsPerMinute: 1})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 5, TokenCallsPerMinute: 1, Settings: sandbox.Settings{Seed: 8}})
 	var tokenCalls atomic.Int64
 	f.srv.Intercept(func(_ int64, _ http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == kingdee.TokenPath && tokenCalls.Add(1) == 4 {
@@ -292,8 +292,7 @@ func TestTokenThrottleIsRetried(t *testing.T) {
 // tokens and the signatures never reach a log line or an error, through
 // failures, throttling, a rotation and a dead endpoint.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 9, Customers: 5, SecretTTL: time.Hour,
-		Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 5, SecretTTL: time.Hour, Settings: sandbox.Settings{Seed: 9, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	c := f.client(t)
 	if _, err := c.List(context.Background(), kingdee.CustomerPath, params(1, 50)); err != nil {
@@ -409,7 +408,7 @@ func flow(t *testing.T, size, base int) *flows.Flow {
 // page_size fields are replaced on every call, and walking Total records
 // reads every customer of the window.
 func TestSourceFollowsTheVendor(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 10, Customers: 250})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 250, Settings: sandbox.Settings{Seed: 10}})
 	src, err := kingdee.NewSource(f.client(t), flow(t, 150, 0), f.cfg.Logger)
 	if err != nil {
 		t.Fatal(err)
@@ -452,7 +451,7 @@ func TestSourceFollowsTheVendor(t *testing.T) {
 // TestSourceSeedFlowNeedsNoNotice: the seed's own paging (50 from 1)
 // agrees with the vendor; nothing is logged.
 func TestSourceSeedFlowNeedsNoNotice(t *testing.T) {
-	f := newFixture(t, kingdeesandbox.Config{Seed: 11, Customers: 5})
+	f := newFixture(t, kingdeesandbox.Config{Customers: 5, Settings: sandbox.Settings{Seed: 11}})
 	src, err := kingdee.NewSource(f.client(t), flow(t, 50, 1), f.cfg.Logger)
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func window(from, to string) map[string]any {
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
 
 func TestSearchPages(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 1, Records: 120})
+	f := newFixture(t, wdtsandbox.Config{Records: 120, Settings: sandbox.Settings{Seed: 1}})
 	c := f.client(t)
 	seen := map[string]bool{}
 	for pg := range 3 {
@@ -81,7 +81,7 @@ func TestSearchPages(t *testing.T) {
 func TestMalformedSuccessIsRetried(t *testing.T) {
 	for _, body := range []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`} {
 		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 30})
+			f := newFixture(t, wdtsandbox.Config{Records: 30, Settings: sandbox.Settings{Seed: 2}})
 			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
 			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
 			if err != nil {
@@ -112,7 +112,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"no window", nil, map[string]any{}, "参数中必须包含起止时间"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, wdtsandbox.Config{Seed: 4, Records: 5})
+			f := newFixture(t, wdtsandbox.Config{Records: 5, Settings: sandbox.Settings{Seed: 4}})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -134,7 +134,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // TestSecretsStayOutOfLogs: the secret, the salt and signatures never reach
 // a log line or an error, even when calls fail at the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, wdtsandbox.Config{Records: 5, Settings: sandbox.Settings{Seed: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}}})
 	f.srv.At(10, func() { f.sb.SetFaults(sandbox.Faults{}) })
 	if _, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50); err != nil {
 		t.Fatal(err)

@@ -80,7 +80,7 @@ func (f *fixture) task(t *testing.T, id int64) banniusandbox.Task {
 }
 
 func TestTaskListPages(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 1, Tasks: 25})
+	f := newFixture(t, banniusandbox.Config{Tasks: 25, Settings: sandbox.Settings{Seed: 1}})
 	c := f.client(t)
 	seen := map[int64]bool{}
 	for pg, want := range []int{10, 10, 5} {
@@ -113,7 +113,7 @@ func TestTaskListPages(t *testing.T) {
 // TestTaskListSearchesAColumn: condition_column finds a task by a custom
 // column's text; rows carry the id as "-1" (string) and "0" (number).
 func TestTaskListSearchesAColumn(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 2, Tasks: 40})
+	f := newFixture(t, banniusandbox.Config{Tasks: 40, Settings: sandbox.Settings{Seed: 2}})
 	id := f.sb.AddTask(project, map[string]any{"77213": "3896512277430159921"})
 	rows, err := f.client(t).TaskList(context.Background(), project, []banniu.Condition{banniu.Equals(77213, "3896512277430159921")}, 1, 10)
 	if err != nil {
@@ -129,7 +129,7 @@ func TestTaskListSearchesAColumn(t *testing.T) {
 }
 
 func TestUpdateTask(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 3, Tasks: 5})
+	f := newFixture(t, banniusandbox.Config{Tasks: 5, Settings: sandbox.Settings{Seed: 3}})
 	id := f.sb.Tasks(project)[2].ID
 	f.clock.Advance(time.Minute)
 	err := f.client(t).UpdateTask(context.Background(), banniusandbox.DefaultApp, project, id, map[string]any{"78538": 78534, "77215": "已出库"})
@@ -155,7 +155,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 		{"failing", sandbox.Faults{FailRate: 1, SlowDelay: 5 * time.Millisecond}, func(s banniusandbox.Stats) int { return s.Failed }, "transient"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, banniusandbox.Config{Seed: 4, Tasks: 30, Faults: tc.faults})
+			f := newFixture(t, banniusandbox.Config{Tasks: 30, Settings: sandbox.Settings{Seed: 4, Faults: tc.faults}})
 			f.before = func(n int64) {
 				if n == 7 {
 					f.sb.SetFaults(sandbox.Faults{})
@@ -181,7 +181,7 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 // TestQuotaThrottleIsRetried: over the sandbox's per-second quota the call
 // is throttled, and retried until the next second admits it.
 func TestQuotaThrottleIsRetried(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 5, Tasks: 3, PerSecond: 2})
+	f := newFixture(t, banniusandbox.Config{Tasks: 3, PerSecond: 2, Settings: sandbox.Settings{Seed: 5}})
 	f.before = func(n int64) {
 		if n == 5 {
 			f.clock.Advance(time.Second)
@@ -201,7 +201,7 @@ func TestQuotaThrottleIsRetried(t *testing.T) {
 // TestTimeoutIsRetried: a call that outlives the client's timeout is
 // retried.
 func TestTimeoutIsRetried(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 6, Tasks: 10})
+	f := newFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 6}})
 	release := make(chan struct{})
 	f.before = func(n int64) {
 		if n == 1 {
@@ -239,7 +239,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 		{"bad option", nil, 0, 12345, 1006, "列78538(销售出库)的值无效: 12345"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, banniusandbox.Config{Seed: 7, Tasks: 5})
+			f := newFixture(t, banniusandbox.Config{Tasks: 5, Settings: sandbox.Settings{Seed: 7}})
 			if tc.tweak != nil {
 				tc.tweak(&f.cfg)
 			}
@@ -266,7 +266,7 @@ func TestVendorErrorsAreNamed(t *testing.T) {
 // signatures never reach a log line or an error, even when calls fail at
 // the transport level.
 func TestSecretsStayOutOfLogs(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 8, Tasks: 5, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}})
+	f := newFixture(t, banniusandbox.Config{Tasks: 5, Settings: sandbox.Settings{Seed: 8, Faults: sandbox.Faults{FailRate: 1, ThrottleRate: 0.3, SlowDelay: time.Millisecond}}})
 	f.before = func(n int64) {
 		if n == 10 {
 			f.sb.SetFaults(sandbox.Faults{})

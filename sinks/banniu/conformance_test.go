@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/sinks/banniu"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 	"github.com/ferry-data/ferry/sinks/sinktest"
@@ -20,7 +21,7 @@ var versionTarget = strings.Replace(seedTarget, `{field: "78538", label: 销售�
 // delete a task: its sink skips tombstones.
 func TestConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinktest.Case {
-		f := newFixture(t, banniusandbox.Config{Seed: 21, Tasks: 5})
+		f := newFixture(t, banniusandbox.Config{Tasks: 5, Settings: sandbox.Settings{Seed: 21}})
 		for key := 1; key <= 3; key++ {
 			f.sb.AddTask(project, map[string]any{"77213": fmt.Sprintf("TRADE%03d", key)})
 		}

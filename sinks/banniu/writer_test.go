@@ -75,7 +75,7 @@ func trade(onlineTradeNo string) map[string]any {
 // the record's onlineTradeNo gets contents {78538: 78534}; no other task
 // changes; the lookup and the update are one call each.
 func TestWriterUpdatesTheTaskOfTheTrade(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 11, Tasks: 60})
+	f := newFixture(t, banniusandbox.Config{Tasks: 60, Settings: sandbox.Settings{Seed: 11}})
 	id := f.sb.AddTask(project, map[string]any{"77213": "3896512277430159921", "78538": 78535})
 	before := f.sb.Tasks(project)
 
@@ -102,7 +102,7 @@ func TestWriterUpdatesTheTaskOfTheTrade(t *testing.T) {
 // showed after the sandbox's visibility lag, the same record lands.
 func TestWriterWaitsForTheTask(t *testing.T) {
 	const lag = 2 * time.Minute
-	f := newFixture(t, banniusandbox.Config{Seed: 12, Tasks: 30, VisibilityLag: lag})
+	f := newFixture(t, banniusandbox.Config{Tasks: 30, Settings: sandbox.Settings{Seed: 12, VisibilityLag: lag}})
 	w := f.writer(t)
 	rec := trade("4120093357781026")
 
@@ -130,7 +130,7 @@ func TestWriterWaitsForTheTask(t *testing.T) {
 // TestWriterIsIdempotent: writing the same record again leaves the same
 // contents.
 func TestWriterIsIdempotent(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 13, Tasks: 10})
+	f := newFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 13}})
 	id := f.sb.AddTask(project, map[string]any{"77213": "250301224466880"})
 	w := f.writer(t)
 	for range 2 {
@@ -147,7 +147,7 @@ func TestWriterIsIdempotent(t *testing.T) {
 // data problem on the Banniu side; the oldest is updated, and the writer
 // says so.
 func TestWriterPicksTheOldestOfSeveralTasks(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 14, Tasks: 10})
+	f := newFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 14}})
 	first := f.sb.AddTask(project, map[string]any{"77213": "777000111"})
 	second := f.sb.AddTask(project, map[string]any{"77213": "777000111"})
 	if err := f.writer(t).WriteRecord(context.Background(), trade("777000111")); err != nil {
@@ -164,7 +164,7 @@ func TestWriterPicksTheOldestOfSeveralTasks(t *testing.T) {
 // TestWriterRetriesThrottling: throttled calls are retried by the writer
 // itself, with the vendor's code in the log.
 func TestWriterRetriesThrottling(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 15, Tasks: 10, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 15, Faults: sandbox.Faults{ThrottleRate: 1}}})
 	id := f.sb.AddTask(project, map[string]any{"77213": "5566778899"})
 	f.before = func(n int64) {
 		switch n {
@@ -190,7 +190,7 @@ func TestWriterRetriesThrottling(t *testing.T) {
 // TestWriterRefusals: a bad signature is a *APIError with code 1001, not a
 // wait; a record without the lookup value is refused without a call.
 func TestWriterRefusals(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 16, Tasks: 10})
+	f := newFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 16}})
 	f.sb.AddTask(project, map[string]any{"77213": "112233"})
 	f.cfg.AppSecret = "not-the-secret"
 	err := f.writer(t).WriteRecord(context.Background(), trade("112233"))
@@ -213,7 +213,7 @@ func TestWriterRefusals(t *testing.T) {
 }
 
 func TestNewWriterChecksTheTarget(t *testing.T) {
-	f := newFixture(t, banniusandbox.Config{Seed: 17, Tasks: -1})
+	f := newFixture(t, banniusandbox.Config{Tasks: -1, Settings: sandbox.Settings{Seed: 17}})
 	c := f.client(t)
 	for _, tc := range []struct{ from, to, want string }{
 		{"api: task.update", "api: task.create", `api "task.create" is not supported`},

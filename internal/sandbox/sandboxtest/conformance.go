@@ -29,11 +29,10 @@ type Sandbox interface {
 // Setup is what a case makes a sandbox with, on a clock that starts at
 // Start and moves only when the suite moves it.
 type Setup struct {
-	Seed                 int64
-	Records              int
-	Mutations, Creations float64 // per second of the clock
-	PerCall              int     // mutations of records a walk has passed, per call
-	Faults               sandbox.Faults
+	// Records is how many records the sandbox starts with.
+	Records int
+	// Settings are the sandbox's; the case sets their clock.
+	sandbox.Settings
 }
 
 // Rig is a case's sandbox, served over HTTP.
@@ -80,7 +79,7 @@ func (c Case) rig(t *testing.T, s Setup) Rig {
 func Run(t *testing.T, c Case) {
 	t.Run("same seed same data", func(t *testing.T) {
 		run := func(seed int64) ([]map[string]any, sandbox.Counts) {
-			r := c.rig(t, Setup{Seed: seed, Records: 200, Mutations: 1, Creations: 0.5})
+			r := c.rig(t, Setup{Records: 200, Settings: sandbox.Settings{Seed: seed, MutationsPerSecond: 1, CreationsPerSecond: 0.5}})
 			r.Clock.Advance(90 * time.Second)
 			r.Sandbox.Mutate(3)
 			return r.Sandbox.Truth(), r.Sandbox.Counts()
@@ -95,7 +94,7 @@ func Run(t *testing.T, c Case) {
 		}
 	})
 	t.Run("throttle rate and SetFaults", func(t *testing.T) {
-		r := c.rig(t, Setup{Seed: 5, Records: 10, PerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+		r := c.rig(t, Setup{Records: 10, Settings: sandbox.Settings{Seed: 5, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}}})
 		for range 3 {
 			resp, b, err := r.Call(context.Background(), 1)
 			if err != nil {
@@ -115,7 +114,7 @@ func Run(t *testing.T, c Case) {
 		}
 	})
 	t.Run("fail rate gives every failure", func(t *testing.T) {
-		r := c.rig(t, Setup{Seed: 6, Records: 30, PerCall: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+		r := c.rig(t, Setup{Records: 30, Settings: sandbox.Settings{Seed: 6, MutationsPerCall: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
 		kinds := map[string]int{}
 		for range 30 {
 			resp, b, err := r.Call(context.Background(), 1)
@@ -132,7 +131,7 @@ func Run(t *testing.T, c Case) {
 		}
 	})
 	t.Run("slow failure ends with the caller", func(t *testing.T) {
-		r := c.rig(t, Setup{Seed: 7, Records: 5, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}})
+		r := c.rig(t, Setup{Records: 5, Settings: sandbox.Settings{Seed: 7, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Hour}}})
 		timedOut := false
 		for i := 0; i < 20 && !timedOut; i++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -154,7 +153,7 @@ func Run(t *testing.T, c Case) {
 		}
 	})
 	t.Run("clock-driven changes", func(t *testing.T) {
-		r := c.rig(t, Setup{Seed: 9, Records: 20, Mutations: 2, Creations: 0.5})
+		r := c.rig(t, Setup{Records: 20, Settings: sandbox.Settings{Seed: 9, MutationsPerSecond: 2, CreationsPerSecond: 0.5}})
 		clock := r.Clock
 		call := func() {
 			t.Helper()

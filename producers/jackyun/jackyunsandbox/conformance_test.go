@@ -17,8 +17,7 @@ func TestConformance(t *testing.T) {
 	sandboxtest.Run(t, sandboxtest.Case{
 		Start: jkyStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
-			f := newJkyFixture(t, jackyunsandbox.Config{Seed: s.Seed, Trades: s.Records, MutationsPerSecond: s.Mutations,
-				CreationsPerSecond: s.Creations, MutationsPerCall: s.PerCall, Faults: s.Faults})
+			f := newJkyFixture(t, jackyunsandbox.Config{Trades: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.sb, Clock: f.clock, Close: f.srv.Close,
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.try(jkyCall{ctx: ctx, pageIndex: page, pageSize: 2})

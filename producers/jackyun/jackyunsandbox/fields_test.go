@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
@@ -33,7 +34,7 @@ func TestJackyunTradeFieldsAreTheVendorExample(t *testing.T) {
 	exTrade := vendortest.Records(t, "example trades", exData["trades"])[0]
 	exGoods := vendortest.Records(t, "example goodsDetail", exTrade["goodsDetail"])[0]
 
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 5, Trades: 40})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 40, Settings: sandbox.Settings{Seed: 5}})
 	resp, b := f.do(jkyCall{pageSize: 50})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("HTTP %d: %s", resp.StatusCode, b)

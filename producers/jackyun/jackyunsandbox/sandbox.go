@@ -114,33 +114,11 @@ type Config struct {
 	// AppKey and Secret are the credentials calls must carry. Defaults:
 	// "ferry-jky-app", "ferry-jky-secret".
 	AppKey, Secret string
-	// Seed seeds every random choice (math/rand/v2 PCG).
-	Seed int64
+	// Settings are what every sandbox is configured with: seed, clock,
+	// history, change rates, visibility lag and faults.
+	sandbox.Settings
 	// Trades is how many trades exist at start (default 500).
 	Trades int
-	// Since is where the start trades' gmtModified stamps begin; they spread
-	// over [Since, Now()). Default Now()-72h.
-	Since time.Time
-	// Now is the sandbox's clock (default time.Now). Everything that moves
-	// (changes, visibility, quotas, timestamp checks, Date headers) follows
-	// it; only Faults.SlowDelay is wall time.
-	Now func() time.Time
-	// MutationsPerSecond is how many existing trades are modified per
-	// second of clock time.
-	MutationsPerSecond float64
-	// CreationsPerSecond is how many new trades appear per second of clock
-	// time.
-	CreationsPerSecond float64
-	// MutationsPerCall is how many trades a page call changes before it
-	// answers, chosen among those the caller has already passed: matches at
-	// positions before the page's offset, in the order of the time field
-	// searched. Each moves to the end of that order (see the package doc).
-	// Page 0 changes nothing.
-	MutationsPerCall int
-	// VisibilityLag bounds how long a change stays invisible to queries: each
-	// create or modify shows after a random delay in [0, VisibilityLag]
-	// after its stamp. Until then queries see the previous version.
-	VisibilityLag time.Duration
 	// PerSecond and PerMinute are the per-appkey quotas on the clock's
 	// seconds and minutes (defaults 10 and 600; negative means unlimited).
 	// Calls over them get the 429 envelope.
@@ -154,8 +132,6 @@ type Config struct {
 	StringData bool
 	// PascalCase sends every key under result in PascalCase.
 	PascalCase bool
-	// Faults are the injected failures; SetFaults changes them later.
-	sandbox.Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -167,12 +143,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Trades <= 0 {
 		c.Trades = 500
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Since.IsZero() {
-		c.Since = c.Now().Add(-72 * time.Hour)
 	}
 	if c.PerSecond == 0 {
 		c.PerSecond = 10
@@ -186,7 +156,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = jkyMaxWindow
 	}
-	c.Faults = c.Faults.WithDefaults()
+	c.Settings = c.Settings.WithDefaults()
 	return c
 }
 

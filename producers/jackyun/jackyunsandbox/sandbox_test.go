@@ -193,7 +193,7 @@ func jkyIDs(rs []map[string]any) map[string]bool {
 }
 
 func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 1, Trades: 95})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 95, Settings: sandbox.Settings{Seed: 1}})
 
 	var all []map[string]any
 	for p, want := range []int{40, 40, 15, 0} {
@@ -270,7 +270,7 @@ func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
 }
 
 func TestJackyunValidationErrors(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 2, Trades: 10})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 10, Settings: sandbox.Settings{Seed: 2}})
 	week := 7 * 24 * time.Hour
 	cases := []struct {
 		name          string
@@ -320,7 +320,7 @@ func TestJackyunValidationErrors(t *testing.T) {
 }
 
 func TestJackyunFilters(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 3, Trades: 300})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 300, Settings: sandbox.Settings{Seed: 3}})
 	truth := f.sb.Truth()
 	count := func(keep func(r map[string]any) bool) int {
 		n := 0
@@ -414,7 +414,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 		{"gmtCreate", "startCreated", "endCreated", "gmtCreate", jkyStart.Add(-6 * 24 * time.Hour), to},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newJkyFixture(t, jackyunsandbox.Config{Seed: 4, Trades: 120, MutationsPerCall: 1})
+			f := newJkyFixture(t, jackyunsandbox.Config{Trades: 120, Settings: sandbox.Settings{Seed: 4, MutationsPerCall: 1}})
 			biz := jkyPair(tc.from, tc.to, tc.first, tc.lastT)
 			want := map[string]bool{}
 			for _, r := range f.sb.Truth() {
@@ -460,7 +460,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 5, Trades: 50, VisibilityLag: lag})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 50, Settings: sandbox.Settings{Seed: 5, VisibilityLag: lag}})
 	now := jkyModified(jkyStart, jkyStart) // modified within the current second
 
 	f.sb.Mutate(1)
@@ -492,7 +492,7 @@ func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 // TestJackyunNewTradesShowAfterTheLag: a created trade is not there at all
 // until its lag passes.
 func TestJackyunNewTradesShowAfterTheLag(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 6, Trades: 10, CreationsPerSecond: 1, VisibilityLag: time.Hour})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 10, Settings: sandbox.Settings{Seed: 6, CreationsPerSecond: 1, VisibilityLag: time.Hour}})
 	f.clock.Advance(5 * time.Second)
 	f.sb.Freeze()
 	win := jkyPair("startCreated", "endCreated", jkyStart, jkyStart.Add(time.Hour))
@@ -509,7 +509,7 @@ func TestJackyunNewTradesShowAfterTheLag(t *testing.T) {
 }
 
 func TestJackyunQuotas(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 8, Trades: 5, PerSecond: 10, PerMinute: 15})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 5, PerSecond: 10, PerMinute: 15, Settings: sandbox.Settings{Seed: 8}})
 	throttled := func() bool {
 		env := f.search(jkyCall{})
 		return env.Code == 429 && env.SubCode == "GW.RATE_LIMIT"
@@ -546,7 +546,7 @@ func TestJackyunQuotas(t *testing.T) {
 // TestJackyunMutationsConsign: modifications walk trades along their
 // statuses, and a trade reaching 6000 gets its consignTime then.
 func TestJackyunMutationsConsign(t *testing.T) {
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 11, Trades: 200})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 200, Settings: sandbox.Settings{Seed: 11}})
 	before := map[string]map[string]any{}
 	for _, r := range f.sb.Truth() {
 		before[jkyID(r)] = r
@@ -580,10 +580,10 @@ func TestJackyunMutationsConsign(t *testing.T) {
 
 // TestJackyunQuirks: result.data as a JSON string, and PascalCase keys.
 func TestJackyunQuirks(t *testing.T) {
-	plain := newJkyFixture(t, jackyunsandbox.Config{Seed: 12, Trades: 8})
+	plain := newJkyFixture(t, jackyunsandbox.Config{Trades: 8, Settings: sandbox.Settings{Seed: 12}})
 	want, _ := plain.page(jkyCall{})
 
-	f := newJkyFixture(t, jackyunsandbox.Config{Seed: 12, Trades: 8, StringData: true, PascalCase: true})
+	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 8, StringData: true, PascalCase: true, Settings: sandbox.Settings{Seed: 12}})
 	_, b := f.do(jkyCall{})
 	var env struct {
 		Code   int `json:"code"`

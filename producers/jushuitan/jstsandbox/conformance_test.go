@@ -16,8 +16,7 @@ func TestConformance(t *testing.T) {
 	sandboxtest.Run(t, sandboxtest.Case{
 		Start: jstStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
-			f := newJSTFixture(t, jstsandbox.Config{Seed: s.Seed, Orders: s.Records, MutationsPerSecond: s.Mutations,
-				CreationsPerSecond: s.Creations, MutationsPerCall: s.PerCall, Faults: s.Faults})
+			f := newJSTFixture(t, jstsandbox.Config{Orders: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.jst, Clock: f.clock, Close: f.srv.Close,
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(jstCall{ctx: ctx, biz: jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), page+1, 2)})

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )
@@ -54,7 +55,7 @@ func TestJSTOrderFieldsAreTheVendorExample(t *testing.T) {
 	exOrder := vendortest.Records(t, "example datas", exData["datas"])[0]
 	exItem := vendortest.Records(t, "example items", exOrder["items"])[0]
 
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 5, Orders: 40})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 40, Settings: sandbox.Settings{Seed: 5}})
 	resp, b, err := f.do(jstCall{})
 	if env := f.envelope(resp, b, err); env.Code != 0 {
 		t.Fatalf("code %d: %s", env.Code, env.Msg)

@@ -100,34 +100,13 @@ type Config struct {
 	// AccessToken and RefreshToken are a pair issued at start, valid for
 	// TokenTTL. Defaults: "ferry-jst-token", "ferry-jst-refresh".
 	AccessToken, RefreshToken string
-	// Seed seeds every random choice (math/rand/v2 PCG).
-	Seed int64
+	// Settings are what every sandbox is configured with: seed, clock,
+	// history, change rates, visibility lag and faults.
+	sandbox.Settings
 	// Orders is how many orders exist at start (default 500).
 	Orders int
 	// Shops is how many shops exist (default 30).
 	Shops int
-	// Since is where the start orders' modified stamps begin; they spread
-	// over [Since, Now()). Default Now()-72h.
-	Since time.Time
-	// Now is the sandbox's clock (default time.Now). Everything that moves
-	// (changes, visibility, quotas, token expiry, timestamp checks, Date
-	// headers) follows it; only Faults.SlowDelay is wall time.
-	Now func() time.Time
-	// MutationsPerSecond is how many changes happen per second of clock
-	// time; one in 40 renames a shop or renews its authorisation, the rest
-	// change an order.
-	MutationsPerSecond float64
-	// CreationsPerSecond is how many new orders appear per second of clock
-	// time.
-	CreationsPerSecond float64
-	// MutationsPerCall is how many orders an orders query changes before it
-	// answers, chosen among those the caller has already passed: matches at
-	// positions before the page's offset. Page 1 changes nothing.
-	MutationsPerCall int
-	// VisibilityLag bounds how long an order change stays invisible to
-	// queries: each shows after a random delay in [0, VisibilityLag] after
-	// its modified stamp. Until then queries see the previous version.
-	VisibilityLag time.Duration
 	// PerSecond and PerMinute are the quotas per clock second (code 199)
 	// and clock minute (code 200); defaults 5 and 100, negative means
 	// unlimited. Every call counts, the throttled ones too. With a clock
@@ -141,9 +120,6 @@ type Config struct {
 	// MaxWindow is the longest modified_begin..modified_end span accepted
 	// (default 7 days).
 	MaxWindow time.Duration
-	// Faults are the injected failures; SetFaults changes them later. A
-	// throttle from Faults.ThrottleRate is code 199 or 200, even odds.
-	sandbox.Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -161,12 +137,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Shops <= 0 {
 		c.Shops = 30
-	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Since.IsZero() {
-		c.Since = c.Now().Add(-72 * time.Hour)
 	}
 	if c.PerSecond == 0 {
 		c.PerSecond = jstDefaultPerSecond
@@ -186,7 +156,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = jstDefaultMaxWindow
 	}
-	c.Faults = c.Faults.WithDefaults()
+	c.Settings = c.Settings.WithDefaults()
 	return c
 }
 

@@ -227,7 +227,7 @@ func jstFind(rs []map[string]any, field string, id int64) map[string]any {
 }
 
 func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 1, Orders: 95})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 95, Settings: sandbox.Settings{Seed: 1}})
 	last72h := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 
 	var all []map[string]any
@@ -304,7 +304,7 @@ func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
 // A client that counts pages from 0 gets page 1 twice: page_index 0 is
 // read as 1.
 func TestJSTPageIndexZeroIsPageOne(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 2, Orders: 30})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 2}})
 	w := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 	zero, one := f.page(jstCall{biz: jstPage(w, 0, 10)}), f.page(jstCall{biz: jstPage(w, 1, 10)})
 	if !reflect.DeepEqual(zero.Datas, one.Datas) || zero.PageIndex != 1 {
@@ -313,7 +313,7 @@ func TestJSTPageIndexZeroIsPageOne(t *testing.T) {
 }
 
 func TestJSTOrderFilters(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 3, Orders: 200})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 200, Settings: sandbox.Settings{Seed: 3}})
 	truth := f.jst.TruthOrders()
 	w := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 	count := func(keep func(map[string]any) bool) int {
@@ -352,7 +352,7 @@ func TestJSTOrderFilters(t *testing.T) {
 }
 
 func TestJSTRefusals(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 4, Orders: 10})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 10, Settings: sandbox.Settings{Seed: 4}})
 	long := jstPage(jstWindow(jstStart.Add(-7*24*time.Hour-time.Second), jstStart), 1, 50)
 	cases := []struct {
 		name string
@@ -397,7 +397,7 @@ func TestJSTRefusals(t *testing.T) {
 }
 
 func TestJSTShops(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 5, Orders: 5, Shops: 230})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, Shops: 230, Settings: sandbox.Settings{Seed: 5}})
 	var all []map[string]any
 	for i, want := range []int{100, 100, 30} {
 		env := f.call(jstCall{path: jushuitan.ShopsPath, biz: map[string]any{"page_index": i + 1, "page_size": 100}})
@@ -476,7 +476,7 @@ func (f *jstFixture) tokenData(env jstEnv) jstTokenData {
 }
 
 func TestJSTTokens(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 6, Orders: 5, TokenTTL: 48 * time.Hour})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, TokenTTL: 48 * time.Hour, Settings: sandbox.Settings{Seed: 6}})
 	cfg := f.jst.Config()
 
 	init := f.tokenData(f.token(jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9"}))
@@ -536,7 +536,7 @@ func TestJSTTokens(t *testing.T) {
 }
 
 func TestJSTQuotas(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 7, Orders: 5, PerSecond: 5, PerMinute: 8})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, PerSecond: 5, PerMinute: 8, Settings: sandbox.Settings{Seed: 7}})
 	for range 5 {
 		f.page(jstCall{})
 	}
@@ -557,7 +557,7 @@ func TestJSTQuotas(t *testing.T) {
 }
 
 func TestJSTThrottleRateAndSetFaults(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 8, Orders: 10, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 10, Settings: sandbox.Settings{Seed: 8, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}}})
 	codes := map[int]int{}
 	for range 20 {
 		env := f.call(jstCall{biz: jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), 2, 2)})
@@ -577,10 +577,7 @@ func TestJSTThrottleRateAndSetFaults(t *testing.T) {
 }
 
 func TestJSTFailRateGivesEveryFailure(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{
-		Seed: 9, Orders: 30, MutationsPerCall: 3,
-		Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond},
-	})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 9, MutationsPerCall: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
 	cfg := f.jst.Config()
 	kinds := map[string]int{}
 	refresh := f.sign(map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(jstStart), "charset": "utf-8",
@@ -611,7 +608,7 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 }
 
 func TestJSTMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 11, Orders: 100, MutationsPerCall: 1})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 100, Settings: sandbox.Settings{Seed: 11, MutationsPerCall: 1}})
 	w := jstWindow(jstStart.Add(-73*time.Hour), jstStart.Add(time.Hour))
 
 	seen := jstIDs(f.walk(w), "o_id")
@@ -641,7 +638,7 @@ func TestJSTMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 12, Orders: 50, VisibilityLag: lag})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 50, Settings: sandbox.Settings{Seed: 12, VisibilityLag: lag}})
 	now := jstPage(jstWindow(jstStart, jstStart), 1, 50) // modified within the current second
 	var maxTS int64
 	for _, o := range f.jst.TruthOrders() {
@@ -680,7 +677,7 @@ func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 // Shops change rarely: among many changes, a few rename a shop or renew
 // its authorisation.
 func TestJSTShopsChangeRarely(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Seed: 14, Orders: 50, Shops: 10, MutationsPerSecond: 40})
+	f := newJSTFixture(t, jstsandbox.Config{Orders: 50, Shops: 10, Settings: sandbox.Settings{Seed: 14, MutationsPerSecond: 40}})
 	before := f.jst.TruthShops()
 	f.clock.Advance(10 * time.Second)
 	after := f.jst.TruthShops()
@@ -701,7 +698,7 @@ func TestJSTShopsChangeRarely(t *testing.T) {
 func TestJSTSameSeedSameData(t *testing.T) {
 	run := func(seed int64) ([]map[string]any, []map[string]any) {
 		clock := sandbox.NewClock(jstStart)
-		s := jstsandbox.New(jstsandbox.Config{Seed: seed, Orders: 200, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5})
+		s := jstsandbox.New(jstsandbox.Config{Orders: 200, Settings: sandbox.Settings{Seed: seed, Now: clock.Now, MutationsPerSecond: 1, CreationsPerSecond: 0.5}})
 		clock.Advance(90 * time.Second)
 		s.Mutate(3)
 		return s.TruthOrders(), s.TruthShops()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 )
@@ -22,8 +23,9 @@ func TestConformance(t *testing.T) {
 	sandboxtest.Run(t, sandboxtest.Case{
 		Start: kdStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
-			f := newKDFixture(t, kingdeesandbox.Config{Seed: s.Seed, Customers: s.Records, MutationsPerSecond: s.Mutations,
-				CreationsPerSecond: s.Creations, MutationsPerCall: s.PerCall})
+			settings := s.Settings
+			settings.Faults = sandbox.Faults{} // they come after authorising
+			f := newKDFixture(t, kingdeesandbox.Config{Customers: s.Records, Settings: settings})
 			f.login()
 			f.kd.SetFaults(s.Faults)
 			return sandboxtest.Rig{Sandbox: f.kd, Clock: f.clock, Close: f.srv.Close,

@@ -126,33 +126,11 @@ type Config struct {
 	// must carry. Defaults: "ferry-kd-client", "ferry-kd-secret",
 	// "ferry-kd-instance".
 	ClientID, ClientSecret, OuterInstanceID string
-	// Seed seeds every random choice (math/rand/v2 PCG), the app key and
-	// the app secrets.
-	Seed int64
+	// Settings are what every sandbox is configured with: seed, clock,
+	// history, change rates, visibility lag and faults.
+	sandbox.Settings
 	// Customers is how many customers exist at start (default 300).
 	Customers int
-	// Since is where the start customers' modify stamps begin; they spread
-	// over [Since, Now()). Default Now()-30 days.
-	Since time.Time
-	// Now is the sandbox's clock (default time.Now). Everything that moves
-	// (changes, visibility, quotas, secrets, tokens, timestamp checks, Date
-	// headers) follows it; only Faults.SlowDelay is wall time.
-	Now func() time.Time
-	// MutationsPerSecond is how many existing customers are modified per
-	// second of clock time.
-	MutationsPerSecond float64
-	// CreationsPerSecond is how many new customers appear per second of
-	// clock time.
-	CreationsPerSecond float64
-	// MutationsPerCall is how many customers a page call modifies before it
-	// answers, chosen among those the caller has already passed: matches
-	// at positions before the page's offset. Page 1 modifies nothing.
-	MutationsPerCall int
-	// VisibilityLag bounds how long a change stays invisible to queries:
-	// each create or modify shows after a random delay in [0,
-	// VisibilityLag] after its stamp. Until then queries see the previous
-	// version.
-	VisibilityLag time.Duration
 	// SecretTTL is how long an appSecret lasts before it rotates, counted
 	// from the sandbox's start (default 24h).
 	SecretTTL time.Duration
@@ -162,8 +140,6 @@ type Config struct {
 	// PerMinute is the business calls' quota per clock minute (default
 	// 500; negative means unlimited).
 	PerMinute int
-	// Faults are the injected failures; SetFaults changes them later.
-	sandbox.Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -194,7 +170,7 @@ func (c Config) withDefaults() Config {
 	if c.PerMinute == 0 {
 		c.PerMinute = 500
 	}
-	c.Faults = c.Faults.WithDefaults()
+	c.Settings = c.Settings.WithDefaults()
 	return c
 }
 

@@ -315,7 +315,7 @@ func kdMonth(page, size int) map[string]string {
 }
 
 func TestKingdeeAuthorisesAndPages(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 1, Customers: 95})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 95, Settings: sandbox.Settings{Seed: 1}})
 	f.login()
 
 	var all []map[string]any
@@ -418,7 +418,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 }
 
 func TestKingdeeRejections(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 2, Customers: 10})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 10, Settings: sandbox.Settings{Seed: 2}})
 	f.login()
 	key, secret, _ := f.authorize()
 	cases := []struct {
@@ -490,7 +490,7 @@ func TestKingdeeRejections(t *testing.T) {
 // total_page counts pages of the size asked, so walking total_page pages
 // loses rows without an error.
 func TestKingdeePageSizeTrap(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 300})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 300, Settings: sandbox.Settings{Seed: 3}})
 	f.login()
 	walk := func(size int) (got map[int64]bool, count any, pages int) {
 		got = map[int64]bool{}
@@ -517,7 +517,7 @@ func TestKingdeePageSizeTrap(t *testing.T) {
 }
 
 func TestKingdeeSecretRotates(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 4, Customers: 5, SecretTTL: time.Hour})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 5, SecretTTL: time.Hour, Settings: sandbox.Settings{Seed: 4}})
 	oldSecret := f.login()
 	key, _, _ := f.authorize()
 	f.list(nil)
@@ -539,7 +539,7 @@ func TestKingdeeSecretRotates(t *testing.T) {
 }
 
 func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 5, Customers: 5, SecretTTL: 1000 * time.Hour})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 5, SecretTTL: 1000 * time.Hour, Settings: sandbox.Settings{Seed: 5}})
 	f.login()
 	f.clock.Advance(24*time.Hour - time.Second)
 	f.list(nil)
@@ -553,7 +553,7 @@ func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
 }
 
 func TestKingdeeQuotas(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 6, Customers: 5, PerMinute: 3})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 5, PerMinute: 3, Settings: sandbox.Settings{Seed: 6}})
 	f.login() // the first token call of the minute
 	key, secret, _ := f.authorize()
 	if env := f.tokenCall(key, secret); env.Errcode != 0 {
@@ -591,7 +591,7 @@ func (f *kdFixture) kdWalk(from, to time.Time) []map[string]any {
 }
 
 func TestKingdeeMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 7, Customers: 100, MutationsPerCall: 1})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 100, Settings: sandbox.Settings{Seed: 7, MutationsPerCall: 1}})
 	f.login()
 	from, to := kdStart.Add(-31*24*time.Hour), kdStart.Add(time.Hour)
 
@@ -619,7 +619,7 @@ func TestKingdeeMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 8, Customers: 50, VisibilityLag: lag})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 50, Settings: sandbox.Settings{Seed: 8, VisibilityLag: lag}})
 	f.login()
 	now := kdWindow(kdStart, kdStart, 1, 10) // modified within the current second
 
@@ -649,7 +649,7 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 }
 
 func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 9, Customers: 10, MutationsPerCall: 3})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 10, Settings: sandbox.Settings{Seed: 9, MutationsPerCall: 3}})
 	f.login()
 	f.kd.SetFaults(sandbox.Faults{ThrottleRate: 1})
 	for range 3 {
@@ -699,7 +699,7 @@ func TestKingdeeListFieldsAreTheVendorExample(t *testing.T) {
 	if err := json.Unmarshal([]byte(kdListExample), &example); err != nil {
 		t.Fatal(err)
 	}
-	f := newKDFixture(t, kingdeesandbox.Config{Seed: 3, Customers: 5})
+	f := newKDFixture(t, kingdeesandbox.Config{Customers: 5, Settings: sandbox.Settings{Seed: 3}})
 	f.login()
 	env := f.call(kdCall{params: kdMonth(1, 10)})
 	var data map[string]any

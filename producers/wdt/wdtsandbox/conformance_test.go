@@ -16,8 +16,7 @@ func TestConformance(t *testing.T) {
 	sandboxtest.Run(t, sandboxtest.Case{
 		Start: start,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
-			f := newFixture(t, wdtsandbox.Config{Seed: s.Seed, Records: s.Records, MutationsPerSecond: s.Mutations,
-				CreationsPerSecond: s.Creations, MutationsPerCall: s.PerCall, Faults: s.Faults})
+			f := newFixture(t, wdtsandbox.Config{Records: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.wdt, Clock: f.clock, Close: f.srv.Close,
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(call{ctx: ctx, pageNo: page, pageSize: 2})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
@@ -58,7 +59,7 @@ func TestWDTRefundFieldsAreTheVendorExample(t *testing.T) {
 	exRefund := vendortest.Records(t, "example order", exData["order"])[0]
 	exDetail := vendortest.Records(t, "example detail_list", exRefund["detail_list"])[0]
 
-	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 40})
+	f := newFixture(t, wdtsandbox.Config{Records: 40, Settings: sandbox.Settings{Seed: 5}})
 	resp, b, err := f.do(call{pageSize: 40, calcTotal: true})
 	if err != nil {
 		t.Fatalf("call: %v", err)

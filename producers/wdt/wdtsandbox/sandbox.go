@@ -33,32 +33,11 @@ type Config struct {
 	// AppSecret has WDT's "secret:salt" form. Defaults: "ferry-sandbox",
 	// "ferry-app", "ferry-secret:ferry-salt".
 	SID, AppKey, AppSecret string
-	// Seed seeds every random choice (math/rand/v2 PCG).
-	Seed int64
+	// Settings are what every sandbox is configured with: seed, clock,
+	// history, change rates, visibility lag and faults.
+	sandbox.Settings
 	// Records is how many refunds exist at start (default 500).
 	Records int
-	// Since is where the start refunds' modified stamps begin; they spread
-	// over [Since, Now()). Default Now()-72h.
-	Since time.Time
-	// Now is the sandbox's clock (default time.Now). Everything that moves
-	// (changes, visibility, quotas, timestamp checks, Date headers) follows
-	// it; only Faults.SlowDelay is wall time.
-	Now func() time.Time
-	// MutationsPerSecond is how many existing refunds are modified per
-	// second of clock time.
-	MutationsPerSecond float64
-	// CreationsPerSecond is how many new refunds appear per second of clock
-	// time.
-	CreationsPerSecond float64
-	// MutationsPerCall is how many refunds a page call modifies before it
-	// answers, chosen among those the caller has already passed: matches of
-	// the requested window at positions before the page's offset. Page 0
-	// modifies nothing.
-	MutationsPerCall int
-	// VisibilityLag bounds how long a change stays invisible to queries: each
-	// create or modify shows after a random delay in [0, VisibilityLag]
-	// after its modified stamp. Until then queries see the previous version.
-	VisibilityLag time.Duration
 	// CallsPerMinute is the quota per clock minute (0 means unlimited).
 	// Calls over it get the throttle envelope.
 	CallsPerMinute int
@@ -67,8 +46,6 @@ type Config struct {
 	// MaxWindow is the longest modified_from..modified_to span accepted
 	// (default 30 days).
 	MaxWindow time.Duration
-	// Faults are the injected failures; SetFaults changes them later.
-	sandbox.Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -84,19 +61,13 @@ func (c Config) withDefaults() Config {
 	if c.Records <= 0 {
 		c.Records = 500
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Since.IsZero() {
-		c.Since = c.Now().Add(-72 * time.Hour)
-	}
 	if c.MaxPageSize <= 0 {
 		c.MaxPageSize = 200
 	}
 	if c.MaxWindow <= 0 {
 		c.MaxWindow = 30 * 24 * time.Hour
 	}
-	c.Faults = c.Faults.WithDefaults()
+	c.Settings = c.Settings.WithDefaults()
 	return c
 }
 

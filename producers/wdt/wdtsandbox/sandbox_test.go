@@ -163,7 +163,7 @@ func ids(rs []map[string]any) map[int64]bool {
 }
 
 func TestSearchPagesFromZeroWithTotal(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 1, Records: 95})
+	f := newFixture(t, wdtsandbox.Config{Records: 95, Settings: sandbox.Settings{Seed: 1}})
 
 	var all []map[string]any
 	for p, want := range []int{40, 40, 15, 0} {
@@ -234,7 +234,7 @@ func truthOf(truth []map[string]any, id int64) map[string]any {
 }
 
 func TestValidationErrors(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 2, Records: 10})
+	f := newFixture(t, wdtsandbox.Config{Records: 10, Settings: sandbox.Settings{Seed: 2}})
 	cases := []struct {
 		name string
 		call call
@@ -278,7 +278,7 @@ func (f *fixture) walk(params map[string]any) []map[string]any {
 }
 
 func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 3, Records: 100, MutationsPerCall: 1})
+	f := newFixture(t, wdtsandbox.Config{Records: 100, Settings: sandbox.Settings{Seed: 3, MutationsPerCall: 1}})
 	w := window(start.Add(-73*time.Hour), start.Add(time.Hour))
 
 	seen := ids(f.walk(w))
@@ -308,7 +308,7 @@ func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newFixture(t, wdtsandbox.Config{Seed: 4, Records: 50, VisibilityLag: lag})
+	f := newFixture(t, wdtsandbox.Config{Records: 50, Settings: sandbox.Settings{Seed: 4, VisibilityLag: lag}})
 	now := window(start, start) // modified within the current second
 
 	f.wdt.Mutate(1)
@@ -341,7 +341,7 @@ func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 // all stamped one past second, only refunds not changed since, and the
 // batch shows at once, as one whose transaction committed late.
 func TestMutateAtStampsABatchInThePast(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 5, Records: 200})
+	f := newFixture(t, wdtsandbox.Config{Records: 200, Settings: sandbox.Settings{Seed: 5}})
 	at := start.Add(-2 * time.Hour)
 	before := map[any]float64{}
 	eligible := 0
@@ -371,7 +371,7 @@ func TestMutateAtStampsABatchInThePast(t *testing.T) {
 }
 
 func TestCallsPerMinuteQuota(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Seed: 8, Records: 5, CallsPerMinute: 3})
+	f := newFixture(t, wdtsandbox.Config{Records: 5, CallsPerMinute: 3, Settings: sandbox.Settings{Seed: 8}})
 	for range 3 {
 		f.page(call{})
 	}

@@ -21,8 +21,7 @@ func TestConformance(t *testing.T) {
 	sandboxtest.Run(t, sandboxtest.Case{
 		Start: bnStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
-			f := newBNFixture(t, banniusandbox.Config{Seed: s.Seed, Tasks: s.Records, MutationsPerSecond: s.Mutations,
-				CreationsPerSecond: s.Creations, MutationsPerCall: s.PerCall, Faults: s.Faults})
+			f := newBNFixture(t, banniusandbox.Config{Tasks: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.bn, Clock: f.clock, Close: f.srv.Close,
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(bnCall{ctx: ctx, params: bnPage(page+1, 2)})

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
@@ -39,8 +40,8 @@ func TestBanniuTaskListFieldsAreTheVendorExample(t *testing.T) {
 		project int64
 		cfg     banniusandbox.Config
 	}{
-		{p.ID, banniusandbox.Config{Seed: 5, Tasks: 20, Projects: []banniusandbox.Project{p}}},
-		{bnProject, banniusandbox.Config{Seed: 5, Tasks: 20}},
+		{p.ID, banniusandbox.Config{Tasks: 20, Projects: []banniusandbox.Project{p}, Settings: sandbox.Settings{Seed: 5}}},
+		{bnProject, banniusandbox.Config{Tasks: 20, Settings: sandbox.Settings{Seed: 5}}},
 	} {
 		f := newBNFixture(t, c.cfg)
 		project := strconv.FormatInt(c.project, 10)

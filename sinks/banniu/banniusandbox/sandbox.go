@@ -51,48 +51,24 @@ type Config struct {
 	// AppKey, AppSecret and AccessToken are the credentials calls must
 	// carry. Defaults: "ferry-bn-app", "ferry-bn-secret", "ferry-bn-token".
 	AppKey, AppSecret, AccessToken string
-	// Seed seeds every random choice (math/rand/v2 PCG).
-	Seed int64
+	// Settings are what every sandbox is configured with: seed, clock,
+	// history, change rates, visibility lag and faults.
+	sandbox.Settings
 	// Projects are the groups and their custom columns; default the seed's
 	// 售后工单 group (DefaultProject).
 	Projects []Project
 	// Tasks is how many tasks each project holds at start (default 200;
 	// negative: none).
 	Tasks int
-	// Since is where the start tasks' created stamps begin; they spread
-	// over [Since, Now()). Default Now()-72h.
-	Since time.Time
-	// Now is the sandbox's clock (default time.Now). Everything that moves
-	// (changes, visibility, quota, timestamp checks, Date headers) follows
-	// it; only Faults.SlowDelay is wall time.
-	Now func() time.Time
 	// PerSecond is the quota of calls per clock second (default 10;
 	// negative: unlimited). Calls over it get code 1007.
 	PerSecond int
-	// MutationsPerSecond is how many tasks staff modify per second of clock
-	// time.
-	MutationsPerSecond float64
-	// CreationsPerSecond is how many new tasks appear per second of clock
-	// time.
-	CreationsPerSecond float64
-	// MutationsPerCall is how many tasks a task.list call modifies before it
-	// answers, among those the caller has already paged past: matches at
-	// positions before the page's offset. Page 1 modifies nothing.
-	MutationsPerCall int
-	// VisibilityLag bounds how long a change stays invisible to task.list
-	// and task.getTask: each create, modify or update shows after a random
-	// delay in [0, VisibilityLag]. Until then they see the previous version
-	// (a new task: nothing).
-	VisibilityLag time.Duration
 	// MaxPageSize is the largest page_size accepted (default 100).
 	MaxPageSize int
 	// MaxWindow is the longest star_created..end_created span (default 24h).
 	MaxWindow time.Duration
 	// MaxSkew is how far timestamp may be from the clock (default 10 min).
 	MaxSkew time.Duration
-	// Faults are the injected failures; SetFaults changes them later.
-	// ThrottleRate answers code 1007.
-	sandbox.Faults
 }
 
 func (c Config) withDefaults() Config {
@@ -111,12 +87,6 @@ func (c Config) withDefaults() Config {
 	if c.Tasks == 0 {
 		c.Tasks = 200
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Since.IsZero() {
-		c.Since = c.Now().Add(-72 * time.Hour)
-	}
 	if c.PerSecond == 0 {
 		c.PerSecond = 10
 	}
@@ -129,7 +99,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxSkew <= 0 {
 		c.MaxSkew = 10 * time.Minute
 	}
-	c.Faults = c.Faults.WithDefaults()
+	c.Settings = c.Settings.WithDefaults()
 	return c
 }
 

@@ -225,7 +225,7 @@ func bnUpdate(taskID int64, contents map[string]any) map[string]any {
 }
 
 func TestBanniuTaskListPagesAndRows(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 1, Tasks: 25})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 25, Settings: sandbox.Settings{Seed: 1}})
 
 	var all []map[string]any
 	for p, want := range []int{10, 10, 5, 0} {
@@ -277,7 +277,7 @@ func TestBanniuTaskListPagesAndRows(t *testing.T) {
 }
 
 func TestBanniuSearches(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 2, Tasks: 50})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 50, Settings: sandbox.Settings{Seed: 2}})
 	f.clock.Advance(time.Hour)
 	id := f.bn.AddTask(bnProject, map[string]any{"77213": "3901234567890123456", "77208": "小太阳1234"})
 
@@ -313,7 +313,7 @@ func TestBanniuSearches(t *testing.T) {
 }
 
 func TestBanniuGetTaskAndColumns(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 3, Tasks: 5})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 5, Settings: sandbox.Settings{Seed: 3}})
 	var cols []map[string]any
 	f.ok(bnCall{method: "column.list"}, &cols)
 	byID := map[float64]map[string]any{}
@@ -349,7 +349,7 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 func TestBanniuValidationErrors(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 4, Tasks: 3})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 3, Settings: sandbox.Settings{Seed: 4}})
 	task := bnTaskID(f.bn.Truth()[0])
 	cases := []struct {
 		name string
@@ -405,7 +405,7 @@ func bnWithAny(m map[string]any, k string, v any) map[string]any {
 }
 
 func TestBanniuUpdateAppliesContents(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 5, Tasks: 10})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 5}})
 	target := f.bn.Tasks(bnProject)[4]
 	f.clock.Advance(time.Minute)
 
@@ -455,7 +455,7 @@ func (f *bnFixture) walk() []map[string]any {
 }
 
 func TestBanniuMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 6, Tasks: 100, MutationsPerCall: 1})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 100, Settings: sandbox.Settings{Seed: 6, MutationsPerCall: 1}})
 	seen := bnIDs(f.walk())
 	missed := 0
 	for _, r := range f.bn.Truth() {
@@ -483,7 +483,7 @@ func TestBanniuMutationsPerCallTrapsForwardWalk(t *testing.T) {
 
 func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
-	f := newBNFixture(t, banniusandbox.Config{Seed: 7, Tasks: 20, VisibilityLag: lag})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 20, Settings: sandbox.Settings{Seed: 7, VisibilityLag: lag}})
 	f.clock.Advance(lag) // the start tasks have all shown
 	byTrade := func(no string) []map[string]any {
 		cond := bnConditions(t, map[string]any{"id": 77213, "behaviorType": 1, "searchType": "1", "value": no})
@@ -515,7 +515,7 @@ func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 }
 
 func TestBanniuThrottling(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 8, Tasks: 30, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 30, Settings: sandbox.Settings{Seed: 8, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}}})
 	for range 3 {
 		env := f.call(bnCall{params: bnPage(2, 5)})
 		if env.Response.Code != banniu.ThrottleCode || env.msg() != "调用频率超限" || env.Response.IsSuccess == nil || *env.Response.IsSuccess {
@@ -528,7 +528,7 @@ func TestBanniuThrottling(t *testing.T) {
 	f.bn.SetFaults(sandbox.Faults{})
 	f.list(nil)
 
-	q := newBNFixture(t, banniusandbox.Config{Seed: 9, Tasks: 3, PerSecond: 3})
+	q := newBNFixture(t, banniusandbox.Config{Tasks: 3, PerSecond: 3, Settings: sandbox.Settings{Seed: 9}})
 	for range 3 {
 		q.list(nil)
 	}
@@ -545,7 +545,7 @@ func TestBanniuThrottling(t *testing.T) {
 // TestBanniuTruncatedUpdateWasApplied: a cut answer does not mean the work
 // was not done; a client that retries updates twice, which is harmless.
 func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
-	f := newBNFixture(t, banniusandbox.Config{Seed: 11, Tasks: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 3, Settings: sandbox.Settings{Seed: 11, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
 	id := f.bn.Tasks(bnProject)[0].ID
 	truncated := 0
 	for range 12 {
@@ -586,7 +586,7 @@ func TestBanniuCustomProject(t *testing.T) {
 		{ID: 50004, Name: "标签", BehaviorType: 5, Options: []banniusandbox.Option{{ID: 50011, Title: "物流慢"}, {ID: 50012, Title: "质量问题"}}},
 		{ID: 50005, Name: "回访时间", BehaviorType: 7},
 	}}
-	f := newBNFixture(t, banniusandbox.Config{Seed: 13, Tasks: 5, Projects: []banniusandbox.Project{p}})
+	f := newBNFixture(t, banniusandbox.Config{Tasks: 5, Projects: []banniusandbox.Project{p}, Settings: sandbox.Settings{Seed: 13}})
 	if env := f.call(bnCall{}); env.Response.Code != 1006 || env.msg() != "群组不存在: 77206" {
 		t.Fatalf("the default project still exists: %d %q", env.Response.Code, env.msg())
 	}

@@ -11,8 +11,11 @@ func (s *Sandbox) Account() map[string]string {
 	return map[string]string{"APP_KEY": c.AppKey, "APP_SECRET": c.AppSecret, "ACCESS_TOKEN": c.AccessToken}
 }
 
-// Default is the sandbox ferry up and ferry sandbox serve: the after-sales project with no tasks yet: the tasks come from what the sources sell (see AddTask).
+// Default is the sandbox ferry up and ferry sandbox serve: the after-sales
+// project with no tasks yet: the tasks come from what the sources sell (see
+// AddTask).
 func Default(o sandbox.Options) sandbox.Served {
-	s := New(Config{Seed: o.Seed, Tasks: -1, Now: o.Now, Faults: o.Faults})
+	s := New(Config{Tasks: -1,
+		Settings: sandbox.Settings{Seed: o.Seed, Now: o.Now, Faults: o.Faults}})
 	return sandbox.Served{Handler: s, Path: "/gateway/api/miniAPI", Account: s.Account(), Sandbox: s}
 }
