@@ -43,6 +43,9 @@ type Rig struct {
 	// Call makes one valid list call for a page (0 the first) of a few
 	// records, signed as the vendor wants, on the sandbox's server.
 	Call func(ctx context.Context, page int) (*http.Response, []byte, error)
+	// Walk pages forward, ten records a page, through every record
+	// changed since 72 hours before the start until an hour after it.
+	Walk func() []map[string]any
 	// Close closes the server; it returns once every handler has.
 	Close func()
 }
@@ -152,6 +155,28 @@ func Run(t *testing.T, c Case) {
 			t.Fatal("the slow 504 handler kept running after its caller left")
 		}
 	})
+	t.Run("per-call mutations trap a forward walk", func(t *testing.T) {
+		r := c.rig(t, Setup{Records: 100, Settings: sandbox.Settings{Seed: 3, MutationsPerCall: 1}})
+		seen := c.ids(r.Walk())
+		missed := 0
+		for _, rec := range r.Sandbox.Truth() {
+			if !seen[c.ID(rec)] {
+				missed++
+			}
+		}
+		if missed == 0 {
+			t.Fatal("a forward walk saw every record; the trap is not set")
+		}
+		t.Logf("a forward walk missed %d of 100 records", missed)
+		r.Sandbox.Freeze()
+		before := r.Sandbox.Counts().Mutations
+		if got := r.Walk(); len(got) != 100 || len(c.ids(got)) != 100 {
+			t.Fatalf("after Freeze a walk saw %d records (%d distinct), want 100", len(got), len(c.ids(got)))
+		}
+		if after := r.Sandbox.Counts().Mutations; after != before || before == 0 {
+			t.Fatalf("per-call mutations: %d, then %d after Freeze", before, after)
+		}
+	})
 	t.Run("clock-driven changes", func(t *testing.T) {
 		r := c.rig(t, Setup{Records: 20, Settings: sandbox.Settings{Seed: 9, MutationsPerSecond: 2, CreationsPerSecond: 0.5}})
 		clock := r.Clock
@@ -201,6 +226,14 @@ func Run(t *testing.T, c Case) {
 			t.Fatalf("Mutate(2) after Freeze: %+v", after)
 		}
 	})
+}
+
+func (c Case) ids(recs []map[string]any) map[int64]bool {
+	out := map[int64]bool{}
+	for _, r := range recs {
+		out[c.ID(r)] = true
+	}
+	return out
 }
 
 func startsWith(b []byte, prefix string) bool {

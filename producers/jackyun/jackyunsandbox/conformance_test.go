@@ -19,6 +19,9 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newJkyFixture(t, jackyunsandbox.Config{Trades: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.sb, Clock: f.clock, Close: f.srv.Close,
+				Walk: func() []map[string]any {
+					return f.walk(jkyModified(jkyStart.Add(-73*time.Hour), jkyStart.Add(time.Hour)))
+				},
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.try(jkyCall{ctx: ctx, pageIndex: page, pageSize: 2})
 				}}

@@ -18,6 +18,9 @@ func TestConformance(t *testing.T) {
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newJSTFixture(t, jstsandbox.Config{Orders: s.Records, Settings: s.Settings})
 			return sandboxtest.Rig{Sandbox: f.jst, Clock: f.clock, Close: f.srv.Close,
+				Walk: func() []map[string]any {
+					return f.walk(jstWindow(jstStart.Add(-73*time.Hour), jstStart.Add(time.Hour)))
+				},
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(jstCall{ctx: ctx, biz: jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), page+1, 2)})
 				}}

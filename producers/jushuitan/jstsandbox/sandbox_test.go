@@ -607,35 +607,6 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 	}
 }
 
-func TestJSTMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newJSTFixture(t, jstsandbox.Config{Orders: 100, Settings: sandbox.Settings{Seed: 11, MutationsPerCall: 1}})
-	w := jstWindow(jstStart.Add(-73*time.Hour), jstStart.Add(time.Hour))
-
-	seen := jstIDs(f.walk(w), "o_id")
-	missed := 0
-	for _, o := range f.jst.TruthOrders() {
-		if !seen[jstNum(o, "o_id")] {
-			missed++
-		}
-	}
-	if missed == 0 {
-		t.Fatal("a forward walk saw every order; the trap is not set")
-	}
-	if f.jst.Stats().Mutations == 0 {
-		t.Fatal("no per-call mutations")
-	}
-	t.Logf("forward walk missed %d of 100 orders", missed)
-
-	f.jst.Freeze()
-	before := f.jst.Stats().Mutations
-	if got := f.walk(w); len(got) != 100 || len(jstIDs(got, "o_id")) != 100 {
-		t.Fatalf("after Freeze a walk saw %d orders (%d distinct), want 100", len(got), len(jstIDs(got, "o_id")))
-	}
-	if after := f.jst.Stats().Mutations; after != before {
-		t.Fatalf("Freeze left per-call mutations on: %d → %d", before, after)
-	}
-}
-
 func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 50, Settings: sandbox.Settings{Seed: 12, VisibilityLag: lag}})

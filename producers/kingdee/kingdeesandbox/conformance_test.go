@@ -29,6 +29,7 @@ func TestConformance(t *testing.T) {
 			f.login()
 			f.kd.SetFaults(s.Faults)
 			return sandboxtest.Rig{Sandbox: f.kd, Clock: f.clock, Close: f.srv.Close,
+				Walk: func() []map[string]any { return f.kdWalk(kdStart.Add(-31*24*time.Hour), kdStart.Add(time.Hour)) },
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(kdCall{ctx: ctx, params: map[string]string{"page": strconv.Itoa(page + 1), "page_size": "2"}})
 				}}

@@ -277,35 +277,6 @@ func (f *fixture) walk(params map[string]any) []map[string]any {
 	}
 }
 
-func TestMutationsPerCallTrapsForwardWalk(t *testing.T) {
-	f := newFixture(t, wdtsandbox.Config{Records: 100, Settings: sandbox.Settings{Seed: 3, MutationsPerCall: 1}})
-	w := window(start.Add(-73*time.Hour), start.Add(time.Hour))
-
-	seen := ids(f.walk(w))
-	var missed []int64
-	for _, r := range f.wdt.Truth() {
-		if !seen[id(r)] {
-			missed = append(missed, id(r))
-		}
-	}
-	if len(missed) == 0 {
-		t.Fatal("a forward walk saw every refund; the trap is not set")
-	}
-	if f.wdt.Stats().Mutations == 0 {
-		t.Fatal("no per-call mutations")
-	}
-	t.Logf("forward walk missed %d of 100 refunds", len(missed))
-
-	f.wdt.Freeze()
-	before := f.wdt.Stats().Mutations
-	if got := f.walk(w); len(got) != 100 || len(ids(got)) != 100 {
-		t.Fatalf("after Freeze a walk saw %d refunds (%d distinct), want 100", len(got), len(ids(got)))
-	}
-	if after := f.wdt.Stats().Mutations; after != before {
-		t.Fatalf("Freeze left per-call mutations on: %d → %d", before, after)
-	}
-}
-
 func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
 	f := newFixture(t, wdtsandbox.Config{Records: 50, Settings: sandbox.Settings{Seed: 4, VisibilityLag: lag}})
