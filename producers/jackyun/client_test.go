@@ -74,27 +74,6 @@ func window(from, to string) map[string]any {
 
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
 
-func TestSearchPages(t *testing.T) {
-	f := newFixture(t, jackyunsandbox.Config{Trades: 120, Settings: sandbox.Settings{Seed: 1}})
-	c := f.client(t)
-	seen := map[string]bool{}
-	for pg := range 3 {
-		p, err := c.Search(context.Background(), method, lastThreeDays, pg, 50)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Total != 120 {
-			t.Fatalf("total %d, want 120", p.Total)
-		}
-		for _, r := range p.Records {
-			seen[string(producers.RecordID(r, "tradeId"))] = true
-		}
-	}
-	if len(seen) != 120 {
-		t.Fatalf("three pages held %d distinct trades, want 120", len(seen))
-	}
-}
-
 // TestMalformedSuccessIsRetried: a code-200 answer without result.data is
 // retried, never read as an empty page.
 func TestMalformedSuccessIsRetried(t *testing.T) {

@@ -184,6 +184,13 @@ func Run(t *testing.T, c Case) {
 		if len(pages) < 2 || len(seen) == 0 {
 			t.Fatalf("%d pages, %d records: the case should span pages", len(pages), len(seen))
 		}
+		first, err := src.Page(context.Background(), r.window(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Total >= 0 && first.Total != len(seen) {
+			t.Fatalf("the vendor counts %d records, the pages held %d", first.Total, len(seen))
+		}
 	})
 	t.Run("resume", func(t *testing.T) {
 		// A page read again by a new client, as a restarted producer
