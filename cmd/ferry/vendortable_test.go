@@ -260,11 +260,14 @@ func TestEveryVendorHasASandbox(t *testing.T) {
 // which code, and what the client logs of throttles and failures.
 var sourceCases = map[string]producertest.Case{
 	"wdt": {Secret: "APP_SECRET", Refused: "签名错误",
-		Throttled: []string{"throttled: status 100"}, Failed: []string{"transient"}},
+		Throttled: []string{"throttled: status 100"}, Failed: []string{"transient"},
+		Malformed: []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`}, Unreadable: "transient"},
 	"jushuitan": {Secret: "APP_SECRET", Refused: "无效签名",
-		Throttled: []string{"调用频次超过限制"}},
+		Throttled: []string{"调用频次超过限制"},
+		Malformed: []string{`{}`, `{"code":0}`, `{"code":0,"msg":"","data":null}`, `{"msg":"ok","datas":[]}`}, Unreadable: "transient"},
 	"jackyun": {Secret: "SECRET", Refused: "GW.SIGN_ERROR",
-		Throttled: []string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}, Failed: []string{"transient"}},
+		Throttled: []string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}, Failed: []string{"transient"},
+		Malformed: []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`}, Unreadable: "without result.data"},
 	"kingdee": {Secret: "CLIENT_SECRET", Refused: "1030001003",
 		Throttled: []string{"throttled: errcode 429: 请求过于频繁"}, Failed: []string{"transient"}},
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,27 +72,6 @@ func window(from, to string) map[string]any {
 }
 
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
-
-// TestMalformedSuccessIsRetried: a code-200 answer without result.data is
-// retried, never read as an empty page.
-func TestMalformedSuccessIsRetried(t *testing.T) {
-	for _, body := range []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`} {
-		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, jackyunsandbox.Config{Trades: 30, Settings: sandbox.Settings{Seed: 2}})
-			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
-			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != 30 || len(p.Records) != 30 {
-				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
-			}
-			if !strings.Contains(f.logs.String(), "without result.data") {
-				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
-			}
-		})
-	}
-}
 
 // TestEveryFailureKindIsRetried: enough failures to see 502, slow 504 and a
 // truncated body, each retried.

@@ -307,30 +307,6 @@ func TestRetriesUntilTheVendorAnswers(t *testing.T) {
 	}
 }
 
-// TestMalformedSuccessIsRetried: an HTTP 200 that is not Jushuitan's
-// answer (no code, or code 0 without data) is retried, never read as an
-// empty page.
-func TestMalformedSuccessIsRetried(t *testing.T) {
-	for _, body := range []string{`{}`, `{"code":0}`, `{"code":0,"msg":"","data":null}`, `{"msg":"ok","datas":[]}`} {
-		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 4}})
-			f.srv.Answer(body, func(_ int64, r *http.Request) bool {
-				return strings.HasSuffix(r.URL.Path, jushuitan.OrdersPath) && f.srv.Calls() <= 3
-			})
-			p, err := f.client(t).Query(context.Background(), jushuitan.OrdersPath, lastThreeDays)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != 30 || len(p.Records) != 30 {
-				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
-			}
-			if !strings.Contains(f.logs.String(), "transient") {
-				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
-			}
-		})
-	}
-}
-
 // TestQuotaIsRetried: the sixth call in a clock second gets code 199 and
 // goes through once the second has passed.
 func TestQuotaIsRetried(t *testing.T) {

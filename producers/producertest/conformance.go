@@ -39,6 +39,11 @@ type Case struct {
 	// Throttled and Failed are what the client's log says of a throttle
 	// answer and of a failed call (502, slow 504, truncated body).
 	Throttled, Failed []string
+	// Malformed are HTTP 200 answers that look like success but are not
+	// the vendor's answer (no status, no data), and Unreadable what the
+	// log says of them: they are retried, never read as an empty page.
+	Malformed  []string
+	Unreadable string
 }
 
 // faulty is what the suite needs of a sandbox: its engine's controls.
@@ -257,6 +262,28 @@ func Run(t *testing.T, c Case) {
 				if !strings.Contains(r.logs.String(), text) {
 					t.Errorf("the log does not name the failure %q:\n%s", text, r.logs)
 				}
+			}
+		})
+	}
+	for _, body := range c.Malformed {
+		t.Run("malformed success is retried: "+body, func(t *testing.T) {
+			r := newRig(t, c)
+			src := r.source()
+			want, err := src.Page(context.Background(), r.window(), 0) // tokens, if any, come first
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := r.srv.Calls()
+			r.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= after+2 })
+			got, err := src.Page(context.Background(), r.window(), 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Records) != len(want.Records) || got.Total != want.Total {
+				t.Fatalf("got %d of %d records, want %d of %d", len(got.Records), got.Total, len(want.Records), want.Total)
+			}
+			if !strings.Contains(r.logs.String(), c.Unreadable) {
+				t.Fatalf("the malformed answers were not logged as %q:\n%s", c.Unreadable, r.logs)
 			}
 		})
 	}

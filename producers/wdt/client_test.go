@@ -3,7 +3,6 @@ package wdt_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -54,27 +53,6 @@ func window(from, to string) map[string]any {
 }
 
 var lastThreeDays = window("2024-02-26 00:00:00", "2024-03-01 20:00:00")
-
-// TestMalformedSuccessIsRetried: an HTTP 200 that is not WDT's answer (no
-// status, or status 0 without data) is retried, never read as an empty page.
-func TestMalformedSuccessIsRetried(t *testing.T) {
-	for _, body := range []string{`{}`, `{"status":0}`, `{"status":0,"data":null}`, `{"response":{"status":0}}`} {
-		t.Run(body, func(t *testing.T) {
-			f := newFixture(t, wdtsandbox.Config{Records: 30, Settings: sandbox.Settings{Seed: 2}})
-			f.srv.Answer(body, func(n int64, _ *http.Request) bool { return n <= 2 })
-			p, err := f.client(t).Search(context.Background(), method, lastThreeDays, 0, 50)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if p.Total != 30 || len(p.Records) != 30 {
-				t.Fatalf("got %d of %d records", len(p.Records), p.Total)
-			}
-			if !strings.Contains(f.logs.String(), "transient") {
-				t.Fatalf("the malformed answers were not logged as failures:\n%s", f.logs)
-			}
-		})
-	}
-}
 
 // TestVendorErrorsAreNamed: a validation error (status 100 with another
 // message) is not retried and reaches the caller with the vendor's status
