@@ -18,7 +18,7 @@ func TestConformance(t *testing.T) {
 		Start: jkyStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newJkyFixture(t, jackyunsandbox.Config{Trades: s.Records, Settings: s.Settings})
-			return sandboxtest.Rig{Sandbox: f.sb, Clock: f.clock, Close: f.srv.Close,
+			return sandboxtest.Rig{Sandbox: f.SB, Clock: f.Clock, Close: f.Srv.Close,
 				Walk: func() []map[string]any {
 					return f.walk(jkyModified(jkyStart.Add(-73*time.Hour), jkyStart.Add(time.Hour)))
 				},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/producers/jackyun"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
@@ -22,28 +22,23 @@ var jkyStart = time.Date(2024, 6, 1, 12, 0, 0, 0, jackyun.Shanghai)
 
 // jkyFixture is a Jackyun sandbox on a settable clock, served over HTTP.
 type jkyFixture struct {
-	t     *testing.T
-	clock *sandbox.Clock
-	sb    *jackyunsandbox.Sandbox
-	srv   *httptest.Server
+	*sandboxtest.Fixture[*jackyunsandbox.Sandbox]
 }
 
 // newJkyFixture builds a sandbox; the quotas are off unless cfg sets them,
 // since the clock stands still between calls.
 func newJkyFixture(t *testing.T, cfg jackyunsandbox.Config) *jkyFixture {
 	t.Helper()
-	clock := sandbox.NewClock(jkyStart)
-	cfg.Now = clock.Now
 	if cfg.PerSecond == 0 {
 		cfg.PerSecond = -1
 	}
 	if cfg.PerMinute == 0 {
 		cfg.PerMinute = -1
 	}
-	s := jackyunsandbox.New(cfg)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &jkyFixture{t: t, clock: clock, sb: s, srv: srv}
+	return &jkyFixture{sandboxtest.Serve(t, jkyStart, func(now func() time.Time) *jackyunsandbox.Sandbox {
+		cfg.Now = now
+		return jackyunsandbox.New(cfg)
+	})}
 }
 
 // jkyCall is one gateway call; the zero value asks for page 0 of every
@@ -70,18 +65,18 @@ var jkyAll = jkyModified(jkyStart.Add(-73*time.Hour), jkyStart.Add(time.Hour))
 
 // do signs and sends c as ferry's connector would (vendors.md §2.2).
 func (f *jkyFixture) do(c jkyCall) (*http.Response, []byte) {
-	f.t.Helper()
+	f.T.Helper()
 	resp, body, err := f.try(c)
 	if err != nil {
-		f.t.Fatalf("call: %v", err)
+		f.T.Fatalf("call: %v", err)
 	}
 	return resp, body
 }
 
 // try signs and sends c, and returns what a transport error leaves.
 func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
-	f.t.Helper()
-	cfg := f.sb.Config()
+	f.T.Helper()
+	cfg := f.SB.Config()
 	biz := map[string]any{}
 	if c.biz == nil {
 		c.biz = jkyAll
@@ -98,10 +93,10 @@ func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
 	}
 	b, err := json.Marshal(biz)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	if c.timestamp.IsZero() {
-		c.timestamp = f.clock.Now()
+		c.timestamp = f.Clock.Now()
 	}
 	p := map[string]string{
 		"method":      jackyun.TradeSearch,
@@ -122,9 +117,9 @@ func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
 	if c.ctx == nil {
 		c.ctx = context.Background()
 	}
-	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, f.srv.URL+"/open/openapi/do", strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, f.Srv.URL+"/open/openapi/do", strings.NewReader(form.Encode()))
 	if c.get {
-		req, err = http.NewRequestWithContext(c.ctx, http.MethodGet, f.srv.URL+"/open/openapi/do?"+form.Encode(), nil)
+		req, err = http.NewRequestWithContext(c.ctx, http.MethodGet, f.Srv.URL+"/open/openapi/do?"+form.Encode(), nil)
 	}
 	if err != nil {
 		return nil, nil, err
@@ -132,7 +127,7 @@ func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
 	if !c.get {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.Srv.Client().Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,24 +151,24 @@ type jkyEnvelope struct {
 
 // search makes a call that must get a well-formed HTTP 200 envelope.
 func (f *jkyFixture) search(c jkyCall) jkyEnvelope {
-	f.t.Helper()
+	f.T.Helper()
 	resp, b := f.do(c)
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		f.T.Fatalf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	var env jkyEnvelope
 	if err := json.Unmarshal(b, &env); err != nil {
-		f.t.Fatalf("decode %.300s: %v", b, err)
+		f.T.Fatalf("decode %.300s: %v", b, err)
 	}
 	return env
 }
 
 // page makes a call that must succeed and returns its trades and total.
 func (f *jkyFixture) page(c jkyCall) ([]map[string]any, int) {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.search(c)
 	if env.Code != 200 || env.Result == nil {
-		f.t.Fatalf("code %d %s: %s", env.Code, env.SubCode, env.Msg)
+		f.T.Fatalf("code %d %s: %s", env.Code, env.SubCode, env.Msg)
 	}
 	total := -1
 	if env.Result.Data.TotalResults != nil {
@@ -213,7 +208,7 @@ func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
 			t.Fatalf("trades %s and %s out of order", jkyID(a), jkyID(b))
 		}
 	}
-	truth := f.sb.Truth()
+	truth := f.SB.Truth()
 	if got, want := jkyIDs(all), jkyIDs(truth); len(all) != 95 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("walk saw %d trades (%d distinct), truth holds %d", len(all), len(got), len(want))
 	}
@@ -264,7 +259,7 @@ func TestJackyunPagesFromZeroWithTotal(t *testing.T) {
 	if got, _ := f.page(jkyCall{}); len(got) != 50 {
 		t.Errorf("default pageSize gave %d trades, want 50", len(got))
 	}
-	if s := f.sb.Stats(); s.Calls != 6 || s.Served != 6 {
+	if s := f.SB.Stats(); s.Calls != 6 || s.Served != 6 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -302,7 +297,7 @@ func TestJackyunValidationErrors(t *testing.T) {
 			}
 		})
 	}
-	if s := f.sb.Stats(); s.Rejected != len(cases) || s.Served != 0 {
+	if s := f.SB.Stats(); s.Rejected != len(cases) || s.Served != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 	// A timestamp 9 min off is fine; so are 7-day pairs, pageSize 1000
@@ -315,13 +310,13 @@ func TestJackyunValidationErrors(t *testing.T) {
 		for k := range q {
 			p[k] = q.Get(k)
 		}
-		q.Set("sign", jackyun.Sign(p, f.sb.Config().Secret))
+		q.Set("sign", jackyun.Sign(p, f.SB.Config().Secret))
 	}})
 }
 
 func TestJackyunFilters(t *testing.T) {
 	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 300, Settings: sandbox.Settings{Seed: 3}})
-	truth := f.sb.Truth()
+	truth := f.SB.Truth()
 	count := func(keep func(r map[string]any) bool) int {
 		n := 0
 		for _, r := range truth {
@@ -417,7 +412,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 			f := newJkyFixture(t, jackyunsandbox.Config{Trades: 120, Settings: sandbox.Settings{Seed: 4, MutationsPerCall: 1}})
 			biz := jkyPair(tc.from, tc.to, tc.first, tc.lastT)
 			want := map[string]bool{}
-			for _, r := range f.sb.Truth() {
+			for _, r := range f.SB.Truth() {
 				if at, _ := r[tc.field].(string); at >= biz[tc.from].(string) && at <= biz[tc.to].(string) {
 					want[jkyID(r)] = true
 				}
@@ -435,23 +430,23 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 			// Each change moved a trade to now in the order searched (one
 			// trade may have been moved twice).
 			moved := 0
-			now := f.clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
-			for _, r := range f.sb.Truth() {
+			now := f.Clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
+			for _, r := range f.SB.Truth() {
 				if r[tc.field] == now {
 					moved++
 				}
 			}
-			if s := f.sb.Stats(); moved == 0 || moved > s.Mutations {
+			if s := f.SB.Stats(); moved == 0 || moved > s.Mutations {
 				t.Fatalf("%d trades moved to now by %s, stats %+v", moved, tc.field, s)
 			}
 			t.Logf("forward walk missed %d of %d trades", missed, len(want))
 
-			f.sb.Freeze()
-			before := f.sb.Stats().Mutations
+			f.SB.Freeze()
+			before := f.SB.Stats().Mutations
 			if got := f.walk(biz); len(got) != len(want) || len(jkyIDs(got)) != len(want) {
 				t.Fatalf("after Freeze a walk saw %d trades (%d distinct), want %d", len(got), len(jkyIDs(got)), len(want))
 			}
-			if after := f.sb.Stats().Mutations; after != before {
+			if after := f.SB.Stats().Mutations; after != before {
 				t.Fatalf("Freeze left per-call mutations on: %d → %d", before, after)
 			}
 		})
@@ -463,9 +458,9 @@ func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 50, Settings: sandbox.Settings{Seed: 5, VisibilityLag: lag}})
 	now := jkyModified(jkyStart, jkyStart) // modified within the current second
 
-	f.sb.Mutate(1)
+	f.SB.Mutate(1)
 	var changed map[string]any
-	for _, r := range f.sb.Truth() {
+	for _, r := range f.SB.Truth() {
 		if r["gmtModified"] == jkyStart.Format(time.DateTime) {
 			changed = r
 		}
@@ -482,7 +477,7 @@ func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 		t.Fatalf("by tradeNo before the lag: %v", got)
 	}
 
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	got, _ := f.page(jkyCall{biz: now})
 	if len(got) != 1 || !reflect.DeepEqual(got[0], changed) {
 		t.Fatalf("after the lag the window holds %d trades, want the changed one", len(got))
@@ -493,16 +488,16 @@ func TestJackyunVisibilityLagHidesFreshChanges(t *testing.T) {
 // until its lag passes.
 func TestJackyunNewTradesShowAfterTheLag(t *testing.T) {
 	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 10, Settings: sandbox.Settings{Seed: 6, CreationsPerSecond: 1, VisibilityLag: time.Hour}})
-	f.clock.Advance(5 * time.Second)
-	f.sb.Freeze()
+	f.Clock.Advance(5 * time.Second)
+	f.SB.Freeze()
 	win := jkyPair("startCreated", "endCreated", jkyStart, jkyStart.Add(time.Hour))
 	if got, total := f.page(jkyCall{biz: win}); total != 0 || len(got) != 0 {
 		t.Fatalf("new trades visible before their lag: %d", total)
 	}
-	if n := len(f.sb.Truth()); n != 15 {
+	if n := len(f.SB.Truth()); n != 15 {
 		t.Fatalf("Truth holds %d trades, want 15", n)
 	}
-	f.clock.Advance(time.Hour)
+	f.Clock.Advance(time.Hour)
 	if _, total := f.page(jkyCall{biz: win}); total != 5 {
 		t.Fatalf("after the lag %d new trades, want 5", total)
 	}
@@ -522,7 +517,7 @@ func TestJackyunQuotas(t *testing.T) {
 	if !throttled() {
 		t.Fatal("11th call in a second not throttled")
 	}
-	f.clock.Advance(time.Second) // 11 calls so far this minute
+	f.Clock.Advance(time.Second) // 11 calls so far this minute
 	for i := range 4 {
 		if throttled() {
 			t.Fatalf("call %d of the minute throttled", 12+i)
@@ -531,11 +526,11 @@ func TestJackyunQuotas(t *testing.T) {
 	if !throttled() {
 		t.Fatal("16th call in a minute not throttled")
 	}
-	f.clock.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	if throttled() {
 		t.Fatal("a new minute is still throttled")
 	}
-	if s := f.sb.Stats(); s.Served != 15 || s.Throttled != 2 {
+	if s := f.SB.Stats(); s.Served != 15 || s.Throttled != 2 {
 		t.Fatalf("stats = %+v", s)
 	}
 	if c := jackyunsandbox.New(jackyunsandbox.Config{Trades: 1}).Config(); c.PerSecond != 10 || c.PerMinute != 600 {
@@ -548,14 +543,14 @@ func TestJackyunQuotas(t *testing.T) {
 func TestJackyunMutationsConsign(t *testing.T) {
 	f := newJkyFixture(t, jackyunsandbox.Config{Trades: 200, Settings: sandbox.Settings{Seed: 11}})
 	before := map[string]map[string]any{}
-	for _, r := range f.sb.Truth() {
+	for _, r := range f.SB.Truth() {
 		before[jkyID(r)] = r
 	}
-	f.clock.Advance(time.Minute)
-	f.sb.Mutate(200)
-	now := f.clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
+	f.Clock.Advance(time.Minute)
+	f.SB.Mutate(200)
+	now := f.Clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
 	shipped, done := 0, 0
-	for _, r := range f.sb.Truth() {
+	for _, r := range f.SB.Truth() {
 		b := before[jkyID(r)]
 		if r["gmtModified"] != now {
 			t.Fatalf("trade %s not stamped by Mutate", jkyID(r))
@@ -610,7 +605,7 @@ func TestJackyunQuirks(t *testing.T) {
 	if line := r["GoodsDetail"].([]any)[0].(map[string]any); line["GoodsNo"] == nil {
 		t.Fatalf("PascalCase goods line: %v", line)
 	}
-	if truth := f.sb.Truth(); truth[0]["tradeId"] == nil {
+	if truth := f.SB.Truth(); truth[0]["tradeId"] == nil {
 		t.Fatal("Truth is not camelCase under the quirk")
 	}
 }

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 		Start: jstStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newJSTFixture(t, jstsandbox.Config{Orders: s.Records, Settings: s.Settings})
-			return sandboxtest.Rig{Sandbox: f.jst, Clock: f.clock, Close: f.srv.Close,
+			return sandboxtest.Rig{Sandbox: f.SB, Clock: f.Clock, Close: f.Srv.Close,
 				Walk: func() []map[string]any {
 					return f.walk(jstWindow(jstStart.Add(-73*time.Hour), jstStart.Add(time.Hour)))
 				},

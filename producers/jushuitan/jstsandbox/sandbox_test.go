@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/jushuitan"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
@@ -27,28 +27,23 @@ var (
 
 // jstFixture is a Jushuitan sandbox on a settable clock, served over HTTP.
 type jstFixture struct {
-	t     *testing.T
-	clock *sandbox.Clock
-	jst   *jstsandbox.Sandbox
-	srv   *httptest.Server
+	*sandboxtest.Fixture[*jstsandbox.Sandbox]
 }
 
 // newJSTFixture starts a sandbox; quotas left at 0 are turned off, so that
 // tests can call many times in one clock second.
 func newJSTFixture(t *testing.T, cfg jstsandbox.Config) *jstFixture {
 	t.Helper()
-	clock := sandbox.NewClock(jstStart)
-	cfg.Now = clock.Now
 	if cfg.PerSecond == 0 {
 		cfg.PerSecond = -1
 	}
 	if cfg.PerMinute == 0 {
 		cfg.PerMinute = -1
 	}
-	s := jstsandbox.New(cfg)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &jstFixture{t: t, clock: clock, jst: s, srv: srv}
+	return &jstFixture{sandboxtest.Serve(t, jstStart, func(now func() time.Time) *jstsandbox.Sandbox {
+		cfg.Now = now
+		return jstsandbox.New(cfg)
+	})}
 }
 
 // jstCall is one business call; the zero value asks for page 1 of 50
@@ -80,7 +75,7 @@ func jstPage(biz map[string]any, index, size int) map[string]any {
 
 // form builds a signed business form (vendors.md §1.2–1.3).
 func (f *jstFixture) form(c jstCall) url.Values {
-	cfg := f.jst.Config()
+	cfg := f.SB.Config()
 	if c.biz == nil {
 		c.biz = jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), 1, 50)
 	}
@@ -88,11 +83,11 @@ func (f *jstFixture) form(c jstCall) url.Values {
 		c.token = cfg.AccessToken
 	}
 	if c.timestamp.IsZero() {
-		c.timestamp = f.clock.Now()
+		c.timestamp = f.Clock.Now()
 	}
 	biz, err := json.Marshal(c.biz)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return f.sign(map[string]string{
 		"app_key":      cfg.AppKey,
@@ -109,12 +104,12 @@ func (f *jstFixture) sign(p map[string]string) url.Values {
 	for k, v := range p {
 		form.Set(k, v)
 	}
-	form.Set("sign", jushuitan.Sign(p, f.jst.Config().AppSecret))
+	form.Set("sign", jushuitan.Sign(p, f.SB.Config().AppSecret))
 	return form
 }
 
 func (f *jstFixture) do(c jstCall) (*http.Response, []byte, error) {
-	f.t.Helper()
+	f.T.Helper()
 	form := f.form(c)
 	if c.tamper != nil {
 		c.tamper(form)
@@ -126,16 +121,16 @@ func (f *jstFixture) do(c jstCall) (*http.Response, []byte, error) {
 }
 
 func (f *jstFixture) post(ctx context.Context, path string, form url.Values) (*http.Response, []byte, error) {
-	f.t.Helper()
+	f.T.Helper()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Srv.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.Srv.Client().Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -161,35 +156,35 @@ type jstPageData struct {
 
 // envelope decodes an answer that must be a well-formed HTTP 200 envelope.
 func (f *jstFixture) envelope(resp *http.Response, b []byte, err error) jstEnv {
-	f.t.Helper()
+	f.T.Helper()
 	if err != nil {
-		f.t.Fatalf("call: %v", err)
+		f.T.Fatalf("call: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		f.T.Fatalf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	var env jstEnv
 	if err := json.Unmarshal(b, &env); err != nil {
-		f.t.Fatalf("decode %s: %v", b, err)
+		f.T.Fatalf("decode %s: %v", b, err)
 	}
 	return env
 }
 
 func (f *jstFixture) call(c jstCall) jstEnv {
-	f.t.Helper()
+	f.T.Helper()
 	return f.envelope(f.do(c))
 }
 
 // page makes a call that must succeed and returns its data.
 func (f *jstFixture) page(c jstCall) jstPageData {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.call(c)
 	if env.Code != 0 || env.Msg != "执行成功" {
-		f.t.Fatalf("code %d: %s", env.Code, env.Msg)
+		f.T.Fatalf("code %d: %s", env.Code, env.Msg)
 	}
 	var d jstPageData
 	if err := json.Unmarshal(env.Data, &d); err != nil {
-		f.t.Fatalf("decode data %s: %v", env.Data, err)
+		f.T.Fatalf("decode data %s: %v", env.Data, err)
 	}
 	return d
 }
@@ -248,7 +243,7 @@ func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
 			t.Fatalf("orders %d and %d out of order", jstNum(a, "o_id"), jstNum(b, "o_id"))
 		}
 	}
-	truth := f.jst.TruthOrders()
+	truth := f.SB.TruthOrders()
 	if got, want := jstIDs(all, "o_id"), jstIDs(truth, "o_id"); len(all) != 95 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("walk saw %d orders (%d distinct), truth holds %d", len(all), len(got), len(want))
 	}
@@ -296,7 +291,7 @@ func TestJSTOrdersPageFromOneWithCounts(t *testing.T) {
 	if d := f.page(jstCall{biz: last72h}); len(d.Datas) != 30 || d.PageSize != 30 || d.PageIndex != 1 {
 		t.Errorf("default paging gave %d orders, page %d of %d; want 30 on page 1", len(d.Datas), d.PageIndex, d.PageSize)
 	}
-	if s := f.jst.Stats(); s.Calls != 6 || s.Served != 6 {
+	if s := f.SB.Stats(); s.Calls != 6 || s.Served != 6 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -314,7 +309,7 @@ func TestJSTPageIndexZeroIsPageOne(t *testing.T) {
 
 func TestJSTOrderFilters(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 200, Settings: sandbox.Settings{Seed: 3}})
-	truth := f.jst.TruthOrders()
+	truth := f.SB.TruthOrders()
 	w := jstWindow(jstStart.Add(-72*time.Hour), jstStart)
 	count := func(keep func(map[string]any) bool) int {
 		n := 0
@@ -384,7 +379,7 @@ func TestJSTRefusals(t *testing.T) {
 			}
 		})
 	}
-	if s := f.jst.Stats(); s.Rejected != len(cases) || s.Served != 0 {
+	if s := f.SB.Stats(); s.Rejected != len(cases) || s.Served != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 	// 9 min 59 s off is fine; so is a window of exactly 7 days.
@@ -420,7 +415,7 @@ func TestJSTShops(t *testing.T) {
 		}
 		all = append(all, d.Datas...)
 	}
-	truth := f.jst.TruthShops()
+	truth := f.SB.TruthShops()
 	if !reflect.DeepEqual(all, truth) {
 		t.Fatal("the pages differ from TruthShops")
 	}
@@ -447,9 +442,9 @@ func TestJSTShops(t *testing.T) {
 
 // token calls a token endpoint with a signed form.
 func (f *jstFixture) token(path string, p map[string]string) jstEnv {
-	f.t.Helper()
-	cfg := f.jst.Config()
-	form := map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(f.clock.Now()), "charset": "utf-8"}
+	f.T.Helper()
+	cfg := f.SB.Config()
+	form := map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(f.Clock.Now()), "charset": "utf-8"}
 	for k, v := range p {
 		form[k] = v
 	}
@@ -464,20 +459,20 @@ type jstTokenData struct {
 }
 
 func (f *jstFixture) tokenData(env jstEnv) jstTokenData {
-	f.t.Helper()
+	f.T.Helper()
 	if env.Code != 0 {
-		f.t.Fatalf("token call: code %d %s", env.Code, env.Msg)
+		f.T.Fatalf("token call: code %d %s", env.Code, env.Msg)
 	}
 	var d jstTokenData
 	if err := json.Unmarshal(env.Data, &d); err != nil || d.AccessToken == "" || d.RefreshToken == "" || d.Scope != "all" {
-		f.t.Fatalf("token data %s: %v", env.Data, err)
+		f.T.Fatalf("token data %s: %v", env.Data, err)
 	}
 	return d
 }
 
 func TestJSTTokens(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, TokenTTL: 48 * time.Hour, Settings: sandbox.Settings{Seed: 6}})
-	cfg := f.jst.Config()
+	cfg := f.SB.Config()
 
 	init := f.tokenData(f.token(jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9"}))
 	if init.ExpiresIn != 48*3600 {
@@ -512,25 +507,25 @@ func TestJSTTokens(t *testing.T) {
 		}
 	}
 
-	f.clock.Advance(48*time.Hour - time.Second)
+	f.Clock.Advance(48*time.Hour - time.Second)
 	f.page(jstCall{token: ref.AccessToken, biz: map[string]any{"so_ids": "x"}})
-	f.clock.Advance(time.Second)
+	f.Clock.Advance(time.Second)
 	if env := f.call(jstCall{token: ref.AccessToken, biz: map[string]any{"so_ids": "x"}}); env.Code != 100 {
 		t.Fatalf("an access_token past its TTL: %d %s", env.Code, env.Msg)
 	}
 
-	toks := f.jst.Tokens()
+	toks := f.SB.Tokens()
 	if len(toks) != 2 || toks[0].AccessToken != cfg.AccessToken || toks[1].AccessToken != ref.AccessToken {
 		t.Fatalf("Tokens() = %+v", toks)
 	}
-	f.jst.ExpireTokens()
+	f.SB.ExpireTokens()
 	if env := f.call(jstCall{biz: map[string]any{"so_ids": "x"}}); env.Code != 100 {
 		t.Fatalf("after ExpireTokens: %d %s", env.Code, env.Msg)
 	}
 	// The refresh token outlives its access token.
 	ref2 := f.tokenData(f.token(jushuitan.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": cfg.RefreshToken, "scope": "all"}))
 	f.page(jstCall{token: ref2.AccessToken, biz: map[string]any{"so_ids": "x"}})
-	if s := f.jst.Stats(); s.Inits != 1 || s.Refreshes != 2 {
+	if s := f.SB.Stats(); s.Inits != 1 || s.Refreshes != 2 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -543,15 +538,15 @@ func TestJSTQuotas(t *testing.T) {
 	if env := f.call(jstCall{}); env.Code != 199 || env.Msg != "调用频次超过限制!请稍后再试" {
 		t.Fatalf("sixth call in the second: %d %q", env.Code, env.Msg)
 	}
-	f.clock.Advance(time.Second)
+	f.Clock.Advance(time.Second)
 	f.page(jstCall{})
 	f.page(jstCall{})
 	if env := f.call(jstCall{}); env.Code != 200 || env.Msg != "调用频次超过限制" {
 		t.Fatalf("ninth call in the minute: %d %q", env.Code, env.Msg)
 	}
-	f.clock.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	f.page(jstCall{})
-	if s := f.jst.Stats(); s.Served != 8 || s.Throttled != 2 || s.Calls != 10 {
+	if s := f.SB.Stats(); s.Served != 8 || s.Throttled != 2 || s.Calls != 10 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -569,16 +564,16 @@ func TestJSTThrottleRateAndSetFaults(t *testing.T) {
 	if len(codes) != 2 || codes[199] == 0 || codes[200] == 0 {
 		t.Fatalf("throttle codes %v, want both 199 and 200", codes)
 	}
-	if s := f.jst.Stats(); s.Throttled != 20 || s.Mutations != 0 {
+	if s := f.SB.Stats(); s.Throttled != 20 || s.Mutations != 0 {
 		t.Fatalf("stats = %+v; want 20 throttled and no mutations", s)
 	}
-	f.jst.SetFaults(sandbox.Faults{})
+	f.SB.SetFaults(sandbox.Faults{})
 	f.page(jstCall{})
 }
 
 func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 9, MutationsPerCall: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
-	cfg := f.jst.Config()
+	cfg := f.SB.Config()
 	kinds := map[string]int{}
 	refresh := f.sign(map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(jstStart), "charset": "utf-8",
 		"grant_type": "refresh_token", "refresh_token": cfg.RefreshToken, "scope": "all"})
@@ -599,10 +594,10 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 	if len(kinds) != 3 {
 		t.Fatalf("failure kinds seen: %v", kinds)
 	}
-	if s := f.jst.Stats(); s.Failed != 30 || s.Mutations != 0 || s.Refreshes != 0 {
+	if s := f.SB.Stats(); s.Failed != 30 || s.Mutations != 0 || s.Refreshes != 0 {
 		t.Fatalf("stats = %+v; want 30 failed, no mutations, no refreshes", s)
 	}
-	if toks := f.jst.Tokens(); len(toks) != 1 || toks[0].RefreshToken != cfg.RefreshToken {
+	if toks := f.SB.Tokens(); len(toks) != 1 || toks[0].RefreshToken != cfg.RefreshToken {
 		t.Fatalf("a failed refresh changed the tokens: %+v", toks)
 	}
 }
@@ -612,13 +607,13 @@ func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 50, Settings: sandbox.Settings{Seed: 12, VisibilityLag: lag}})
 	now := jstPage(jstWindow(jstStart, jstStart), 1, 50) // modified within the current second
 	var maxTS int64
-	for _, o := range f.jst.TruthOrders() {
+	for _, o := range f.SB.TruthOrders() {
 		maxTS = max(maxTS, jstNum(o, "ts"))
 	}
 
-	f.jst.Mutate(1)
+	f.SB.Mutate(1)
 	var changed map[string]any
-	for _, o := range f.jst.TruthOrders() {
+	for _, o := range f.SB.TruthOrders() {
 		if o["modified"] == jstStart.Format(time.DateTime) {
 			changed = o
 		}
@@ -638,7 +633,7 @@ func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 		t.Fatalf("by so_ids before the lag: %v", got)
 	}
 
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	got := f.page(jstCall{biz: now}).Datas
 	if len(got) != 1 || !reflect.DeepEqual(got[0], changed) {
 		t.Fatalf("after the lag the window holds %d orders, want the changed one", len(got))
@@ -649,9 +644,9 @@ func TestJSTVisibilityLagHidesFreshChanges(t *testing.T) {
 // its authorisation.
 func TestJSTShopsChangeRarely(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 50, Shops: 10, Settings: sandbox.Settings{Seed: 14, MutationsPerSecond: 40}})
-	before := f.jst.TruthShops()
-	f.clock.Advance(10 * time.Second)
-	after := f.jst.TruthShops()
+	before := f.SB.TruthShops()
+	f.Clock.Advance(10 * time.Second)
+	after := f.SB.TruthShops()
 	changed := 0
 	for i := range before {
 		if !reflect.DeepEqual(before[i], after[i]) {

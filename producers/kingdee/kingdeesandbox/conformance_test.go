@@ -27,8 +27,8 @@ func TestConformance(t *testing.T) {
 			settings.Faults = sandbox.Faults{} // they come after authorising
 			f := newKDFixture(t, kingdeesandbox.Config{Customers: s.Records, Settings: settings})
 			f.login()
-			f.kd.SetFaults(s.Faults)
-			return sandboxtest.Rig{Sandbox: f.kd, Clock: f.clock, Close: f.srv.Close,
+			f.SB.SetFaults(s.Faults)
+			return sandboxtest.Rig{Sandbox: f.SB, Clock: f.Clock, Close: f.Srv.Close,
 				Walk: func() []map[string]any { return f.kdWalk(kdStart.Add(-31*24*time.Hour), kdStart.Add(time.Hour)) },
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(kdCall{ctx: ctx, params: map[string]string{"page": strconv.Itoa(page + 1), "page_size": "2"}})

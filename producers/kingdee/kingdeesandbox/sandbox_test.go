@@ -9,7 +9,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/producers/kingdee"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 )
@@ -30,10 +30,7 @@ var (
 // kdFixture is a Kingdee sandbox on a settable clock, served over HTTP,
 // with the session a logged-in client holds.
 type kdFixture struct {
-	t     *testing.T
-	clock *sandbox.Clock
-	kd    *kingdeesandbox.Sandbox
-	srv   *httptest.Server
+	*sandboxtest.Fixture[*kingdeesandbox.Sandbox]
 	nonce int64
 
 	token, domain string
@@ -41,12 +38,10 @@ type kdFixture struct {
 
 func newKDFixture(t *testing.T, cfg kingdeesandbox.Config) *kdFixture {
 	t.Helper()
-	clock := sandbox.NewClock(kdStart)
-	cfg.Now = clock.Now
-	s := kingdeesandbox.New(cfg)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &kdFixture{t: t, clock: clock, kd: s, srv: srv, nonce: 1_000_000_000}
+	return &kdFixture{Fixture: sandboxtest.Serve(t, kdStart, func(now func() time.Time) *kingdeesandbox.Sandbox {
+		cfg.Now = now
+		return kingdeesandbox.New(cfg)
+	}), nonce: 1_000_000_000}
 }
 
 // kdCall is one call; the zero value lists page 1 of every customer.
@@ -63,8 +58,8 @@ type kdCall struct {
 // do signs and sends c as ferry's connector would (vendors.md §4.2), with
 // the fixture's app-token and domain on business calls.
 func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
-	f.t.Helper()
-	cfg := f.kd.Config()
+	f.T.Helper()
+	cfg := f.SB.Config()
 	if c.method == "" {
 		c.method = http.MethodGet
 	}
@@ -72,7 +67,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 		c.path = kingdee.CustomerPath
 	}
 	if c.timestamp.IsZero() {
-		c.timestamp = f.clock.Now()
+		c.timestamp = f.Clock.Now()
 	}
 	if c.nonce == "" {
 		f.nonce++
@@ -101,7 +96,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 	for k, v := range c.after {
 		q[k] = v
 	}
-	u := f.srv.URL + c.path
+	u := f.Srv.URL + c.path
 	if s := kingdee.Query(q); s != "" {
 		u += "?" + s
 	}
@@ -111,14 +106,14 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, c.method, u, nil)
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	for k, v := range h {
 		if v != "" {
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.Srv.Client().Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,81 +141,81 @@ type kdList struct {
 
 // call makes a call that must get a well-formed HTTP 200 envelope.
 func (f *kdFixture) call(c kdCall) kdEnv {
-	f.t.Helper()
+	f.T.Helper()
 	resp, b, err := f.do(c)
 	if err != nil {
-		f.t.Fatalf("call: %v", err)
+		f.T.Fatalf("call: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		f.T.Fatalf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	var env kdEnv
 	if err := json.Unmarshal(b, &env); err != nil {
-		f.t.Fatalf("decode %s: %v", b, err)
+		f.T.Fatalf("decode %s: %v", b, err)
 	}
 	return env
 }
 
 // authorize is step 1; it returns the app.
 func (f *kdFixture) authorize() (appKey, appSecret, domain string) {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath,
-		params: map[string]string{"outerInstanceId": f.kd.Config().OuterInstanceID}})
+		params: map[string]string{"outerInstanceId": f.SB.Config().OuterInstanceID}})
 	var apps []struct{ AppKey, AppSecret, Domain string }
 	if env.Code != 200 || json.Unmarshal(env.Data, &apps) != nil || len(apps) != 1 {
-		f.t.Fatalf("push_app_authorize: %+v %s", env, env.Data)
+		f.T.Fatalf("push_app_authorize: %+v %s", env, env.Data)
 	}
 	return apps[0].AppKey, apps[0].AppSecret, apps[0].Domain
 }
 
 // tokenCall is step 2.
 func (f *kdFixture) tokenCall(appKey, appSecret string) kdEnv {
-	f.t.Helper()
+	f.T.Helper()
 	return f.call(kdCall{path: kingdee.TokenPath, params: map[string]string{
 		"app_key": appKey, "app_signature": kingdee.AppSignature(appSecret, appKey)}})
 }
 
 // login runs steps 1 and 2 and keeps the session.
 func (f *kdFixture) login() (appSecret string) {
-	f.t.Helper()
+	f.T.Helper()
 	key, secret, domain := f.authorize()
 	env := f.tokenCall(key, secret)
 	var data map[string]any
 	if env.Errcode != 0 || json.Unmarshal(env.Data, &data) != nil {
-		f.t.Fatalf("kingdee_auth_token: %+v %s", env, env.Data)
+		f.T.Fatalf("kingdee_auth_token: %+v %s", env, env.Data)
 	}
 	f.token, _ = data["app-token"].(string)
 	f.domain = domain
 	if f.token == "" {
-		f.t.Fatalf("no app-token in %s", env.Data)
+		f.T.Fatalf("no app-token in %s", env.Data)
 	}
 	return secret
 }
 
 // list makes a customer-list call that must succeed.
 func (f *kdFixture) list(params map[string]string) kdList {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.call(kdCall{params: params})
 	if env.Errcode != 0 {
-		f.t.Fatalf("errcode %d: %s", env.Errcode, env.Description)
+		f.T.Fatalf("errcode %d: %s", env.Errcode, env.Description)
 	}
 	var l kdList
 	if err := json.Unmarshal(env.Data, &l); err != nil {
-		f.t.Fatalf("decode %s: %v", env.Data, err)
+		f.T.Fatalf("decode %s: %v", env.Data, err)
 	}
 	return l
 }
 
 // detail makes a customer-detail call that must succeed.
 func (f *kdFixture) detail(id string) map[string]any {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.call(kdCall{path: "/jdy/v2/bd/customer_detail", params: map[string]string{"id": id}})
 	if env.Errcode != 0 {
-		f.t.Fatalf("detail %s: errcode %d: %s", id, env.Errcode, env.Description)
+		f.T.Fatalf("detail %s: errcode %d: %s", id, env.Errcode, env.Description)
 	}
 	var c map[string]any
 	if err := json.Unmarshal(env.Data, &c); err != nil {
-		f.t.Fatalf("decode %s: %v", env.Data, err)
+		f.T.Fatalf("decode %s: %v", env.Data, err)
 	}
 	return c
 }
@@ -336,7 +331,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 			t.Fatalf("customers %v and %v out of order", a["id"], b["id"])
 		}
 	}
-	truth := f.kd.Truth()
+	truth := f.SB.Truth()
 	if got, want := kdIDs(all), kdIDs(truth); len(all) != 95 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("walk saw %d customers (%d distinct), truth holds %d", len(all), len(got), len(want))
 	}
@@ -349,7 +344,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 	for _, r := range truth {
 		byID[kdID(r)] = r
 	}
-	secret := f.kd.Config().ClientSecret
+	secret := f.SB.Config().ClientSecret
 	if got, want := kdOpened(t, secret, all[0]), kdAsServed(byID[kdID(all[0])], all[0]); !reflect.DeepEqual(got, want) {
 		t.Fatalf("listed customer differs from Truth:\n%v\n%v", got, want)
 	}
@@ -412,7 +407,7 @@ func TestKingdeeAuthorisesAndPages(t *testing.T) {
 	if d, err := http.ParseTime(resp.Header.Get("Date")); err != nil || !d.Equal(kdStart) {
 		t.Errorf("Date = %q, want the sandbox clock %v", resp.Header.Get("Date"), kdStart)
 	}
-	if s := f.kd.Stats(); s.Calls != 10 || s.Served != 10 || s.Auths != 1 || s.Tokens != 1 {
+	if s := f.SB.Stats(); s.Calls != 10 || s.Served != 10 || s.Auths != 1 || s.Tokens != 1 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -474,13 +469,13 @@ func TestKingdeeRejections(t *testing.T) {
 			t.Errorf("%s: %v %v, want HTTP %d", c.name, resp.StatusCode, err, c.code)
 		}
 	}
-	if s := f.kd.Stats(); s.Rejected != len(cases)+4 {
+	if s := f.SB.Stats(); s.Rejected != len(cases)+4 {
 		t.Errorf("stats = %+v, want %d rejected", s, len(cases)+4)
 	}
 	// 4m59s off is fine either way, and the app secret from step 1 works.
 	f.call(kdCall{timestamp: kdStart.Add(-5*time.Minute + time.Second)})
 	f.call(kdCall{timestamp: kdStart.Add(5*time.Minute - time.Second)})
-	f.clock.Advance(time.Minute) // the token quota's next minute
+	f.Clock.Advance(time.Minute) // the token quota's next minute
 	if env := f.tokenCall(key, secret); env.Errcode != 0 {
 		t.Fatalf("token with the current secret: %+v", env)
 	}
@@ -522,7 +517,7 @@ func TestKingdeeSecretRotates(t *testing.T) {
 	key, _, _ := f.authorize()
 	f.list(nil)
 
-	f.clock.Advance(time.Hour)
+	f.Clock.Advance(time.Hour)
 	if env := f.call(kdCall{}); env.Errcode != 1030002006 || env.Description != "授权密钥校验失败" {
 		t.Fatalf("after the rotation: errcode %d %q", env.Errcode, env.Description)
 	}
@@ -533,7 +528,7 @@ func TestKingdeeSecretRotates(t *testing.T) {
 		t.Fatal("the app secret did not rotate")
 	}
 	f.list(nil)
-	if s := f.kd.Stats(); s.Rotations != 1 || s.Auths != 3 || s.Tokens != 2 {
+	if s := f.SB.Stats(); s.Rotations != 1 || s.Auths != 3 || s.Tokens != 2 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -541,13 +536,13 @@ func TestKingdeeSecretRotates(t *testing.T) {
 func TestKingdeeTokenExpiresAfterADay(t *testing.T) {
 	f := newKDFixture(t, kingdeesandbox.Config{Customers: 5, SecretTTL: 1000 * time.Hour, Settings: sandbox.Settings{Seed: 5}})
 	f.login()
-	f.clock.Advance(24*time.Hour - time.Second)
+	f.Clock.Advance(24*time.Hour - time.Second)
 	f.list(nil)
-	f.clock.Advance(time.Second)
+	f.Clock.Advance(time.Second)
 	if env := f.call(kdCall{}); env.Errcode != 1030002006 {
 		t.Fatalf("a day-old token: errcode %d", env.Errcode)
 	}
-	if s := f.kd.Stats(); s.Rotations != 0 {
+	if s := f.SB.Stats(); s.Rotations != 0 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -568,12 +563,12 @@ func TestKingdeeQuotas(t *testing.T) {
 	if env := f.call(kdCall{}); env.Errcode != 429 {
 		t.Fatalf("fourth list call in a minute: %+v", env)
 	}
-	f.clock.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	f.list(nil)
 	if env := f.tokenCall(key, secret); env.Errcode != 0 {
 		t.Fatalf("token call in the next minute: %+v", env)
 	}
-	if s := f.kd.Stats(); s.Throttled != 2 || s.Tokens != 3 {
+	if s := f.SB.Stats(); s.Throttled != 2 || s.Tokens != 3 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -596,9 +591,9 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 	f.login()
 	now := kdWindow(kdStart, kdStart, 1, 10) // modified within the current second
 
-	f.kd.Mutate(1)
+	f.SB.Mutate(1)
 	var changed map[string]any
-	for _, r := range f.kd.Truth() {
+	for _, r := range f.SB.Truth() {
 		if r["modify_time"] == kdStart.Format(time.DateTime) {
 			changed = r
 		}
@@ -614,9 +609,9 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 			t.Fatal("the full list shows the new version before the lag")
 		}
 	}
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	l := f.list(now)
-	if len(l.Rows) != 1 || !reflect.DeepEqual(kdOpened(t, f.kd.Config().ClientSecret, l.Rows[0]), kdAsServed(changed, l.Rows[0])) {
+	if len(l.Rows) != 1 || !reflect.DeepEqual(kdOpened(t, f.SB.Config().ClientSecret, l.Rows[0]), kdAsServed(changed, l.Rows[0])) {
 		t.Fatalf("after the lag the window holds %d customers, want the changed one", len(l.Rows))
 	}
 }
@@ -624,20 +619,20 @@ func TestKingdeeVisibilityLagHidesFreshChanges(t *testing.T) {
 func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
 	f := newKDFixture(t, kingdeesandbox.Config{Customers: 10, Settings: sandbox.Settings{Seed: 9, MutationsPerCall: 3}})
 	f.login()
-	f.kd.SetFaults(sandbox.Faults{ThrottleRate: 1})
+	f.SB.SetFaults(sandbox.Faults{ThrottleRate: 1})
 	for range 3 {
 		if env := f.call(kdCall{params: map[string]string{"page": "2", "page_size": "2"}}); env.Errcode != 429 || env.Description != "请求过于频繁，请稍后再试" {
 			t.Fatalf("got %+v, want the throttle envelope", env)
 		}
 	}
-	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": f.kd.Config().OuterInstanceID}})
+	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": f.SB.Config().OuterInstanceID}})
 	if env.Code != 429 || env.Msg == "" {
 		t.Fatalf("step 1 throttled: %+v, want code 429 in the code/msg wrapper", env)
 	}
-	if s := f.kd.Stats(); s.Throttled != 4 || s.Mutations != 0 {
+	if s := f.SB.Stats(); s.Throttled != 4 || s.Mutations != 0 {
 		t.Fatalf("stats = %+v; want 4 throttled and no mutations", s)
 	}
-	f.kd.SetFaults(sandbox.Faults{})
+	f.SB.SetFaults(sandbox.Faults{})
 	f.list(nil)
 }
 

@@ -17,7 +17,7 @@ func TestConformance(t *testing.T) {
 		Start: start,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newFixture(t, wdtsandbox.Config{Records: s.Records, Settings: s.Settings})
-			return sandboxtest.Rig{Sandbox: f.wdt, Clock: f.clock, Close: f.srv.Close,
+			return sandboxtest.Rig{Sandbox: f.SB, Clock: f.Clock, Close: f.Srv.Close,
 				Walk: func() []map[string]any { return f.walk(window(start.Add(-73*time.Hour), start.Add(time.Hour))) },
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(call{ctx: ctx, pageNo: page, pageSize: 2})

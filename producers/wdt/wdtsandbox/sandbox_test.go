@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
@@ -28,20 +28,15 @@ const throttleMessage = "超过每分钟最大调用频率限制，请稍后重�
 
 // fixture is a sandbox on a settable clock, served over HTTP.
 type fixture struct {
-	t     *testing.T
-	clock *sandbox.Clock
-	wdt   *wdtsandbox.Sandbox
-	srv   *httptest.Server
+	*sandboxtest.Fixture[*wdtsandbox.Sandbox]
 }
 
 func newFixture(t *testing.T, cfg wdtsandbox.Config) *fixture {
 	t.Helper()
-	clock := sandbox.NewClock(start)
-	cfg.Now = clock.Now
-	s := wdtsandbox.New(cfg)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &fixture{t: t, clock: clock, wdt: s, srv: srv}
+	return &fixture{sandboxtest.Serve(t, start, func(now func() time.Time) *wdtsandbox.Sandbox {
+		cfg.Now = now
+		return wdtsandbox.New(cfg)
+	})}
 }
 
 // call is one search call; the zero value asks for page 0 of the last 72 h.
@@ -63,18 +58,18 @@ func window(from, to time.Time) map[string]any {
 
 // do signs and sends c as ferry's connector would (vendors.md §3.2).
 func (f *fixture) do(c call) (*http.Response, []byte, error) {
-	f.t.Helper()
-	cfg := f.wdt.Config()
+	f.T.Helper()
+	cfg := f.SB.Config()
 	secret, salt := wdt.SplitSecret(cfg.AppSecret)
 	if c.params == nil {
 		c.params = window(start.Add(-72*time.Hour), start)
 	}
 	if c.timestamp.IsZero() {
-		c.timestamp = f.clock.Now()
+		c.timestamp = f.Clock.Now()
 	}
 	body, err := json.Marshal([]any{c.params})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	q := url.Values{}
 	q.Set("sid", cfg.SID)
@@ -102,12 +97,12 @@ func (f *fixture) do(c call) (*http.Response, []byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.srv.URL+"/openapi?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Srv.URL+"/openapi?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.Srv.Client().Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -127,27 +122,27 @@ type envelope struct {
 
 // search makes a call that must get a well-formed HTTP 200 envelope.
 func (f *fixture) search(c call) envelope {
-	f.t.Helper()
+	f.T.Helper()
 	resp, b, err := f.do(c)
 	if err != nil {
-		f.t.Fatalf("call: %v", err)
+		f.T.Fatalf("call: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		f.T.Fatalf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	var env envelope
 	if err := json.Unmarshal(b, &env); err != nil {
-		f.t.Fatalf("decode %s: %v", b, err)
+		f.T.Fatalf("decode %s: %v", b, err)
 	}
 	return env
 }
 
 // page makes a call that must succeed and returns its refunds.
 func (f *fixture) page(c call) envelope {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.search(c)
 	if env.Status != 0 {
-		f.t.Fatalf("status %d: %s", env.Status, env.Message)
+		f.T.Fatalf("status %d: %s", env.Status, env.Message)
 	}
 	return env
 }
@@ -183,7 +178,7 @@ func TestSearchPagesFromZeroWithTotal(t *testing.T) {
 			t.Fatalf("refunds %d and %d out of order", id(a), id(b))
 		}
 	}
-	truth := f.wdt.Truth()
+	truth := f.SB.Truth()
 	if got, want := ids(all), ids(truth); len(all) != 95 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("walk saw %d refunds (%d distinct), truth holds %d", len(all), len(got), len(want))
 	}
@@ -219,7 +214,7 @@ func TestSearchPagesFromZeroWithTotal(t *testing.T) {
 	if env := f.page(call{}); len(env.Data.Order) != 40 {
 		t.Errorf("default page_size gave %d refunds, want 40", len(env.Data.Order))
 	}
-	if s := f.wdt.Stats(); s.Calls != 6 || s.Served != 6 {
+	if s := f.SB.Stats(); s.Calls != 6 || s.Served != 6 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -258,7 +253,7 @@ func TestValidationErrors(t *testing.T) {
 			}
 		})
 	}
-	if s := f.wdt.Stats(); s.Rejected != len(cases) || s.Served != 0 {
+	if s := f.SB.Stats(); s.Rejected != len(cases) || s.Served != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 	// A timestamp 119 s off is fine; so is a 30-day window.
@@ -282,9 +277,9 @@ func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 	f := newFixture(t, wdtsandbox.Config{Records: 50, Settings: sandbox.Settings{Seed: 4, VisibilityLag: lag}})
 	now := window(start, start) // modified within the current second
 
-	f.wdt.Mutate(1)
+	f.SB.Mutate(1)
 	var changed map[string]any
-	for _, r := range f.wdt.Truth() {
+	for _, r := range f.SB.Truth() {
 		if int64(r["modified"].(float64)) == start.UnixMilli() {
 			changed = r
 		}
@@ -301,7 +296,7 @@ func TestVisibilityLagHidesFreshChanges(t *testing.T) {
 		t.Fatalf("by refund_no before the lag: %v", got)
 	}
 
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	got := f.page(call{params: now}).Data.Order
 	if len(got) != 1 || !reflect.DeepEqual(got[0], changed) {
 		t.Fatalf("after the lag the window holds %d refunds, want the changed one", len(got))
@@ -316,15 +311,15 @@ func TestMutateAtStampsABatchInThePast(t *testing.T) {
 	at := start.Add(-2 * time.Hour)
 	before := map[any]float64{}
 	eligible := 0
-	for _, r := range f.wdt.Truth() {
+	for _, r := range f.SB.Truth() {
 		before[r["refund_id"]] = r["modified"].(float64)
 		if int64(r["modified"].(float64)) <= at.UnixMilli() {
 			eligible++
 		}
 	}
-	f.wdt.MutateAt(at, 500) // more than are eligible: all of them
+	f.SB.MutateAt(at, 500) // more than are eligible: all of them
 	batch := 0
-	for _, r := range f.wdt.Truth() {
+	for _, r := range f.SB.Truth() {
 		m := r["modified"].(float64)
 		if m < before[r["refund_id"]] {
 			t.Fatalf("refund %v moved back in time: %v → %v", r["refund_id"], before[r["refund_id"]], m)
@@ -349,9 +344,9 @@ func TestCallsPerMinuteQuota(t *testing.T) {
 	if env := f.search(call{}); env.Status != 100 || env.Message != throttleMessage {
 		t.Fatalf("fourth call in the minute: %d %q", env.Status, env.Message)
 	}
-	f.clock.Advance(time.Minute)
+	f.Clock.Advance(time.Minute)
 	f.page(call{})
-	if s := f.wdt.Stats(); s.Served != 4 || s.Throttled != 1 {
+	if s := f.SB.Stats(); s.Served != 4 || s.Throttled != 1 {
 		t.Fatalf("stats = %+v", s)
 	}
 }

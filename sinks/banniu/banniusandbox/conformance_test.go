@@ -22,7 +22,7 @@ func TestConformance(t *testing.T) {
 		Start: bnStart,
 		New: func(t *testing.T, s sandboxtest.Setup) sandboxtest.Rig {
 			f := newBNFixture(t, banniusandbox.Config{Tasks: s.Records, Settings: s.Settings})
-			return sandboxtest.Rig{Sandbox: f.bn, Clock: f.clock, Close: f.srv.Close,
+			return sandboxtest.Rig{Sandbox: f.SB, Clock: f.Clock, Close: f.Srv.Close,
 				Walk: f.walk,
 				Call: func(ctx context.Context, page int) (*http.Response, []byte, error) {
 					return f.do(bnCall{ctx: ctx, params: bnPage(page+1, 2)})

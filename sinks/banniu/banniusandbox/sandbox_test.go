@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/sinks/banniu"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
@@ -28,23 +28,18 @@ const bnProject = banniusandbox.DefaultProject
 
 // bnFixture is a Banniu sandbox on a settable clock, served over HTTP.
 type bnFixture struct {
-	t     *testing.T
-	clock *sandbox.Clock
-	bn    *banniusandbox.Sandbox
-	srv   *httptest.Server
+	*sandboxtest.Fixture[*banniusandbox.Sandbox]
 }
 
 func newBNFixture(t *testing.T, cfg banniusandbox.Config) *bnFixture {
 	t.Helper()
-	clock := sandbox.NewClock(bnStart)
-	cfg.Now = clock.Now
 	if cfg.PerSecond == 0 {
 		cfg.PerSecond = -1 // the clock stands still: no quota unless asked
 	}
-	s := banniusandbox.New(cfg)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &bnFixture{t: t, clock: clock, bn: s, srv: srv}
+	return &bnFixture{sandboxtest.Serve(t, bnStart, func(now func() time.Time) *banniusandbox.Sandbox {
+		cfg.Now = now
+		return banniusandbox.New(cfg)
+	})}
 }
 
 // bnCall is one gateway call; the zero value lists page 1 of the default
@@ -63,13 +58,13 @@ type bnCall struct {
 
 // do signs and sends c as ferry's connector does (vendors.md §5.2).
 func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
-	f.t.Helper()
-	cfg := f.bn.Config()
+	f.T.Helper()
+	cfg := f.SB.Config()
 	if c.method == "" {
 		c.method = "task.list"
 	}
 	if c.timestamp.IsZero() {
-		c.timestamp = f.clock.Now()
+		c.timestamp = f.Clock.Now()
 	}
 	q := url.Values{}
 	q.Set("app_key", cfg.AppKey)
@@ -96,7 +91,7 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 		verb = http.MethodPost
 		var err error
 		if body, err = json.Marshal(c.body); err != nil {
-			f.t.Fatal(err)
+			f.T.Fatal(err)
 		}
 	}
 	if c.verb != "" {
@@ -108,9 +103,9 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 	if c.ctx == nil {
 		c.ctx = context.Background()
 	}
-	req, err := http.NewRequestWithContext(c.ctx, verb, f.srv.URL+c.path+"?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(c.ctx, verb, f.Srv.URL+c.path+"?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	if c.body != nil {
 		req.Header.Set("Authorization", "Bearer "+cfg.AccessToken)
@@ -119,7 +114,7 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 	if c.header != nil {
 		c.header(req.Header)
 	}
-	resp, err := f.srv.Client().Do(req)
+	resp, err := f.Srv.Client().Do(req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,36 +143,36 @@ func (e bnEnvelope) msg() string {
 
 // call makes a call that must get a well-formed HTTP 200 envelope.
 func (f *bnFixture) call(c bnCall) bnEnvelope {
-	f.t.Helper()
+	f.T.Helper()
 	resp, b, err := f.do(c)
 	if err != nil {
-		f.t.Fatalf("call: %v", err)
+		f.T.Fatalf("call: %v", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("HTTP %d: %s", resp.StatusCode, b)
+		f.T.Fatalf("HTTP %d: %s", resp.StatusCode, b)
 	}
 	var env bnEnvelope
 	if err := json.Unmarshal(b, &env); err != nil {
-		f.t.Fatalf("decode %s: %v", b, err)
+		f.T.Fatalf("decode %s: %v", b, err)
 	}
 	return env
 }
 
 // ok makes a call that must succeed and decodes its map.result into out.
 func (f *bnFixture) ok(c bnCall, out any) {
-	f.t.Helper()
+	f.T.Helper()
 	env := f.call(c)
 	if env.Response.Code != 0 || env.Response.Map == nil {
-		f.t.Fatalf("code %d: %s", env.Response.Code, env.msg())
+		f.T.Fatalf("code %d: %s", env.Response.Code, env.msg())
 	}
 	if err := json.Unmarshal(env.Response.Map.Result, out); err != nil {
-		f.t.Fatalf("result %s: %v", env.Response.Map.Result, err)
+		f.T.Fatalf("result %s: %v", env.Response.Map.Result, err)
 	}
 }
 
 // list returns one task.list page.
 func (f *bnFixture) list(params map[string]string) []map[string]any {
-	f.t.Helper()
+	f.T.Helper()
 	var rows []map[string]any
 	f.ok(bnCall{params: params}, &rows)
 	return rows
@@ -241,7 +236,7 @@ func TestBanniuTaskListPagesAndRows(t *testing.T) {
 			t.Fatalf("tasks %v and %v out of order", a["-1"], b["-1"])
 		}
 	}
-	truth := f.bn.Truth()
+	truth := f.SB.Truth()
 	if got, want := bnIDs(all), bnIDs(truth); len(all) != 25 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("walk saw %d tasks (%d distinct), truth holds %d", len(all), len(got), len(want))
 	}
@@ -271,15 +266,15 @@ func TestBanniuTaskListPagesAndRows(t *testing.T) {
 	if rows := f.list(nil); len(rows) != 10 {
 		t.Errorf("default page_size gave %d rows, want 10", len(rows))
 	}
-	if s := f.bn.Stats(); s.Calls != 6 || s.Served != 6 {
+	if s := f.SB.Stats(); s.Calls != 6 || s.Served != 6 {
 		t.Errorf("stats = %+v", s)
 	}
 }
 
 func TestBanniuSearches(t *testing.T) {
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 50, Settings: sandbox.Settings{Seed: 2}})
-	f.clock.Advance(time.Hour)
-	id := f.bn.AddTask(bnProject, map[string]any{"77213": "3901234567890123456", "77208": "小太阳1234"})
+	f.Clock.Advance(time.Hour)
+	id := f.SB.AddTask(bnProject, map[string]any{"77213": "3901234567890123456", "77208": "小太阳1234"})
 
 	search := func(searchType, value string) map[int64]bool {
 		cond := bnConditions(t, map[string]any{"id": 77213, "behaviorType": 1, "searchType": searchType, "value": value})
@@ -300,8 +295,8 @@ func TestBanniuSearches(t *testing.T) {
 
 	// The created window: the new task only, in the last half hour.
 	w := bnWith(bnPage(1, 100),
-		"star_created", f.clock.Now().Add(-30*time.Minute).In(bnCST).Format(time.DateTime),
-		"end_created", f.clock.Now().In(bnCST).Format(time.DateTime))
+		"star_created", f.Clock.Now().Add(-30*time.Minute).In(bnCST).Format(time.DateTime),
+		"end_created", f.Clock.Now().In(bnCST).Format(time.DateTime))
 	if got := bnIDs(f.list(w)); len(got) != 1 || !got[id] {
 		t.Errorf("window found %v, want only %d", got, id)
 	}
@@ -327,7 +322,7 @@ func TestBanniuGetTaskAndColumns(t *testing.T) {
 		t.Errorf("column 78538 = %v", c)
 	}
 
-	truth := f.bn.Truth()
+	truth := f.SB.Truth()
 	want := truth[2]
 	var got map[string]any
 	f.ok(bnCall{method: "task.getTask", params: map[string]string{"task_id": want["-1"].(string)}}, &got)
@@ -350,7 +345,7 @@ func mustJSON(t *testing.T, v any) []byte {
 
 func TestBanniuValidationErrors(t *testing.T) {
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 3, Settings: sandbox.Settings{Seed: 4}})
-	task := bnTaskID(f.bn.Truth()[0])
+	task := bnTaskID(f.SB.Truth()[0])
 	cases := []struct {
 		name string
 		call bnCall
@@ -388,7 +383,7 @@ func TestBanniuValidationErrors(t *testing.T) {
 			}
 		})
 	}
-	if s := f.bn.Stats(); s.Rejected != len(cases) || s.Served != 0 || s.Updates != 0 {
+	if s := f.SB.Stats(); s.Rejected != len(cases) || s.Served != 0 || s.Updates != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 	// 9m59s off is fine; so is a window of exactly one day.
@@ -406,8 +401,8 @@ func bnWithAny(m map[string]any, k string, v any) map[string]any {
 
 func TestBanniuUpdateAppliesContents(t *testing.T) {
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 10, Settings: sandbox.Settings{Seed: 5}})
-	target := f.bn.Tasks(bnProject)[4]
-	f.clock.Advance(time.Minute)
+	target := f.SB.Tasks(bnProject)[4]
+	f.Clock.Advance(time.Minute)
 
 	var res map[string]any
 	f.ok(bnCall{method: "task.update", body: bnUpdate(target.ID, map[string]any{"78538": 78534, "77215": "已出库，ERP回写"})}, &res)
@@ -417,11 +412,11 @@ func TestBanniuUpdateAppliesContents(t *testing.T) {
 	// Numbers for ids work too, and the same update again is harmless.
 	body := map[string]any{"project_id": bnProject, "app_id": banniusandbox.DefaultApp, "task_id": target.ID,
 		"contents": map[string]any{"78538": "78534", "77215": "已出库，ERP回写"}, "header": nil}
-	f.clock.Advance(time.Second)
+	f.Clock.Advance(time.Second)
 	f.ok(bnCall{method: "task.update", body: body}, &res)
 
 	var got banniusandbox.Task
-	for _, tk := range f.bn.Tasks(bnProject) {
+	for _, tk := range f.SB.Tasks(bnProject) {
 		if tk.ID == target.ID {
 			got = tk
 		}
@@ -429,15 +424,15 @@ func TestBanniuUpdateAppliesContents(t *testing.T) {
 	if got.Content["78538"] != int64(78534) || got.Content["77215"] != "已出库，ERP回写" || got.Updates != 2 {
 		t.Fatalf("task after two updates: %+v", got)
 	}
-	if !got.Modified.Equal(f.clock.Now()) || got.Content["77213"] != target.Content["77213"] {
-		t.Fatalf("modified %v (want %v), 线上订单号 %v → %v", got.Modified, f.clock.Now(), target.Content["77213"], got.Content["77213"])
+	if !got.Modified.Equal(f.Clock.Now()) || got.Content["77213"] != target.Content["77213"] {
+		t.Fatalf("modified %v (want %v), 线上订单号 %v → %v", got.Modified, f.Clock.Now(), target.Content["77213"], got.Content["77213"])
 	}
 	var row map[string]any
 	f.ok(bnCall{method: "task.getTask", params: map[string]string{"task_id": strconv.FormatInt(target.ID, 10)}}, &row)
-	if row["78538"] != float64(78534) || row["2"] != f.clock.Now().In(bnCST).Format(time.DateTime) {
+	if row["78538"] != float64(78534) || row["2"] != f.Clock.Now().In(bnCST).Format(time.DateTime) {
 		t.Fatalf("task.getTask after the update: %v", row)
 	}
-	if s := f.bn.Stats(); s.Updates != 2 || s.Mutations != 0 {
+	if s := f.SB.Stats(); s.Updates != 2 || s.Mutations != 0 {
 		t.Errorf("stats = %+v", s)
 	}
 }
@@ -457,21 +452,21 @@ func (f *bnFixture) walk() []map[string]any {
 func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 	const lag = 10 * time.Minute
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 20, Settings: sandbox.Settings{Seed: 7, VisibilityLag: lag}})
-	f.clock.Advance(lag) // the start tasks have all shown
+	f.Clock.Advance(lag) // the start tasks have all shown
 	byTrade := func(no string) []map[string]any {
 		cond := bnConditions(t, map[string]any{"id": 77213, "behaviorType": 1, "searchType": "1", "value": no})
 		return f.list(bnWith(bnPage(1, 10), "condition_column", cond))
 	}
 
-	id := f.bn.AddTask(bnProject, map[string]any{"77213": "TB20240601001"})
+	id := f.SB.AddTask(bnProject, map[string]any{"77213": "TB20240601001"})
 	env := f.call(bnCall{method: "task.getTask", params: map[string]string{"task_id": strconv.FormatInt(id, 10)}})
 	if got := byTrade("TB20240601001"); len(got) != 0 || env.Response.Code != 1008 {
 		t.Fatalf("a new task showed at once despite the lag: %d rows, getTask code %d", len(got), env.Response.Code)
 	}
-	if len(f.bn.Tasks(bnProject)) != 21 || len(f.bn.Truth()) != 21 {
+	if len(f.SB.Tasks(bnProject)) != 21 || len(f.SB.Truth()) != 21 {
 		t.Fatal("Tasks and Truth must hold hidden tasks too")
 	}
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	if got := byTrade("TB20240601001"); len(got) != 1 || bnTaskID(got[0]) != id {
 		t.Fatalf("after the lag: %v", got)
 	}
@@ -481,7 +476,7 @@ func TestBanniuVisibilityLagHidesFreshChanges(t *testing.T) {
 	if got := byTrade("TB20240601001"); len(got) != 1 || got[0]["78538"] != nil {
 		t.Fatalf("the update showed at once: %v", got)
 	}
-	f.clock.Advance(lag)
+	f.Clock.Advance(lag)
 	if got := byTrade("TB20240601001"); len(got) != 1 || got[0]["78538"] != float64(78534) {
 		t.Fatalf("the update never showed: %v", got)
 	}
@@ -495,10 +490,10 @@ func TestBanniuThrottling(t *testing.T) {
 			t.Fatalf("got %d %q, want the throttle envelope", env.Response.Code, env.msg())
 		}
 	}
-	if s := f.bn.Stats(); s.Throttled != 3 || s.Mutations != 0 {
+	if s := f.SB.Stats(); s.Throttled != 3 || s.Mutations != 0 {
 		t.Fatalf("stats = %+v; want 3 throttled and no mutations", s)
 	}
-	f.bn.SetFaults(sandbox.Faults{})
+	f.SB.SetFaults(sandbox.Faults{})
 	f.list(nil)
 
 	q := newBNFixture(t, banniusandbox.Config{Tasks: 3, PerSecond: 3, Settings: sandbox.Settings{Seed: 9}})
@@ -508,9 +503,9 @@ func TestBanniuThrottling(t *testing.T) {
 	if env := q.call(bnCall{}); env.Response.Code != banniu.ThrottleCode {
 		t.Fatalf("fourth call in the second: %d %q", env.Response.Code, env.msg())
 	}
-	q.clock.Advance(time.Second)
+	q.Clock.Advance(time.Second)
 	q.list(nil)
-	if s := q.bn.Stats(); s.Served != 4 || s.Throttled != 1 {
+	if s := q.SB.Stats(); s.Served != 4 || s.Throttled != 1 {
 		t.Fatalf("stats = %+v", s)
 	}
 }
@@ -519,7 +514,7 @@ func TestBanniuThrottling(t *testing.T) {
 // was not done; a client that retries updates twice, which is harmless.
 func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 3, Settings: sandbox.Settings{Seed: 11, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
-	id := f.bn.Tasks(bnProject)[0].ID
+	id := f.SB.Tasks(bnProject)[0].ID
 	truncated := 0
 	for range 12 {
 		resp, b, err := f.do(bnCall{method: "task.update", body: bnUpdate(id, map[string]any{"78538": 78534})})
@@ -530,8 +525,8 @@ func TestBanniuTruncatedUpdateWasApplied(t *testing.T) {
 			truncated++
 		}
 	}
-	got := f.bn.Tasks(bnProject)[0]
-	if truncated == 0 || got.Updates != truncated || f.bn.Stats().Updates != truncated || got.Content["78538"] != int64(78534) {
+	got := f.SB.Tasks(bnProject)[0]
+	if truncated == 0 || got.Updates != truncated || f.SB.Stats().Updates != truncated || got.Content["78538"] != int64(78534) {
 		t.Fatalf("%d truncated answers, task updated %d times: %+v", truncated, got.Updates, got)
 	}
 }
@@ -563,7 +558,7 @@ func TestBanniuCustomProject(t *testing.T) {
 	if env := f.call(bnCall{}); env.Response.Code != 1006 || env.msg() != "群组不存在: 77206" {
 		t.Fatalf("the default project still exists: %d %q", env.Response.Code, env.msg())
 	}
-	id := f.bn.Tasks(50001)[0].ID
+	id := f.SB.Tasks(50001)[0].ID
 	update := func(contents map[string]any) bnEnvelope {
 		return f.call(bnCall{method: "task.update", body: map[string]any{
 			"project_id": "50001", "app_id": "40001", "task_id": id, "contents": contents, "header": nil,
@@ -572,7 +567,7 @@ func TestBanniuCustomProject(t *testing.T) {
 	if env := update(map[string]any{"50002": "已回访，买家满意", "50003": 12.5, "50004": []int{50011, 50012}, "50005": "2024-06-01 12:30:00"}); env.Response.Code != 0 {
 		t.Fatalf("update: %d %q", env.Response.Code, env.msg())
 	}
-	got := f.bn.Tasks(50001)[0].Content
+	got := f.SB.Tasks(50001)[0].Content
 	want := map[string]any{"50002": "已回访，买家满意", "50003": 12.5, "50004": []any{int64(50011), int64(50012)}, "50005": "2024-06-01 12:30:00"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("content = %#v, want %#v", got, want)
@@ -585,11 +580,11 @@ func TestBanniuCustomProject(t *testing.T) {
 	if env := update(map[string]any{"50002": nil}); env.Response.Code != 0 {
 		t.Fatalf("clearing a column: %d %q", env.Response.Code, env.msg())
 	}
-	if _, ok := f.bn.Tasks(50001)[0].Content["50002"]; ok {
+	if _, ok := f.SB.Tasks(50001)[0].Content["50002"]; ok {
 		t.Fatal("null did not clear the column")
 	}
-	f.bn.Mutate(5)
-	for _, tk := range f.bn.Tasks(50001) {
+	f.SB.Mutate(5)
+	for _, tk := range f.SB.Tasks(50001) {
 		if r, _ := tk.Content["50002"].(string); r == "" || !tk.Modified.Equal(bnStart) {
 			t.Errorf("staff edit left task %d at %v with 回访记录 %q", tk.ID, tk.Modified, r)
 		}

@@ -1,0 +1,30 @@
+package sandboxtest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/ferry-data/ferry/internal/sandbox"
+)
+
+// Fixture is a vendor sandbox on a settable clock, served over HTTP until
+// its test ends.
+type Fixture[S http.Handler] struct {
+	T     *testing.T
+	Clock *sandbox.Clock
+	SB    S
+	Srv   *httptest.Server
+}
+
+// Serve builds a sandbox with mk, on a clock that starts at start and
+// moves only when the test moves it, and serves it.
+func Serve[S http.Handler](t *testing.T, start time.Time, mk func(now func() time.Time) S) *Fixture[S] {
+	t.Helper()
+	clock := sandbox.NewClock(start)
+	sb := mk(clock.Now)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return &Fixture[S]{T: t, Clock: clock, SB: sb, Srv: srv}
+}
