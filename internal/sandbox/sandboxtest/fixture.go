@@ -1,6 +1,7 @@
 package sandboxtest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -27,4 +28,15 @@ func Serve[S http.Handler](t *testing.T, start time.Time, mk func(now func() tim
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
 	return &Fixture[S]{T: t, Clock: clock, SB: sb, Srv: srv}
+}
+
+// Do sends req to the sandbox and reads the whole answer.
+func (f *Fixture[S]) Do(req *http.Request) (*http.Response, []byte, error) {
+	resp, err := f.Srv.Client().Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp, b, err
 }

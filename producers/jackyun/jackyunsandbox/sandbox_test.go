@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -127,13 +126,7 @@ func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
 	if !c.get {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := f.Srv.Client().Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp, body, err
+	return f.Do(req)
 }
 
 type jkyEnvelope struct {

@@ -3,7 +3,6 @@ package jstsandbox_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -130,13 +129,7 @@ func (f *jstFixture) post(ctx context.Context, path string, form url.Values) (*h
 		f.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
-	resp, err := f.Srv.Client().Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return f.Do(req)
 }
 
 type jstEnv struct {

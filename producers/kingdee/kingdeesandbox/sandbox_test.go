@@ -6,7 +6,6 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"maps"
 	"net/http"
 	"reflect"
@@ -113,13 +112,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := f.Srv.Client().Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return f.Do(req)
 }
 
 // kdEnv is either wrapper: errcode/description or step 1's code/msg.

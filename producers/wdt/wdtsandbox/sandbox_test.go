@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -102,13 +101,7 @@ func (f *fixture) do(c call) (*http.Response, []byte, error) {
 		f.T.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.Srv.Client().Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return f.Do(req)
 }
 
 type envelope struct {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -114,13 +113,7 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 	if c.header != nil {
 		c.header(req.Header)
 	}
-	resp, err := f.Srv.Client().Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp, b, err
+	return f.Do(req)
 }
 
 type bnEnvelope struct {
