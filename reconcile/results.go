@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/telemetry"
 )
@@ -51,7 +53,7 @@ type Results struct {
 }
 
 // Follow reads ResultsTopic from its beginning until ctx ends.
-func Follow(ctx context.Context, brokers []string, settings bus.Settings) (*Results, error) {
+func Follow(ctx context.Context, brokers []string, settings bus.Settings, log *slog.Logger) (*Results, error) {
 	if err := bus.EnsureTopics(ctx, brokers, nil, resultsTopic(settings)); err != nil {
 		return nil, err
 	}
@@ -63,21 +65,35 @@ func Follow(ctx context.Context, brokers []string, settings bus.Settings) (*Resu
 	}
 	go func() {
 		defer r.Close()
-		for {
+		for attempt := 0; ; attempt++ {
 			m, err := r.ReadMessage(ctx) // no group: nothing is committed
-			if err != nil {
+			if ctx.Err() != nil {
 				return
 			}
-			var x telemetry.Reconcile
-			if json.Unmarshal(m.Value, &x) == nil {
-				res.mu.Lock()
-				res.last[string(m.Key)] = x
-				res.mu.Unlock()
+			if err != nil {
+				wait := followBackoff.Delay(attempt)
+				log.Warn("reconcile results: read failed, trying again", "topic", ResultsTopic, "wait", wait, "err", err)
+				if backoff.Sleep(ctx, wait) != nil {
+					return
+				}
+				continue
 			}
+			attempt = -1
+			var x telemetry.Reconcile
+			if err := json.Unmarshal(m.Value, &x); err != nil {
+				log.Warn("reconcile results: a result that does not decode, skipped", "topic", ResultsTopic, "offset", m.Offset, "err", err)
+				continue
+			}
+			res.mu.Lock()
+			res.last[string(m.Key)] = x
+			res.mu.Unlock()
 		}
 	}()
 	return res, nil
 }
+
+// followBackoff paces a results follower whose reads fail.
+var followBackoff = backoff.Policy{Base: time.Second, Max: 30 * time.Second}
 
 // Last implements telemetry.Reconciles.
 func (r *Results) Last() map[string]telemetry.Reconcile {

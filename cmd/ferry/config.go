@@ -263,7 +263,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
 	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "rebuild" {
-		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics and /healthz on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
+		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics, /healthz (liveness) and /readyz (readiness) on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
 		fs.StringVar(&cfg.From, "from", "", "start of the range: a time or a duration back from now such as 24h (required)")

@@ -178,6 +178,8 @@ type pipeline struct {
 	registry *registry.Registry
 	// owned are the flows whose lease this process holds.
 	owned owned
+	// metricsAddr is where the process serves its metrics, once it does.
+	metricsAddr string
 }
 
 // owned are the flows a producer process owns now; only their checkpoint
@@ -472,7 +474,7 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	var recs telemetry.Reconciles
 	if p.checkpoints != nil {
 		cps = ownedEnds{p.checkpoints, &p.owned}
-		r, err := reconcile.Follow(ctx, p.cfg.Brokers, p.cfg.Topics)
+		r, err := reconcile.Follow(ctx, p.cfg.Brokers, p.cfg.Topics, p.log)
 		if err != nil {
 			ln.Close()
 			return err
@@ -483,15 +485,24 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	if now == nil {
 		now = time.Now
 	}
-	p.log.Info("serving metrics", "addr", ln.Addr().String())
+	p.metricsAddr = ln.Addr().String()
+	p.log.Info("serving metrics", "addr", p.metricsAddr)
 	g.Go(func() error { return serve(ctx, ln, telemetry.Handler(p.stats, cps, recs, now, p.healthChecks()...)) })
 	return nil
 }
 
-// healthChecks are what /healthz asks: Kafka for every role, and the
-// database for a sink that writes one.
+// healthChecks are what /readyz asks: Kafka for every role, the flows,
+// and the database for a sink that writes one.
 func (p *pipeline) healthChecks() []telemetry.Check {
-	checks := []telemetry.Check{{Name: "kafka", Run: func(ctx context.Context) error { return bus.Ping(ctx, p.cfg.Brokers) }}}
+	checks := []telemetry.Check{
+		{Name: "kafka", Run: func(ctx context.Context) error { return bus.Ping(ctx, p.cfg.Brokers) }},
+		{Name: "flows", Run: func(context.Context) error {
+			if len(p.flows) == 0 {
+				return errors.New("no flow loaded")
+			}
+			return nil
+		}},
+	}
 	if p.db != nil {
 		checks = append(checks, telemetry.Check{Name: "database", Run: p.db.PingContext})
 	}

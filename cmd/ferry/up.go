@@ -89,6 +89,9 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 	if err := p.startSinks(bgctx, bg); err != nil {
 		return err
 	}
+	if err := p.serveMetrics(bgctx, bg); err != nil {
+		return err
+	}
 	if !cfg.Once {
 		if err := p.startProducers(bgctx, bg); err != nil {
 			return err

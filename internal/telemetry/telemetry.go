@@ -35,27 +35,28 @@ type Reconcile struct {
 // Clean reports whether the run found no difference.
 func (r Reconcile) Clean() bool { return r.Missing+r.Stale+r.Gone == 0 }
 
-// Check is one dependency /healthz asks: Kafka, the database. Run returns
-// an error when the dependency does not answer.
+// Check is one thing /readyz asks: Kafka, the database, the flows. Run
+// returns an error when it is not ready.
 type Check struct {
 	Name string
 	Run  func(ctx context.Context) error
 }
 
-// Handler serves /metrics, /livez and /healthz. Any of cps and recs may
-// be nil. /healthz, for readiness, runs every check (within five seconds)
+// Handler serves /metrics, /healthz and /readyz. Any of cps and recs may
+// be nil. /readyz, for readiness, runs every check (within five seconds)
 // and answers 200 with "ok" when all pass, else 503 with one line a
-// failing check; /livez answers ok while the process runs.
+// failing check; /healthz, for liveness, answers ok while the process
+// serves.
 func Handler(reg *stats.Registry, cps Checkpoints, recs Reconciles, now func() time.Time, checks ...Check) http.Handler {
 	pr := prometheus.NewRegistry()
 	pr.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pr.MustRegister(&collector{reg: reg, cps: cps, recs: recs, now: now})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(pr, promhttp.HandlerOpts{}))
-	// /livez answers while the process runs: a liveness probe that asked
-	// Kafka would restart every pod whenever Kafka has a bad minute.
-	mux.HandleFunc("/livez", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	// /healthz answers while the process serves: a liveness probe that
+	// asked Kafka would restart every pod whenever Kafka has a bad minute.
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		var failed []string

@@ -3,6 +3,7 @@ package telemetry_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -45,7 +46,7 @@ func TestMetrics(t *testing.T) {
 	if err := reconcile.Publish(ctx, brokers, bus.Settings{}, dirty, now); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := reconcile.Follow(ctx, brokers, bus.Settings{})
+	recs, err := reconcile.Follow(ctx, brokers, bus.Settings{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +85,13 @@ func TestMetrics(t *testing.T) {
 		case <-time.After(20 * time.Millisecond): // polling the endpoint for the followed result
 		}
 	}
-	res, err := srv.Client().Get(srv.URL + "/healthz")
+	res, err := srv.Client().Get(srv.URL + "/readyz")
 	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", res, err)
+		t.Fatalf("readyz: %v %v", res, err)
 	}
 }
 
-// TestHealthAsksItsDependencies: /healthz answers ok while every check
+// TestHealthAsksItsDependencies: /readyz answers ok while every check
 // passes, and 503 naming the failing one when the broker is gone.
 func TestHealthAsksItsDependencies(t *testing.T) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
@@ -102,7 +103,7 @@ func TestHealthAsksItsDependencies(t *testing.T) {
 	srv := httptest.NewServer(telemetry.Handler(&stats.Registry{}, nil, nil, time.Now, kafkaUp))
 	defer srv.Close()
 	get := func() (int, string) {
-		res, err := srv.Client().Get(srv.URL + "/healthz")
+		res, err := srv.Client().Get(srv.URL + "/readyz")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,16 +120,16 @@ func TestHealthAsksItsDependencies(t *testing.T) {
 	}
 }
 
-func TestLivezAnswersWhileTheProcessRuns(t *testing.T) {
+func TestHealthzAnswersWhileTheProcessRuns(t *testing.T) {
 	down := telemetry.Check{Name: "kafka", Run: func(context.Context) error { return io.ErrUnexpectedEOF }}
 	srv := httptest.NewServer(telemetry.Handler(&stats.Registry{}, nil, nil, time.Now, down))
 	defer srv.Close()
-	res, err := srv.Client().Get(srv.URL + "/livez")
+	res, err := srv.Client().Get(srv.URL + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
 	if res.StatusCode != 200 {
-		t.Fatalf("/livez %d with Kafka down", res.StatusCode)
+		t.Fatalf("/healthz %d with Kafka down", res.StatusCode)
 	}
 }
