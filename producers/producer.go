@@ -95,6 +95,11 @@ type Producer struct {
 	Naive bool
 	Log   *slog.Logger
 	Stats *stats.Flow
+	// ProgressEvery is how often a sync of more than one window logs its
+	// progress; default 30s of Wall.
+	ProgressEvery time.Duration
+	// Wall is the clock progress is timed on; default time.Now.
+	Wall func() time.Time
 
 	probed bool // learnClock has had an answer
 }
@@ -117,6 +122,12 @@ func (p *Producer) defaults() {
 	}
 	if p.Stats == nil {
 		p.Stats = &stats.Flow{}
+	}
+	if p.ProgressEvery <= 0 {
+		p.ProgressEvery = 30 * time.Second
+	}
+	if p.Wall == nil {
+		p.Wall = time.Now
 	}
 }
 
@@ -161,15 +172,40 @@ func (p *Producer) Sync(ctx context.Context) error {
 	if resumed && !cp.End.Before(end) {
 		return nil
 	}
-	for _, win := range Plan(start, end, w.Max.D()) {
+	plan := Plan(start, end, w.Max.D())
+	prog := p.progress(len(plan))
+	for i, win := range plan {
 		if err := p.window(ctx, win); err != nil {
 			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, win, err)
 		}
 		if err := p.commit(ctx, win.To); err != nil {
 			return err
 		}
+		prog(i+1, win)
 	}
 	return nil
+}
+
+// progress returns what logs a sync's progress, every ProgressEvery of
+// Wall while windows remain: windows done and to go, records published,
+// their rate and the time left at that rate. A sync of one window logs
+// nothing.
+func (p *Producer) progress(windows int) func(done int, last Window) {
+	began := p.Wall()
+	published := p.Stats.Published.Load()
+	next := began.Add(p.ProgressEvery)
+	return func(done int, last Window) {
+		now := p.Wall()
+		if windows < 2 || done == windows || now.Before(next) {
+			return
+		}
+		next = now.Add(p.ProgressEvery)
+		took := now.Sub(began)
+		records := p.Stats.Published.Load() - published
+		left := time.Duration(float64(took) / float64(done) * float64(windows-done)).Round(time.Second)
+		p.Log.Info("backfill progress", "flow", p.Flow.Name, "windows_done", done, "windows_left", windows-done,
+			"checkpoint", last.To, "records", records, "records_per_second", int(float64(records)/took.Seconds()), "time_left", left)
+	}
 }
 
 // learnClock makes one call, page 0 of the second from start, when the

@@ -288,3 +288,30 @@ func TestEnricherReadsEachRecordOnceAfterTheWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBackfillLogsProgress: a sync of many windows logs, every
+// ProgressEvery of its wall clock, the windows done and left, the records,
+// their rate and the time left; the last window ends it without a line.
+func TestBackfillLogsProgress(t *testing.T) {
+	e := newEnv(t, wdtsandbox.Config{Records: 300, Settings: sandbox.Settings{Seed: 2}}, 70*24*time.Hour)
+	wall := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	e.prod.Wall = func() time.Time { wall = wall.Add(20 * time.Second); return wall }
+	e.prod.ProgressEvery = 30 * time.Second
+	if err := e.prod.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, "backfill progress") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("%d progress lines for three windows, want 1:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for _, want := range []string{"flow=wdt_refunds", "windows_done=2", "windows_left=1", "time_left=20s", "records="} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("progress line without %s: %s", want, lines[0])
+		}
+	}
+}
