@@ -23,7 +23,7 @@ var sandboxFaults = sandbox.Faults{ThrottleRate: 0.02, FailRate: 0.02}
 // serveSandboxes makes every vendor's sandbox of the vendor table: realistic
 // data that keeps changing, some of it showing up late.
 func serveSandboxes(t vendorTable, seed int64, since time.Time) map[string]sandbox.Served {
-	return t.serve(sandbox.Options{Seed: seed, Since: since, Faults: sandboxFaults})
+	return t.serve(sandbox.Settings{Seed: seed, Since: since, Faults: sandboxFaults})
 }
 
 // serveUnset serves, on loopback ports until ctx ends, the sandbox of

@@ -25,7 +25,7 @@ import (
 var table = vendorTable{
 	Sources: []producers.Connector{wdt.Connector, jushuitan.Connector, jackyun.Connector, kingdee.Connector},
 	Targets: []sinks.Connector{banniu.Connector},
-	Sandboxes: map[string]func(sandbox.Options) sandbox.Served{
+	Sandboxes: map[string]func(sandbox.Settings) sandbox.Served{
 		"wdt":       wdtsandbox.Default,
 		"jushuitan": jstsandbox.Default,
 		"jackyun":   jackyunsandbox.Default,

@@ -21,7 +21,7 @@ type vendorTable struct {
 	Sources []producers.Connector
 	Targets []sinks.Connector
 	// Sandboxes imitate each vendor, by name.
-	Sandboxes map[string]func(sandbox.Options) sandbox.Served
+	Sandboxes map[string]func(sandbox.Settings) sandbox.Served
 	// Link, when set, makes the served sandboxes' data agree across
 	// vendors.
 	Link func(map[string]sandbox.Served)
@@ -89,7 +89,7 @@ func (t vendorTable) env() []string {
 }
 
 // serve makes every vendor's sandbox and links their data.
-func (t vendorTable) serve(o sandbox.Options) map[string]sandbox.Served {
+func (t vendorTable) serve(o sandbox.Settings) map[string]sandbox.Served {
 	out := map[string]sandbox.Served{}
 	for name, mk := range t.Sandboxes {
 		out[name] = mk(o)

@@ -105,7 +105,7 @@ func (s *acmeSandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{"shops": s.shops[from:to], "more": to < len(s.shops)})
 }
 
-func acmeSandboxDefault(o sandbox.Options) sandbox.Served {
+func acmeSandboxDefault(o sandbox.Settings) sandbox.Served {
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 7))
 	s := &acmeSandbox{}
 	for i := range 23 {
@@ -156,7 +156,7 @@ func TestSixthVendorThroughTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{}
-	for _, s := range acmeSandboxDefault(sandbox.Options{Seed: 1}).Sandbox.(*acmeSandbox).shops {
+	for _, s := range acmeSandboxDefault(sandbox.Settings{Seed: 1}).Sandbox.(*acmeSandbox).shops {
 		want[fmt.Sprint(s["shop_id"])] = s["shop_name"].(string)
 	}
 	got := map[string]string{}

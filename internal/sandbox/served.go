@@ -5,20 +5,6 @@ import (
 	"time"
 )
 
-// Options are what ferry up, ferry sandbox and the tests ask of every
-// vendor sandbox they serve from the vendor table.
-type Options struct {
-	// Seed seeds the sandbox's data and answers.
-	Seed int64
-	// Since is when the sandbox's history begins: its records were made
-	// and changed after it.
-	Since time.Time
-	// Faults is the trouble it puts on top of correct answers.
-	Faults Faults
-	// Now is its clock; default time.Now.
-	Now func() time.Time
-}
-
 // Served is one vendor sandbox as ferry serves it.
 type Served struct {
 	Handler http.Handler
@@ -34,7 +20,8 @@ type Served struct {
 }
 
 // Settings are what every sandbox is configured with beside its
-// protocol's own settings. Each sandbox's Config embeds them.
+// protocol's own settings. Each sandbox's Config embeds them, and the
+// vendor table serves each sandbox's Default with them.
 type Settings struct {
 	// Seed seeds every random choice (math/rand/v2 PCG).
 	Seed int64

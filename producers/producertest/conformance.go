@@ -28,7 +28,7 @@ import (
 // Case is one source connector, its sandbox and a shipped flow of it.
 type Case struct {
 	Connector producers.Connector
-	Sandbox   func(sandbox.Options) sandbox.Served
+	Sandbox   func(sandbox.Settings) sandbox.Served
 	// Flow is a shipped flow of the vendor.
 	Flow string
 	// Refused is what the error of a call signed with a wrong secret says:
@@ -81,7 +81,7 @@ func newRig(t *testing.T, c Case) *rig {
 		t.Fatal(err)
 	}
 	r := &rig{t: t, c: c, flow: f, clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}}
-	r.served = c.Sandbox(sandbox.Options{Seed: 11, Since: start.Add(-72 * time.Hour), Now: r.clock.Now})
+	r.served = c.Sandbox(sandbox.Settings{Seed: 11, Since: start.Add(-72 * time.Hour), Now: r.clock.Now})
 	// The records stay as they are, and every call takes a second of the
 	// vendor's clock, so that per-second quotas see calls as a real
 	// vendor would.

@@ -15,8 +15,9 @@ func (s *Sandbox) Account() map[string]string {
 
 // Default is the sandbox ferry up and ferry sandbox serve: 400 trades, from
 // a day before Since, that keep changing, some of them showing up late.
-func Default(o sandbox.Options) sandbox.Served {
-	s := New(Config{Trades: 400,
-		Settings: sandbox.Settings{Seed: o.Seed, Since: o.Since.Add(-24 * time.Hour), Now: o.Now, MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: o.Faults}})
-	return sandbox.Served{Handler: s, Path: "/open/openapi/do", Account: s.Account(), Sandbox: s}
+func Default(s sandbox.Settings) sandbox.Served {
+	s.Since = s.Since.Add(-24 * time.Hour)
+	s.MutationsPerSecond, s.CreationsPerSecond, s.VisibilityLag = 0.5, 0.2, 30*time.Second
+	sb := New(Config{Trades: 400, Settings: s})
+	return sandbox.Served{Handler: sb, Path: "/open/openapi/do", Account: sb.Account(), Sandbox: sb}
 }

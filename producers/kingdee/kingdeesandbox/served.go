@@ -15,8 +15,8 @@ func (s *Sandbox) Account() map[string]string {
 
 // Default is the sandbox ferry up and ferry sandbox serve: 300 customers
 // that keep changing, some of them showing up late.
-func Default(o sandbox.Options) sandbox.Served {
-	s := New(Config{Customers: 300,
-		Settings: sandbox.Settings{Seed: o.Seed, Since: o.Since, Now: o.Now, MutationsPerSecond: 0.2, CreationsPerSecond: 0.1, VisibilityLag: 30 * time.Second, Faults: o.Faults}})
-	return sandbox.Served{Handler: s, Path: "", Account: s.Account(), Sandbox: s}
+func Default(s sandbox.Settings) sandbox.Served {
+	s.MutationsPerSecond, s.CreationsPerSecond, s.VisibilityLag = 0.2, 0.1, 30*time.Second
+	sb := New(Config{Customers: 300, Settings: s})
+	return sandbox.Served{Handler: sb, Path: "", Account: sb.Account(), Sandbox: sb}
 }

@@ -15,8 +15,8 @@ func (s *Sandbox) Account() map[string]string {
 
 // Default is the sandbox ferry up and ferry sandbox serve: 400 refunds that
 // keep changing, some of them showing up late, behind a 120-a-minute quota.
-func Default(o sandbox.Options) sandbox.Served {
-	s := New(Config{Records: 400, CallsPerMinute: 120,
-		Settings: sandbox.Settings{Seed: o.Seed, Since: o.Since, Now: o.Now, MutationsPerSecond: 0.5, CreationsPerSecond: 0.2, VisibilityLag: 30 * time.Second, Faults: o.Faults}})
-	return sandbox.Served{Handler: s, Path: "/openapi", Account: s.Account(), Sandbox: s}
+func Default(s sandbox.Settings) sandbox.Served {
+	s.MutationsPerSecond, s.CreationsPerSecond, s.VisibilityLag = 0.5, 0.2, 30*time.Second
+	sb := New(Config{Records: 400, CallsPerMinute: 120, Settings: s})
+	return sandbox.Served{Handler: sb, Path: "/openapi", Account: sb.Account(), Sandbox: sb}
 }

@@ -14,8 +14,7 @@ func (s *Sandbox) Account() map[string]string {
 // Default is the sandbox ferry up and ferry sandbox serve: the after-sales
 // project with no tasks yet: the tasks come from what the sources sell (see
 // AddTask).
-func Default(o sandbox.Options) sandbox.Served {
-	s := New(Config{Tasks: -1,
-		Settings: sandbox.Settings{Seed: o.Seed, Now: o.Now, Faults: o.Faults}})
-	return sandbox.Served{Handler: s, Path: "/gateway/api/miniAPI", Account: s.Account(), Sandbox: s}
+func Default(s sandbox.Settings) sandbox.Served {
+	sb := New(Config{Tasks: -1, Settings: s})
+	return sandbox.Served{Handler: sb, Path: "/gateway/api/miniAPI", Account: sb.Account(), Sandbox: sb}
 }
