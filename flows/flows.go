@@ -440,15 +440,16 @@ type Vendors struct {
 	APIPrefixes      map[string]string // API name prefix → vendor
 }
 
-// Of tells a source API's vendor by the form of its name, or "" when the
-// form is not one of the vendors'.
+// Of tells a source API's vendor by the form of its name (the longest
+// prefix that matches), or "" when the form is not one of the vendors'.
 func (v Vendors) Of(api string) string {
-	for prefix, vendor := range v.APIPrefixes {
-		if strings.HasPrefix(api, prefix) {
-			return vendor
+	best, vendor := "", ""
+	for prefix, name := range v.APIPrefixes {
+		if strings.HasPrefix(api, prefix) && len(prefix) > len(best) {
+			best, vendor = prefix, name
 		}
 	}
-	return ""
+	return vendor
 }
 
 // CheckVendors refuses a flow whose source vendor or API target has no
