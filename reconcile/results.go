@@ -65,20 +65,22 @@ func Follow(ctx context.Context, brokers []string, settings bus.Settings, log *s
 	}
 	go func() {
 		defer r.Close()
-		for attempt := 0; ; attempt++ {
+		failures := 0
+		for {
 			m, err := r.ReadMessage(ctx) // no group: nothing is committed
 			if ctx.Err() != nil {
 				return
 			}
 			if err != nil {
-				wait := followBackoff.Delay(attempt)
+				wait := followBackoff.Delay(failures)
+				failures++
 				log.Warn("reconcile results: read failed, trying again", "topic", ResultsTopic, "wait", wait, "err", err)
 				if backoff.Sleep(ctx, wait) != nil {
 					return
 				}
 				continue
 			}
-			attempt = -1
+			failures = 0
 			var x telemetry.Reconcile
 			if err := json.Unmarshal(m.Value, &x); err != nil {
 				log.Warn("reconcile results: a result that does not decode, skipped", "topic", ResultsTopic, "offset", m.Offset, "err", err)
