@@ -306,6 +306,9 @@ type Target struct {
 	Columns []string `yaml:"-"`
 }
 
+// Vendor reports whether the target is a target API's (kind: its vendor).
+func (t Target) Vendor() bool { return t.Kind != "mysql" && t.Kind != "topic" }
+
 // CanonicalTopic is the topic of the flow's canonical records.
 func (f *Flow) CanonicalTopic() string { return "canonical." + f.Processor.Entity + ".v1" }
 
@@ -458,7 +461,7 @@ func (f *Flow) CheckVendors(v Vendors) error {
 	if !slices.Contains(v.Sources, f.Source.Vendor) {
 		return f.refuse("source.vendor", "unknown vendor %q (known: %s)", f.Source.Vendor, strings.Join(v.Sources, ", "))
 	}
-	if k := f.Target.Kind; k != "mysql" && k != "topic" && !slices.Contains(v.Targets, k) {
+	if k := f.Target.Kind; f.Target.Vendor() && !slices.Contains(v.Targets, k) {
 		return f.refuse("target.kind", "unknown target %q (known: %s)", k, strings.Join(append([]string{"mysql", "topic"}, v.Targets...), ", "))
 	}
 	return nil

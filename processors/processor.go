@@ -40,6 +40,9 @@ type Processor struct {
 	Parallel int
 	Log      *slog.Logger
 	Stats    *stats.Flow
+	// Consumers, if set, learns the partitions this replica owns, with
+	// their lag, for the metrics and liveness.
+	Consumers *stats.Consumers
 
 	state *kafka.Writer // the dedupe changelog, partition by partition
 }
@@ -86,7 +89,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	if p.Parallel <= 0 {
 		p.Parallel = runtime.GOMAXPROCS(0)
 	}
-	c := &bus.Consumer{Brokers: p.Brokers, Group: Group(p.Flow), Topic: p.Flow.Source.Topic,
+	c := &bus.Consumer{Flow: p.Flow.Name, Brokers: p.Brokers, Group: Group(p.Flow), Topic: p.Flow.Source.Topic, Stats: p.Consumers,
 		BatchSize: p.BatchSize, Parallel: p.Parallel, Session: p.Session, Log: p.Log, Open: p.open}
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
@@ -164,9 +167,11 @@ func (p *Processor) handle(ctx context.Context, partition int, batch []kafka.Mes
 		changes = append(changes, change)
 	}
 	if len(out)+len(dead) > 0 {
+		start := time.Now()
 		if err := p.Writer.WriteMessages(ctx, append(out, dead...)...); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
+		p.Stats.Produce.Since(start)
 	}
 	if len(changes) > 0 {
 		if err := p.state.WriteMessages(ctx, changes...); err != nil {

@@ -131,13 +131,17 @@ func (p *Producer) defaults() {
 	}
 }
 
-// Run syncs, then syncs again every PollInterval, until ctx ends.
+// Run syncs, then syncs again every PollInterval, until ctx ends. The
+// flow's pulse (stats.Flow.Pulse) beats while it syncs and is idle in
+// between.
 func (p *Producer) Run(ctx context.Context) error {
 	p.defaults()
+	defer p.Stats.Pulse().Idle()
 	for {
 		if err := p.Sync(ctx); err != nil {
 			return err
 		}
+		p.Stats.Pulse().Idle()
 		t := time.NewTimer(p.PollInterval)
 		select {
 		case <-ctx.Done():
@@ -175,6 +179,7 @@ func (p *Producer) Sync(ctx context.Context) error {
 	plan := Plan(start, end, w.Max.D())
 	prog := p.progress(len(plan))
 	for i, win := range plan {
+		p.Stats.Window(win.From, win.To)
 		if err := p.window(ctx, win); err != nil {
 			return fmt.Errorf("flow %s: window %s: %w", p.Flow.Name, win, err)
 		}
@@ -304,7 +309,7 @@ func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context
 		for i := range recs {
 			recs[i] = reads[i].raw
 		}
-		full, err := e.Enrich(ctx, recs)
+		full, err := e.Enrich(stats.WithFlow(ctx, p.Stats), recs)
 		if err != nil {
 			return err
 		}
@@ -333,6 +338,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 	total := first.Total
 	if total > p.MaxWindowRecords {
 		if a, b, ok := Split(w); ok {
+			p.Stats.Splits.Add(1)
 			p.Log.Info("window split", "flow", p.Flow.Name, "window", w, "total", total, "max", p.MaxWindowRecords, "at", b.From)
 			if err := p.Walk(ctx, a, emit); err != nil {
 				return err
@@ -395,6 +401,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 }
 
 func (p *Producer) page(ctx context.Context, w Window, pg int) (Page, error) {
+	ctx = stats.WithFlow(ctx, p.Stats)
 	skew := p.Now().Sub(time.Now())
 	page, err := p.Source.Page(ctx, w, pg)
 	if err != nil && ctx.Err() == nil {
@@ -429,9 +436,11 @@ func (p *Producer) publish(ctx context.Context, w Window, recs []json.RawMessage
 	for i, r := range recs {
 		msgs[i] = kafka.Message{Topic: p.Flow.Source.Topic, Key: RecordID(r, p.Flow.Source.ID), Value: r, Headers: headers}
 	}
+	start := time.Now()
 	if err := p.Writer.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("publish to %s: %w", p.Flow.Source.Topic, err)
 	}
+	p.Stats.Produce.Since(start)
 	p.Stats.Published.Add(int64(len(msgs)))
 	return nil
 }

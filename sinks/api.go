@@ -63,10 +63,16 @@ type APISink struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 	Stats *stats.Flow
+	// Consumers, if set, learns the partitions this replica owns, with
+	// their lag, for the metrics and liveness.
+	Consumers *stats.Consumers
 }
 
 // RetryTopic is the topic where the flow's parked records wait.
 func RetryTopic(f *flows.Flow) string { return "retry." + f.Name }
+
+// RetryGroup is the consumer group that tries parked records again.
+func RetryGroup(f *flows.Flow) string { return Group(f) + "-retry" }
 
 func (s *APISink) defaults() {
 	if s.RetryAfter <= 0 {
@@ -89,6 +95,7 @@ func (s *APISink) defaults() {
 // Run drains the canonical topic and the retry topic until ctx ends.
 func (s *APISink) Run(ctx context.Context) error {
 	s.defaults()
+	ctx = stats.WithFlow(ctx, s.Stats)
 	err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Canonical(s.Flow.CanonicalTopic(), s.Topics),
 		bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}, bus.Topic{Name: RetryTopic(s.Flow), Settings: s.Topics})
 	if err != nil {
@@ -98,7 +105,7 @@ func (s *APISink) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { errc <- s.drain(ctx, Group(s.Flow), s.Flow.CanonicalTopic(), false) }()
-	go func() { errc <- s.drain(ctx, Group(s.Flow)+"-retry", RetryTopic(s.Flow), true) }()
+	go func() { errc <- s.drain(ctx, RetryGroup(s.Flow), RetryTopic(s.Flow), true) }()
 	err = <-errc
 	cancel()
 	<-errc
@@ -124,7 +131,7 @@ func (s *APISink) drain(ctx context.Context, group, topic string, parked bool) e
 		}
 		return nil
 	}
-	c := &bus.Consumer{Brokers: s.Brokers, Group: group, Topic: topic, BatchSize: 100, Session: s.Session, Log: s.Log,
+	c := &bus.Consumer{Flow: s.Flow.Name, Brokers: s.Brokers, Group: group, Topic: topic, BatchSize: 100, Session: s.Session, Log: s.Log, Stats: s.Consumers,
 		Open: func(context.Context, int) (bus.Handler, error) { return handle, nil }}
 	if parked {
 		c.Wait = s.waitTurn

@@ -51,6 +51,9 @@ type Sink struct {
 	Backoff backoff.Policy
 	Log     *slog.Logger
 	Stats   *stats.Flow
+	// Consumers, if set, learns the partitions this replica owns, with
+	// their lag, for the metrics and liveness.
+	Consumers *stats.Consumers
 }
 
 // Group is the consumer group of a flow's sinks.
@@ -88,7 +91,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	if err := bus.EnsureTopics(ctx, s.Brokers, s.Log, bus.Canonical(s.Flow.CanonicalTopic(), s.Topics), bus.Topic{Name: s.Flow.DeadLetterTopic(), Settings: s.Topics}); err != nil {
 		return fmt.Errorf("sink %s: %w", s.Flow.Name, err)
 	}
-	c := &bus.Consumer{Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(),
+	c := &bus.Consumer{Flow: s.Flow.Name, Brokers: s.Brokers, Group: Group(s.Flow), Topic: s.Flow.CanonicalTopic(), Stats: s.Consumers,
 		BatchSize: s.BatchSize, Linger: s.Linger, Parallel: s.Parallel, Session: s.Session, Log: s.Log,
 		Open: func(context.Context, int) (bus.Handler, error) { return s.handle, nil }}
 	if p, ok := s.Target.(Positioned); ok {
@@ -103,6 +106,7 @@ func (s *Sink) Run(ctx context.Context) error {
 }
 
 func (s *Sink) handle(ctx context.Context, batch []kafka.Message) error {
+	defer s.Stats.Batch.Since(time.Now())
 	recs := make([]map[string]any, 0, len(batch))
 	origin := make([]kafka.Message, 0, len(batch))
 	var dead []kafka.Message

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -335,7 +336,7 @@ func (p *pipeline) startProcessors(ctx context.Context, g *errgroup.Group) error
 		if err != nil {
 			return err
 		}
-		pr := &processors.Processor{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+		pr := &processors.Processor{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Writer: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name), Consumers: &p.stats.Consumers}
 		g.Go(func() error { return pr.Run(ctx) })
 	}
 	return nil
@@ -366,7 +367,7 @@ func (p *pipeline) startSinks(ctx context.Context, g *errgroup.Group) error {
 				return err
 			}
 			sk := &sinks.APISink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Target: w, Writer: p.kafkaWriter(),
-				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name)}
+				RetryAfter: p.retryAfter, Now: p.now, Log: p.log, Stats: p.stats.Flow(f.Name), Consumers: &p.stats.Consumers}
 			run = sk.Run
 		}
 		g.Go(func() error { return run(ctx) })
@@ -410,7 +411,7 @@ func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Sche
 	if err != nil {
 		return nil, err
 	}
-	sk := &sinks.Sink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Parallel: p.cfg.SinkParallel, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name)}
+	sk := &sinks.Sink{Flow: f, Schema: s, Codec: codec, Brokers: p.cfg.Brokers, Topics: p.topics(f), Session: p.cfg.Session, Parallel: p.cfg.SinkParallel, Target: w, DeadLetters: p.kafkaWriter(), Log: p.log, Stats: p.stats.Flow(f.Name), Consumers: &p.stats.Consumers}
 	return sk.Run, nil
 }
 
@@ -485,10 +486,53 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	if now == nil {
 		now = time.Now
 	}
+	proc := telemetry.Process{Stats: p.stats, Checkpoints: cps, Reconciles: recs, Checks: p.healthChecks(), Build: buildInfo(), Now: now}
+	if p.cfg.Command != "producer" {
+		proc.Depths = p.depths
+	}
 	p.metricsAddr = ln.Addr().String()
 	p.log.Info("serving metrics", "addr", p.metricsAddr)
-	g.Go(func() error { return serve(ctx, ln, telemetry.Handler(p.stats, cps, recs, now, p.healthChecks()...)) })
+	g.Go(func() error { return serve(ctx, ln, proc.Handler()) })
 	return nil
+}
+
+// depths reads how many records wait in each flow's dead-letter topic
+// and, for a flow with an API target, in its retry topic.
+func (p *pipeline) depths(ctx context.Context) ([]telemetry.Depth, error) {
+	var out []telemetry.Depth
+	for _, f := range p.flows {
+		d := telemetry.Depth{Flow: f.Name}
+		var err error
+		if d.DeadLetters, err = bus.Depth(ctx, p.cfg.Brokers, f.DeadLetterTopic(), ""); err != nil {
+			return nil, err
+		}
+		if f.Target.Vendor() {
+			if d.Retry, err = bus.Depth(ctx, p.cfg.Brokers, sinks.RetryTopic(f), sinks.RetryGroup(f)); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// buildInfo names the running build from what the Go toolchain stamped into
+// the binary.
+func buildInfo() telemetry.Build {
+	b := telemetry.Build{Version: "devel"}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		b.Version = v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			b.Revision = s.Value
+		}
+	}
+	return b
 }
 
 // healthChecks are what /readyz asks: Kafka for every role, the flows,

@@ -89,11 +89,12 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 	if err := p.startSinks(bgctx, bg); err != nil {
 		return err
 	}
-	if err := p.serveMetrics(bgctx, bg); err != nil {
-		return err
-	}
 	if !cfg.Once {
 		if err := p.startProducers(bgctx, bg); err != nil {
+			return err
+		}
+		// After the producers, whose checkpoints the metrics read.
+		if err := p.serveMetrics(bgctx, bg); err != nil {
 			return err
 		}
 		log.Info("ferry up", "flows", names(fs))
@@ -105,6 +106,9 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		return nil
 	}
 
+	if err := p.serveMetrics(bgctx, bg); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(bgctx, cfg.Timeout)
 	defer cancel()
 	err = func() error {

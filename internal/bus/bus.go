@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -172,6 +174,35 @@ func Header(m kafka.Message, key string) string {
 // EndOffsets returns the next offset to be written to each partition of a
 // topic (its high watermark).
 func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	return listOffsets(ctx, brokers, topic, kafka.LastOffsetOf)
+}
+
+// Depth returns how many records of a topic wait: after the offsets the
+// group committed or, when group is "", all those the topic keeps.
+func Depth(ctx context.Context, brokers []string, topic, group string) (int64, error) {
+	end, err := EndOffsets(ctx, brokers, topic)
+	if err != nil {
+		return 0, err
+	}
+	var from map[int]int64
+	if group == "" {
+		from, err = listOffsets(ctx, brokers, topic, kafka.FirstOffsetOf)
+	} else {
+		from, err = CommittedOffsets(ctx, brokers, group, topic, slices.Collect(maps.Keys(end)))
+	}
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for p, e := range end {
+		n += max(e-from[p], 0)
+	}
+	return n, nil
+}
+
+// listOffsets returns the offset of each partition of a topic that at
+// asks for.
+func listOffsets(ctx context.Context, brokers []string, topic string, at func(int) kafka.OffsetRequest) (map[int]int64, error) {
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
@@ -182,18 +213,22 @@ func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]in
 	}
 	var reqs []kafka.OffsetRequest
 	for _, p := range meta.Topics[0].Partitions {
-		reqs = append(reqs, kafka.LastOffsetOf(p.ID))
+		reqs = append(reqs, at(p.ID))
 	}
 	res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
 	if err != nil {
 		return nil, fmt.Errorf("list offsets %s: %w", topic, err)
 	}
+	first := len(reqs) > 0 && reqs[0].Timestamp == kafka.FirstOffset
 	out := map[int]int64{}
 	for _, p := range res.Topics[topic] {
 		if p.Error != nil {
 			return nil, fmt.Errorf("list offsets %s/%d: %w", topic, p.Partition, p.Error)
 		}
 		out[p.Partition] = p.LastOffset
+		if first {
+			out[p.Partition] = p.FirstOffset
+		}
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/stats"
 )
 
 // Handler handles one batch of a partition and returns once what it wrote
@@ -32,6 +33,8 @@ type Handler func(ctx context.Context, batch []kafka.Message) error
 // starts over from its last batch (see own); only a failure that keeps
 // coming back stops the consumer.
 type Consumer struct {
+	// Flow names the flow served, in the metrics.
+	Flow    string
 	Brokers []string
 	Group   string
 	Topic   string
@@ -58,6 +61,9 @@ type Consumer struct {
 	// Retry shapes the waits before a failed partition starts over;
 	// default 200ms growing to 30s.
 	Retry backoff.Policy
+	// Stats, if set, learns the partitions the member owns, with their lag
+	// and their loop's pulse, and the group's rebalances.
+	Stats *stats.Consumers
 
 	slots chan struct{}
 }
@@ -76,6 +82,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.Parallel > 0 {
 		c.slots = make(chan struct{}, c.Parallel)
 	}
+	if c.Stats == nil {
+		c.Stats = &stats.Consumers{}
+	}
 	group, err := NewGroup(c.Brokers, c.Group, c.Topic, c.Session, c.Log)
 	if err != nil {
 		return err
@@ -88,6 +97,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c.Stats.Rebalanced(c.Group)
 		assigned := gen.Assignments[c.Topic]
 		ids := make([]int, len(assigned))
 		for i, a := range assigned {
@@ -119,9 +129,12 @@ func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.Parti
 	if policy.Base <= 0 {
 		policy = backoff.Policy{Base: 200 * time.Millisecond, Max: 30 * time.Second}
 	}
+	part := stats.Partition{Flow: c.Flow, Group: c.Group, Topic: c.Topic, Partition: a.ID}
+	c.Stats.Own(part)
+	defer c.Stats.Release(part)
 	next, failures := a.Offset, 0
 	for {
-		what, err := c.consume(ctx, gen, a.ID, &next, &failures)
+		what, err := c.consume(ctx, gen, part, &next, &failures)
 		if ctx.Err() != nil {
 			return nil // the generation ended
 		}
@@ -140,7 +153,8 @@ func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.Parti
 
 // consume opens a partition and consumes it from *next until the
 // generation ends (what is "") or a step fails.
-func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, partition int, next *int64, failures *int) (what string, err error) {
+func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, part stats.Partition, next *int64, failures *int) (what string, err error) {
+	partition := part.Partition
 	handle, err := c.Open(ctx, partition)
 	if err != nil {
 		return "open", err
@@ -163,17 +177,31 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, partition
 		return "seek", err
 	}
 	for {
+		c.Stats.Update(part, func(o *stats.Owned) { o.Pulse.Idle() })
 		batch, err := FetchBatch(ctx, r, c.BatchSize, c.Linger)
 		if err != nil {
 			return "fetch", err
 		}
-		done, err := c.handle(ctx, gen, partition, handle, batch)
+		c.Stats.Update(part, func(o *stats.Owned) {
+			o.Pulse.Beat()
+			o.Lag, o.Oldest = r.Lag()+int64(len(batch)), batch[0].Time
+		})
+		done, err := c.handle(ctx, gen, part, handle, batch)
 		if err != nil {
 			return "handle", err
 		}
 		if !done {
 			return "", ctx.Err()
 		}
+		c.Stats.Update(part, func(o *stats.Owned) {
+			// The next record's time is known at the next fetch; until
+			// then the last one handled stands for it.
+			o.Pulse.Beat()
+			o.Lag, o.Oldest = r.Lag(), time.Time{}
+			if o.Lag > 0 {
+				o.Oldest = batch[len(batch)-1].Time
+			}
+		})
 		*next, *failures = batch[len(batch)-1].Offset+1, 0
 		if ctx.Err() != nil {
 			return "", ctx.Err()
@@ -185,9 +213,14 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, partition
 // handled because the partition moved on. A batch outlives its generation
 // by RebalanceTimeout at most; one cut short there is handled again by the
 // partition's next owner.
-func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, partition int, handle Handler, batch []kafka.Message) (done bool, err error) {
+func (c *Consumer) handle(gctx context.Context, gen *kafka.Generation, part stats.Partition, handle Handler, batch []kafka.Message) (done bool, err error) {
+	partition := part.Partition
 	if c.Wait != nil {
-		if err := c.Wait(gctx, batch); err != nil {
+		// Waiting is idling, however long.
+		c.Stats.Update(part, func(o *stats.Owned) { o.Pulse.Idle() })
+		err := c.Wait(gctx, batch)
+		c.Stats.Update(part, func(o *stats.Owned) { o.Pulse.Beat() })
+		if err != nil {
 			if gctx.Err() != nil {
 				return false, nil // not begun: the next owner handles it
 			}

@@ -1,5 +1,6 @@
-// Package telemetry exposes a ferry process's counters and state as
-// Prometheus metrics, with a health endpoint beside them.
+// Package telemetry shows a ferry process to the people and the systems
+// that watch it: Prometheus metrics (Catalog lists them), liveness and
+// readiness.
 package telemetry
 
 import (
@@ -35,6 +36,13 @@ type Reconcile struct {
 // Clean reports whether the run found no difference.
 func (r Reconcile) Clean() bool { return r.Missing+r.Stale+r.Gone == 0 }
 
+// Depth is how many records of a flow wait where nothing reads them on
+// its own: in its dead-letter topic, or parked in its retry topic.
+type Depth struct {
+	Flow               string
+	DeadLetters, Retry int64
+}
+
 // Check is one thing /readyz asks: Kafka, the database, the flows. Run
 // returns an error when it is not ready.
 type Check struct {
@@ -42,25 +50,67 @@ type Check struct {
 	Run  func(ctx context.Context) error
 }
 
-// Handler serves /metrics, /healthz and /readyz. Any of cps and recs may
-// be nil. /readyz, for readiness, runs every check (within five seconds)
-// and answers 200 with "ok" when all pass, else 503 with one line a
-// failing check; /healthz, for liveness, answers ok while the process
-// serves.
-func Handler(reg *stats.Registry, cps Checkpoints, recs Reconciles, now func() time.Time, checks ...Check) http.Handler {
+// Build names the running build.
+type Build struct {
+	Version, Revision string
+}
+
+// Process is what a ferry process shows. Only Stats is required.
+type Process struct {
+	Stats       *stats.Registry
+	Checkpoints Checkpoints // the flows the process owns
+	Reconciles  Reconciles
+	// Depths reads the dead-letter and retry topics of the process's
+	// flows; it is asked at each scrape.
+	Depths func(ctx context.Context) ([]Depth, error)
+	// Checks are what readiness asks.
+	Checks []Check
+	Build  Build
+	// Now is the clock checkpoint ages are measured on; default time.Now.
+	Now func() time.Time
+	// Stuck is how long a busy loop may go without progress before the
+	// process is not live; default DefaultStuck.
+	Stuck time.Duration
+}
+
+// DefaultStuck is how long a loop of ferry may be busy without a sign of
+// progress (a vendor request, a fetched or written batch) before
+// liveness fails and Kubernetes restarts the process. Every wait ferry
+// does on purpose (a poll interval, an empty topic, a parked record's
+// turn) counts as idle, not busy; the longest step that shows no progress
+// is a vendor call within its timeout, or a batch within the database's.
+const DefaultStuck = 10 * time.Minute
+
+// Handler serves /metrics; /healthz, for liveness, which fails when a
+// loop of the process is stuck (Process.Stuck); and /readyz, for
+// readiness, which runs every check within five seconds and answers 200
+// with "ok" when all pass, else 503 with a line for each failing check.
+func (p Process) Handler() http.Handler {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Stuck <= 0 {
+		p.Stuck = DefaultStuck
+	}
 	pr := prometheus.NewRegistry()
 	pr.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	pr.MustRegister(&collector{reg: reg, cps: cps, recs: recs, now: now})
+	pr.MustRegister(collector{p})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(pr, promhttp.HandlerOpts{}))
-	// /healthz answers while the process serves: a liveness probe that
-	// asked Kafka would restart every pod whenever Kafka has a bad minute.
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	// Liveness asks nothing outside the process: a probe that asked Kafka
+	// would restart every pod whenever Kafka has a bad minute.
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := p.Stats.Live(time.Now(), p.Stuck); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		var failed []string
-		for _, c := range checks {
+		for _, c := range p.Checks {
 			if err := c.Run(ctx); err != nil {
 				failed = append(failed, c.Name+": "+err.Error())
 			}
@@ -73,70 +123,4 @@ func Handler(reg *stats.Registry, cps Checkpoints, recs Reconciles, now func() t
 		w.Write([]byte("ok\n"))
 	})
 	return mux
-}
-
-var (
-	recordsDesc = prometheus.NewDesc("ferry_records_total",
-		"Records that went through a stage of a flow: fetched, published, canonical, duplicate, filtered, written, deferred, dead_lettered.",
-		[]string{"flow", "stage"}, nil)
-	callsDesc       = prometheus.NewDesc("ferry_vendor_calls_total", "Vendor calls that returned a page.", []string{"flow"}, nil)
-	windowsDesc     = prometheus.NewDesc("ferry_windows_total", "Windows polled and checkpointed.", []string{"flow"}, nil)
-	ageDesc         = prometheus.NewDesc("ferry_checkpoint_age_seconds", "How far the flow's checkpoint lies behind now: alert when it grows (the flow stalls).", []string{"flow"}, nil)
-	reconcileDesc   = prometheus.NewDesc("ferry_reconcile_clean", "1 when the flow's last reconcile found no difference, 0 when it did.", []string{"flow"}, nil)
-	reconcileAtDesc = prometheus.NewDesc("ferry_reconcile_timestamp_seconds", "When the flow was last reconciled.", []string{"flow"}, nil)
-	differDesc      = prometheus.NewDesc("ferry_reconcile_differences", "Ids the flow's last reconcile found missing, stale or gone upstream.", []string{"flow", "kind"}, nil)
-)
-
-// collector reads the counters at scrape time, so the hot paths only bump
-// atomics.
-type collector struct {
-	reg  *stats.Registry
-	cps  Checkpoints
-	recs Reconciles
-	now  func() time.Time
-}
-
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{recordsDesc, callsDesc, windowsDesc, ageDesc, reconcileDesc, reconcileAtDesc, differDesc} {
-		ch <- d
-	}
-}
-
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	counter := func(d *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	for _, name := range c.reg.Names() {
-		f := c.reg.Flow(name)
-		for stage, v := range map[string]int64{
-			"fetched": f.Fetched.Load(), "published": f.Published.Load(), "canonical": f.Canonical.Load(),
-			"duplicate": f.Duplicates.Load(), "filtered": f.Filtered.Load(), "written": f.Written.Load(),
-			"deferred": f.Deferred.Load(), "dead_lettered": f.DeadLettered.Load(),
-		} {
-			counter(recordsDesc, v, name, stage)
-		}
-		counter(callsDesc, f.Calls.Load(), name)
-		counter(windowsDesc, f.Windows.Load(), name)
-	}
-	if c.cps != nil {
-		for flow, end := range c.cps.Ends() {
-			gauge(ageDesc, c.now().Sub(end).Seconds(), flow)
-		}
-	}
-	if c.recs != nil {
-		for flow, r := range c.recs.Last() {
-			clean := 0.0
-			if r.Clean() {
-				clean = 1
-			}
-			gauge(reconcileDesc, clean, flow)
-			gauge(reconcileAtDesc, float64(r.At.Unix()), flow)
-			gauge(differDesc, float64(r.Missing), flow, "missing")
-			gauge(differDesc, float64(r.Stale), flow, "stale")
-			gauge(differDesc, float64(r.Gone), flow, "gone")
-		}
-	}
 }

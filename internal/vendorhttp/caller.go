@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ferry-data/ferry/internal/backoff"
+	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/vendors"
 )
 
@@ -31,7 +32,7 @@ type Caller struct {
 // the log (key, value pairs, never a secret).
 func NewCaller(vendor string, o vendors.Options, account ...any) *Caller {
 	return &Caller{
-		HTTP:    New(o.Timeout, o.Observe),
+		HTTP:    New(vendor, o.Timeout, o.Observe),
 		Log:     o.Logger.With(append([]any{"vendor", vendor}, account...)...),
 		vendor:  vendor,
 		limiter: rate.NewLimiter(o.Limit, 1),
@@ -57,10 +58,20 @@ func (c *Caller) Do(ctx context.Context, call func() error, attrs ...any) error 
 // asks. Each retry is logged as "<vendor> call failed, backing off" with
 // attrs, the attempt, the wait, what the error adds through a LogAttrs
 // method, and the error. When ctx ends first, the error also names the
-// last failure.
+// last failure. Each attempt's outcome and each wait are counted for the
+// flow ctx names (stats.WithFlow).
 func (c *Caller) Retry(ctx context.Context, call func() error, attrs ...any) error {
 	var last error
-	err := backoff.Do(ctx, c.policy, call, func(attempt int, wait time.Duration, err error) {
+	flow := stats.FlowOf(ctx)
+	attempt := func() error {
+		err := call()
+		if ctx.Err() == nil || err == nil {
+			flow.Call(c.vendor, Outcome(err))
+		}
+		return err
+	}
+	err := backoff.Do(ctx, c.policy, attempt, func(attempt int, wait time.Duration, err error) {
+		flow.Backoff(c.vendor, wait)
 		last = err
 		a := append(append([]any{}, attrs...), "attempt", attempt+1, "wait", wait)
 		var la interface{ LogAttrs() []any }

@@ -1,7 +1,8 @@
 // Package vendorhttp holds what every vendor client does the same way with
 // HTTP: its resty client, which shows every answer's headers to an
-// observer (ferry learns the vendor's clock from their Date), and keeping
-// secrets out of transport errors.
+// observer (ferry learns the vendor's clock from their Date) and times
+// every request for the flow it is made for; how a call ended; and
+// keeping secrets out of transport errors.
 package vendorhttp
 
 import (
@@ -12,18 +13,25 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+
+	"github.com/ferry-data/ferry/internal/stats"
 )
 
-// New returns a resty client with the timeout; observe, when not nil, sees
-// the headers of every answer.
-func New(timeout time.Duration, observe func(http.Header)) *resty.Client {
+// New returns a resty client of vendor with the timeout. observe, when
+// not nil, sees the headers of every answer. Each request's time is
+// counted for the flow its context names (stats.WithFlow).
+func New(vendor string, timeout time.Duration, observe func(http.Header)) *resty.Client {
 	c := resty.New().SetTimeout(timeout)
-	if observe != nil {
-		c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+	c.OnAfterResponse(func(_ *resty.Client, r *resty.Response) error {
+		stats.FlowOf(r.Request.Context()).Request(vendor, r.Time())
+		if observe != nil {
 			observe(r.Header())
-			return nil
-		})
-	}
+		}
+		return nil
+	})
+	c.OnError(func(r *resty.Request, _ error) {
+		stats.FlowOf(r.Context()).Request(vendor, time.Since(r.Time))
+	})
 	return c
 }
 

@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,16 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("jackyun %s: code %d (%s): %s", e.Method, e.Code, e.SubCode, e.Message)
+}
+
+// Outcome reads codes 401 and 403 as a refusal of the credentials: the
+// gateway's codes follow HTTP's (200 is success), and vendors.md §2.4
+// suggests 401 for a bad signature, a stand-in [S] no source confirms.
+func (e *APIError) Outcome() string {
+	if e.Code == http.StatusUnauthorized || e.Code == http.StatusForbidden {
+		return vendorhttp.AuthRefused
+	}
+	return vendorhttp.Failed
 }
 
 // New returns a client for the account.
@@ -168,6 +179,18 @@ func (e *failure) Error() string {
 // Unwrap returns the transport's error, if any.
 func (e *failure) Unwrap() error { return e.Err }
 
+// Outcome tells a throttle (an envelope's code, HTTP 429) from a failure
+// and from an answer that could not be read.
+func (e *failure) Outcome() string {
+	switch {
+	case e.Code != 0 || e.Status == http.StatusTooManyRequests:
+		return vendorhttp.Throttled
+	case e.Err != nil:
+		return vendorhttp.Outcome(e.Err)
+	}
+	return vendorhttp.Failed
+}
+
 func (e *failure) LogAttrs() []any {
 	var out []any
 	if e.Code != 0 {
@@ -221,14 +244,14 @@ func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, err
 		}
 		return Page{}, &backoff.Retry{Err: &failure{Err: vendorhttp.Redact(err)}}
 	}
-	if code := resp.StatusCode(); code >= 500 || code == 429 {
+	if code := resp.StatusCode(); code >= 500 || code == http.StatusTooManyRequests {
 		return Page{}, &backoff.Retry{Err: &failure{Status: code}, After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
-	} else if code != 200 {
-		return Page{}, fmt.Errorf("jackyun %s: HTTP %d", method, code)
+	} else if err := vendorhttp.Status(resp); err != nil {
+		return Page{}, fmt.Errorf("jackyun %s: %w", method, err)
 	}
 	page, err := decode(resp.Body())
 	if err != nil {
-		return Page{}, &backoff.Retry{Err: &failure{Err: fmt.Errorf("unreadable body (%d bytes): %w", len(resp.Body()), err)}}
+		return Page{}, &backoff.Retry{Err: &failure{Err: vendorhttp.Mark(vendorhttp.BadAnswer, fmt.Errorf("unreadable body (%d bytes): %w", len(resp.Body()), err))}}
 	}
 	switch env := page.env; {
 	case env.Code == CodeOK:

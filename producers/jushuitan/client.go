@@ -110,6 +110,16 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("jushuitan %s: code %d: %s", e.Path, e.Code, e.Message)
 }
 
+// Outcome reads the codes about the app's signature, token, address or
+// permissions (vendors.md §1.5) as a refusal of the credentials.
+func (e *APIError) Outcome() string {
+	switch e.Code {
+	case CodeBadSign, CodeBadToken, CodeIPDenied, CodeRefreshForbidden, CodeNoPermission:
+		return vendorhttp.AuthRefused
+	}
+	return vendorhttp.Failed
+}
+
 // New returns a client for the account.
 func New(cfg Config) (*Client, error) {
 	if cfg.URL == "" || cfg.AppKey == "" || cfg.AppSecret == "" {
@@ -319,6 +329,9 @@ type throttled struct {
 
 func (t *throttled) Error() string { return fmt.Sprintf("throttled: code %d: %s", t.code, t.msg) }
 
+// Outcome is a throttle's.
+func (t *throttled) Outcome() string { return vendorhttp.Throttled }
+
 // LogAttrs are what the log says of a throttle beside the error.
 func (t *throttled) LogAttrs() []any { return []any{"code", t.code, "msg", t.msg} }
 
@@ -354,25 +367,23 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 	if err != nil {
 		return nil, vendorhttp.Unanswered(ctx, err)
 	}
-	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
-	} else if code != 200 {
-		return nil, fmt.Errorf("jushuitan %s: HTTP %d", path, code)
+	if err := vendorhttp.Status(resp); err != nil {
+		return nil, fmt.Errorf("jushuitan %s: %w", path, err)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
+		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	// An answer without code, or a success without data, is not
 	// Jushuitan's (a gateway's page, a wrapper): read as an empty page it
 	// would skip records, so it is retried like any failure.
 	if env.Code == nil {
-		return nil, backoff.Transient("an answer without code (%d bytes)", len(resp.Body()))
+		return nil, vendorhttp.Unreadable("an answer without code (%d bytes)", len(resp.Body()))
 	}
 	switch *env.Code {
 	case CodeOK:
 		if len(env.Data) == 0 || string(env.Data) == "null" {
-			return nil, backoff.Transient("a success without data")
+			return nil, vendorhttp.Unreadable("a success without data")
 		}
 		return env.Data, nil
 	case CodeThrottledSecond, CodeThrottledMinute:

@@ -37,7 +37,6 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -61,6 +60,15 @@ const (
 	// 200. The code is a stand-in: vendors.md §4.4 found none.
 	CodeThrottle = 429
 )
+
+// Outcome reads CodeAuthKey as a refusal of the credentials, the one
+// such code vendors.md §4.4 confirms.
+func (e *APIError) Outcome() string {
+	if e.Code == CodeAuthKey {
+		return vendorhttp.AuthRefused
+	}
+	return vendorhttp.Failed
+}
 
 // TokenRenewAfter is how old an app-token may grow before the client
 // renews it; the vendor honours it for 24 hours.
@@ -314,10 +322,8 @@ func (c *Client) do(ctx context.Context, method, path string, params, headers ma
 	if err != nil {
 		return nil, vendorhttp.Unanswered(ctx, err)
 	}
-	if code := resp.StatusCode(); code >= 500 || code == http.StatusTooManyRequests {
-		return nil, &backoff.Retry{Err: fmt.Errorf("%s: HTTP %d", path, code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
-	} else if code != http.StatusOK {
-		return nil, fmt.Errorf("kingdee %s: HTTP %d", path, code)
+	if err := vendorhttp.Status(resp); err != nil {
+		return nil, fmt.Errorf("kingdee %s: %w", path, err)
 	}
 	return resp.Body(), nil
 }
@@ -336,7 +342,7 @@ type envelope struct {
 func decode(path string, body []byte, v any) error {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
-		return backoff.Transient("%s: unreadable body (%d bytes): %w", path, len(body), err)
+		return vendorhttp.Unreadable("%s: unreadable body (%d bytes): %w", path, len(body), err)
 	}
 	code, text := int64(-1), env.Description
 	switch {
@@ -354,13 +360,13 @@ func decode(path string, body []byte, v any) error {
 			return nil
 		}
 		if err := json.Unmarshal(env.Data, v); err != nil {
-			return backoff.Transient("%s: unreadable data (%d bytes): %w", path, len(env.Data), err)
+			return vendorhttp.Unreadable("%s: unreadable data (%d bytes): %w", path, len(env.Data), err)
 		}
 		return nil
 	case -1:
-		return backoff.Transient("%s: answer without errcode (%d bytes)", path, len(body))
+		return vendorhttp.Unreadable("%s: answer without errcode (%d bytes)", path, len(body))
 	case CodeThrottle:
-		return backoff.Transient("%s: throttled: errcode %d: %s", path, code, text)
+		return vendorhttp.Throttle(0, "%s: throttled: errcode %d: %s", path, code, text)
 	}
 	return &APIError{Path: path, Code: code, Description: text}
 }

@@ -17,9 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -137,27 +135,28 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 	if err != nil {
 		return Page{}, vendorhttp.Unanswered(ctx, err)
 	}
-	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return Page{}, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
-	} else if code != 200 {
-		return Page{}, fmt.Errorf("wdt %s: HTTP %d", method, code)
+	if err := vendorhttp.Status(resp); err != nil {
+		return Page{}, fmt.Errorf("wdt %s: %w", method, err)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return Page{}, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
+		return Page{}, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	// An answer without status, or a success without data, is not WDT's
 	// (a gateway's page, a wrapper): read as an empty page it would skip
 	// records, so it is retried like any failure.
 	switch {
 	case env.Status == nil:
-		return Page{}, backoff.Transient("an answer without status (%d bytes)", len(resp.Body()))
+		return Page{}, vendorhttp.Unreadable("an answer without status (%d bytes)", len(resp.Body()))
 	case *env.Status == 0 && env.Data != nil:
 		return Page{Total: env.Data.TotalCount, Records: env.Data.Order}, nil
 	case *env.Status == 0:
-		return Page{}, backoff.Transient("a success without data")
+		return Page{}, vendorhttp.Unreadable("a success without data")
 	case *env.Status == 100 && env.Message == ThrottleMessage:
-		return Page{}, backoff.Transient("throttled: status %d: %s", *env.Status, env.Message)
+		return Page{}, vendorhttp.Throttle(0, "throttled: status %d: %s", *env.Status, env.Message)
 	}
+	// WDT answers status 100 to every refusal, a bad signature as a bad
+	// parameter (vendors.md §3.5): its refusals count as failures, not as
+	// refused credentials, since nothing tells them apart but the text.
 	return Page{}, &APIError{Method: method, Status: *env.Status, Message: env.Message}
 }

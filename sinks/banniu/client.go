@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/go-resty/resty/v2"
 
-	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
 	"github.com/ferry-data/ferry/vendors"
 )
@@ -22,6 +20,9 @@ const (
 	// ThrottleCode is the code Banniu answers, with HTTP 200, when an
 	// app_key calls too often (stand-in, vendors.md §5.4).
 	ThrottleCode = 1007
+	// CodeBadSign is the code of a refused signature (stand-in, vendors.md
+	// §5.4).
+	CodeBadSign = 1001
 	// MaxPageSize is the largest task.list page (stand-in, vendors.md §5.5).
 	MaxPageSize = 100
 )
@@ -51,6 +52,15 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	return fmt.Sprintf("banniu %s: code %d: %s", e.Method, e.Code, e.Message)
+}
+
+// Outcome reads code 1001 (签名错误) as a refusal of the credentials: the
+// code of vendors.md §5.4's example, which no source confirms [S].
+func (e *APIError) Outcome() string {
+	if e.Code == CodeBadSign {
+		return vendorhttp.AuthRefused
+	}
+	return vendorhttp.Failed
 }
 
 // New returns a client for the account.
@@ -211,25 +221,23 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	if err != nil {
 		return nil, vendorhttp.Unanswered(ctx, err)
 	}
-	if code := resp.StatusCode(); code >= 500 || code == 429 {
-		return nil, &backoff.Retry{Err: fmt.Errorf("HTTP %d", code), After: vendorhttp.RetryAfter(resp.Header(), time.Now())}
-	} else if code != 200 {
-		return nil, fmt.Errorf("banniu %s: HTTP %d", method, code)
+	if err := vendorhttp.Status(resp); err != nil {
+		return nil, fmt.Errorf("banniu %s: %w", method, err)
 	}
 	var env envelope
 	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, backoff.Transient("unreadable body (%d bytes): %w", len(resp.Body()), err)
+		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
 	}
 	r := env.Response
 	switch {
 	case r == nil:
-		return nil, backoff.Transient("body without a response object (%d bytes)", len(resp.Body()))
+		return nil, vendorhttp.Unreadable("body without a response object (%d bytes)", len(resp.Body()))
 	case r.Code == 0 && r.Map != nil:
 		return r.Map.Result, nil
 	case r.Code == 0:
 		return nil, nil
 	case r.Code == ThrottleCode:
-		return nil, backoff.Transient("throttled: code %d: %s", r.Code, r.ErrorMsg)
+		return nil, vendorhttp.Throttle(0, "throttled: code %d: %s", r.Code, r.ErrorMsg)
 	}
 	return nil, &APIError{Method: method, Code: r.Code, Message: r.ErrorMsg}
 }
