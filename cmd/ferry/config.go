@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -161,8 +162,54 @@ var Env = func() []string {
 	for _, b := range (&Config{}).accountEnv() {
 		out = append(out, b.name)
 	}
+	for _, name := range Secrets {
+		out = append(out, name+"_FILE")
+	}
 	return out
 }()
+
+// Secrets lists the settings that hold secrets: each vendor's secret
+// settings, the database DSN (it holds a password) and the registry's
+// password. Each may come from a file instead, whose path <NAME>_FILE
+// names (a mounted Secret), so that it never sits in the environment.
+var Secrets = func() []string {
+	out := []string{"FERRY_MYSQL_DSN", "FERRY_SCHEMA_REGISTRY_PASSWORD"}
+	for _, v := range table.vendors() {
+		for _, s := range v.Settings {
+			if s.Secret {
+				out = append(out, v.Var(s.Name))
+			}
+		}
+	}
+	return out
+}()
+
+// secretFiles returns getenv with each secret of Secrets read from the
+// file its <NAME>_FILE names, when it is set; the file's trailing line
+// break is dropped.
+func secretFiles(getenv func(string) string) (func(string) string, error) {
+	files := map[string]string{}
+	for _, name := range Secrets {
+		path := getenv(name + "_FILE")
+		if path == "" {
+			continue
+		}
+		if getenv(name) != "" {
+			return nil, fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		files[name] = strings.TrimRight(string(b), "\r\n")
+	}
+	return func(name string) string {
+		if v, ok := files[name]; ok {
+			return v
+		}
+		return getenv(name)
+	}, nil
+}
 
 // Commands lists ferry's commands.
 var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "schemas"}
@@ -213,6 +260,10 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		cfg.Command, cfg.ExportDir = "schemas export", args[2]
 		return cfg, nil
+	}
+	getenv, err := secretFiles(getenv)
+	if err != nil {
+		return cfg, err
 	}
 	fs := flag.NewFlagSet("ferry "+cfg.Command, flag.ContinueOnError)
 	fs.SetOutput(flagOutput)

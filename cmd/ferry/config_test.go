@@ -98,3 +98,41 @@ func TestBadFlowRefusedAtStart(t *testing.T) {
 		t.Fatalf("error %v, want %s: line %d and the cause", err, path, line)
 	}
 }
+
+// TestSecretsFromFiles: every secret setting may come from the file its
+// _FILE variant names, as a mounted Secret gives it; a missing file, or
+// both forms set, is refused at start.
+func TestSecretsFromFiles(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"FERRY_KAFKA_BROKERS": "kafka:9092"}
+	for _, name := range Secrets {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("from-file-"+name+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env[name+"_FILE"] = path
+	}
+	cfg, err := parse([]string{"sink"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MySQLDSN != "from-file-FERRY_MYSQL_DSN" || cfg.Registry.Password != "from-file-FERRY_SCHEMA_REGISTRY_PASSWORD" {
+		t.Errorf("DSN %q, registry password %q", cfg.MySQLDSN, cfg.Registry.Password)
+	}
+	for _, v := range table.vendors() {
+		for _, s := range v.Settings {
+			if got := cfg.Accounts[v.Name][s.Name]; s.Secret && got != "from-file-"+v.Var(s.Name) {
+				t.Errorf("%s = %q", v.Var(s.Name), got)
+			}
+		}
+	}
+	env["FERRY_MYSQL_DSN"] = "root@tcp(db)/x"
+	if _, err := parse([]string{"sink"}, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "both set") {
+		t.Errorf("both forms: %v", err)
+	}
+	delete(env, "FERRY_MYSQL_DSN")
+	env["FERRY_MYSQL_DSN_FILE"] = filepath.Join(dir, "absent")
+	if _, err := parse([]string{"sink"}, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "FERRY_MYSQL_DSN_FILE") {
+		t.Errorf("a missing file: %v", err)
+	}
+}
