@@ -22,6 +22,7 @@ type Metric struct {
 // own (go_*, process_*).
 var Catalog = []Metric{
 	{"ferry_build_info", "gauge", []string{"version", "revision", "go_version"}, "Always 1; its labels name the running build."},
+	{"ferry_ready", "gauge", nil, "1 when every readiness check passes (Kafka, a sink's database, the flows), as /readyz answers; 0 when one fails."},
 	{"ferry_records_total", "counter", []string{"flow", "stage"}, "Records that went through a stage of a flow: fetched, published, canonical, duplicate, filtered, written, deferred, dead_lettered, deleted."},
 	{"ferry_windows_total", "counter", []string{"flow"}, "Windows polled and checkpointed."},
 	{"ferry_window_splits_total", "counter", []string{"flow"}, "Windows split because they held more records than a walk may read."},
@@ -69,6 +70,11 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstHistogram(descs[name], n, sum, buckets, labels...)
 	}
 	emit("ferry_build_info", prometheus.GaugeValue, 1, c.p.Build.Version, c.p.Build.Revision, runtime.Version())
+	ready := 1.0
+	if len(c.p.notReady(context.Background())) > 0 {
+		ready = 0
+	}
+	emit("ferry_ready", prometheus.GaugeValue, ready)
 	reg := c.p.Stats
 	for _, name := range reg.Names() {
 		f := reg.Flow(name)

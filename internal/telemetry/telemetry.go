@@ -107,15 +107,7 @@ func (p Process) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		var failed []string
-		for _, c := range p.Checks {
-			if err := c.Run(ctx); err != nil {
-				failed = append(failed, c.Name+": "+err.Error())
-			}
-		}
-		if len(failed) > 0 {
+		if failed := p.notReady(r.Context()); len(failed) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(strings.Join(failed, "\n") + "\n"))
 			return
@@ -123,4 +115,18 @@ func (p Process) Handler() http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	return mux
+}
+
+// notReady runs every readiness check, within five seconds, and returns a
+// line for each that fails.
+func (p Process) notReady(ctx context.Context) []string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var failed []string
+	for _, c := range p.Checks {
+		if err := c.Run(ctx); err != nil {
+			failed = append(failed, c.Name+": "+err.Error())
+		}
+	}
+	return failed
 }
