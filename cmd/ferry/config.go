@@ -395,9 +395,6 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	if roles && cfg.Command != "up" && len(cfg.Brokers) == 0 {
 		return cfg, fmt.Errorf("ferry %s: no brokers (set FERRY_KAFKA_BROKERS or --brokers)", cfg.Command)
 	}
-	if cfg.Command == "sink" && cfg.MySQLDSN == "" {
-		return cfg, errors.New("ferry sink: no database (set FERRY_MYSQL_DSN or --mysql-dsn)")
-	}
 	if _, err := cfg.since(time.Now()); err != nil {
 		return cfg, err
 	}
