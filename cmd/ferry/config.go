@@ -412,8 +412,8 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	if cfg.Command == "reconcile" {
-		if len(cfg.Flows) != 1 {
-			return cfg, errors.New("ferry reconcile: name one flow with --flow")
+		if len(cfg.Flows) == 0 {
+			return cfg, errors.New("ferry reconcile: name a flow with --flow (repeatable)")
 		}
 		if cfg.From == "" {
 			return cfg, errors.New("ferry reconcile: --from is required")

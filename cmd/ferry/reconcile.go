@@ -19,12 +19,33 @@ import (
 // errDifferences makes ferry reconcile exit 1 after printing its report.
 var errDifferences = errors.New("the target differs from the source")
 
+// reconcileFlows reconciles each flow named, in turn: it goes on past a
+// flow that differs, and reports ErrDifferences at the end if any did.
+func reconcileFlows(ctx context.Context, p *pipeline, stdout io.Writer) error {
+	ps, err := p.buildProducers(ctx)
+	if err != nil {
+		return err
+	}
+	differ := false
+	for i, f := range p.flows {
+		err := reconcileFlow(ctx, p, f, ps[i], stdout)
+		if errors.Is(err, errDifferences) {
+			differ = true
+		} else if err != nil {
+			return fmt.Errorf("flow %s: %w", f.Name, err)
+		}
+	}
+	if differ {
+		return errDifferences
+	}
+	return nil
+}
+
 // reconcileFlow compares a flow's target with its source over the range,
 // prints the report, and with --repair re-polls the windows that differ
 // through the producer path, waits until the pipeline drained, and
 // compares again.
-func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
-	f := p.flows[0]
+func reconcileFlow(ctx context.Context, p *pipeline, f *flows.Flow, prod *producers.Producer, stdout io.Writer) error {
 	now := time.Now
 	if p.now != nil {
 		now = p.now
@@ -41,11 +62,6 @@ func reconcileFlow(ctx context.Context, p *pipeline, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ps, err := p.buildProducers(ctx)
-	if err != nil {
-		return err
-	}
-	prod := ps[0]
 	check := func() (reconcile.Report, error) {
 		dst, err := p.reconcileTarget(ctx, f, s)
 		if err != nil {

@@ -54,7 +54,7 @@ func TestReconcileReportsAndRepairs(t *testing.T) {
 
 	h.pipe.cfg.Command, h.pipe.cfg.From, h.pipe.cfg.To = "reconcile", "2024-02-27 00:00:00", "0s"
 	var out bytes.Buffer
-	if err := reconcileFlow(h.ctx, h.pipe, &out); !errors.Is(err, errDifferences) {
+	if err := reconcileFlows(h.ctx, h.pipe, &out); !errors.Is(err, errDifferences) {
 		t.Fatalf("reconcile = %v, want differences:\n%s", err, &out)
 	}
 	report := out.String()
@@ -70,7 +70,7 @@ func TestReconcileReportsAndRepairs(t *testing.T) {
 	h.pipe.cfg.Repair = true
 	h.flow.Target.Deletes = "tombstone"
 	out.Reset()
-	if err := reconcileFlow(h.ctx, h.pipe, &out); err != nil {
+	if err := reconcileFlows(h.ctx, h.pipe, &out); err != nil {
 		t.Fatalf("reconcile --repair = %v:\n%s", err, &out)
 	}
 	if !strings.HasSuffix(strings.TrimSpace(out.String()), "clean") {

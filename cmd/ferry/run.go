@@ -56,7 +56,7 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "reconcile" {
 		p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
 		defer p.close()
-		return reconcileFlow(ctx, p, stdout)
+		return reconcileFlows(ctx, p, stdout)
 	}
 	if cfg.Command == "rebuild" {
 		p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
