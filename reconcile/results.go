@@ -19,16 +19,16 @@ import (
 // result is kept, for the producers to export as metrics.
 const ResultsTopic = "ferry.reconcile"
 
-// resultsTopic is ResultsTopic with the settings' replication; it has
+// TopicOf is ResultsTopic with the settings' replication; it has
 // one partition, which Follow reads.
-func resultsTopic(s bus.Settings) bus.Topic {
+func TopicOf(s bus.Settings) bus.Topic {
 	s.Partitions = 1
 	return bus.Topic{Name: ResultsTopic, Settings: s, Compacted: true}
 }
 
 // Publish records a report's outcome in ResultsTopic.
 func Publish(ctx context.Context, brokers []string, settings bus.Settings, r Report, at time.Time) error {
-	if err := bus.EnsureTopics(ctx, brokers, nil, resultsTopic(settings)); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, TopicOf(settings)); err != nil {
 		return err
 	}
 	res := telemetry.Reconcile{At: at}
@@ -54,7 +54,7 @@ type Results struct {
 
 // Follow reads ResultsTopic from its beginning until ctx ends.
 func Follow(ctx context.Context, brokers []string, settings bus.Settings, log *slog.Logger) (*Results, error) {
-	if err := bus.EnsureTopics(ctx, brokers, nil, resultsTopic(settings)); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, TopicOf(settings)); err != nil {
 		return nil, err
 	}
 	res := &Results{last: map[string]telemetry.Reconcile{}}

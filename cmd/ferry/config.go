@@ -80,6 +80,9 @@ type Config struct {
 	RebuildKeep, RebuildAbandon bool
 	// Tail is what ferry tail prints.
 	Tail TailConfig
+	// TopicsFormat is how ferry topics prints: text, or strimzi for
+	// KafkaTopic resources of TopicsCluster.
+	TopicsFormat, TopicsCluster string
 	// Timeout bounds up --once; default 10m.
 	Timeout  time.Duration
 	LogLevel slog.Level
@@ -212,7 +215,7 @@ func secretFiles(getenv func(string) string) (func(string) string, error) {
 }
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "schemas"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "schemas", "topics"}
 
 var errHelp = errors.New("help requested")
 
@@ -228,6 +231,7 @@ commands:
   rebuild     rebuild a flow's MySQL table from its canonical topic beside the live one, then swap them
   flow import turn a seed-platform scheme (its source and target metadata) into a flow file
   tail        print a topic's records as JSON lines (raw, canonical, dead-letter, retry)
+  topics      list every topic the flows use, with its settings; --format strimzi prints KafkaTopic resources
   schemas export DIR
               write the canonical Avro schemas, and their earlier versions, into DIR
 
@@ -313,7 +317,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
-	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "rebuild" {
+	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "rebuild" && cfg.Command != "topics" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics, /healthz (liveness) and /readyz (readiness) on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
@@ -354,6 +358,10 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.StringVar(&cfg.Tail.Key, "key", "", "print only the records of this key")
 		fs.IntVar(&cfg.Tail.Limit, "limit", 10, "print at most this many records (0: no limit)")
 	}
+	if cfg.Command == "topics" {
+		fs.StringVar(&cfg.TopicsFormat, "format", "text", "text, or strimzi for Strimzi KafkaTopic resources")
+		fs.StringVar(&cfg.TopicsCluster, "cluster", "kafka", "the Strimzi Kafka cluster the KafkaTopic resources belong to (their strimzi.io/cluster label)")
+	}
 	if cfg.Command == "sandbox" {
 		cfg.SandboxListen = map[string]string{}
 		for i, v := range table.sandboxNames() {
@@ -392,7 +400,10 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("log level: %w", err)
 		}
 	}
-	if roles && cfg.Command != "up" && len(cfg.Brokers) == 0 {
+	if cfg.Command == "topics" && cfg.TopicsFormat != "text" && cfg.TopicsFormat != "strimzi" {
+		return cfg, fmt.Errorf("ferry topics: --format %q: want text or strimzi", cfg.TopicsFormat)
+	}
+	if roles && cfg.Command != "up" && cfg.Command != "topics" && len(cfg.Brokers) == 0 {
 		return cfg, fmt.Errorf("ferry %s: no brokers (set FERRY_KAFKA_BROKERS or --brokers)", cfg.Command)
 	}
 	if _, err := cfg.since(time.Now()); err != nil {

@@ -49,6 +49,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
+	if cfg.Command == "topics" {
+		return listTopics(cfg, fs, stdout)
+	}
 	logNotes(log, fs)
 	if cfg.Command == "up" {
 		return up(ctx, cfg, fs, stdout, log)

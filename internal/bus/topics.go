@@ -81,6 +81,32 @@ type Topic struct {
 	With string
 }
 
+// Partitions is the partition count the topic is created with.
+func (t Topic) Partitions() int {
+	if t.Settings.Partitions > 0 {
+		return t.Settings.Partitions
+	}
+	return DefaultPartitions
+}
+
+// Config is the topic configuration it is created with.
+func (t Topic) Config() []kafka.ConfigEntry {
+	var out []kafka.ConfigEntry
+	switch {
+	case t.Cleanup != "":
+		out = append(out, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: t.Cleanup})
+	case t.Compacted:
+		out = append(out, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: "compact"})
+	}
+	if t.DeleteRetention > 0 {
+		out = append(out, kafka.ConfigEntry{ConfigName: "delete.retention.ms", ConfigValue: strconv.FormatInt(t.DeleteRetention.Milliseconds(), 10)})
+	}
+	if t.Settings.MinInsyncReplicas > 0 {
+		out = append(out, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(t.Settings.MinInsyncReplicas)})
+	}
+	return out
+}
+
 // EnsureTopics creates the topics that do not exist yet and checks the
 // ones that do. A co-partitioned topic is created with its partner's
 // partition count when the partner exists. An existing topic that
@@ -110,28 +136,13 @@ func EnsureTopics(ctx context.Context, brokers []string, log *slog.Logger, topic
 		if _, ok := have[t.Name]; ok {
 			continue
 		}
-		n := t.Settings.Partitions
-		if n <= 0 {
-			n = DefaultPartitions
-		}
+		n := t.Partitions()
 		if p, ok := have[t.With]; ok && t.With != "" {
 			n = p // follow the existing partner
 		}
-		cfg := kafka.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: -1}
+		cfg := kafka.TopicConfig{Topic: t.Name, NumPartitions: n, ReplicationFactor: -1, ConfigEntries: t.Config()}
 		if t.Settings.ReplicationFactor > 0 {
 			cfg.ReplicationFactor = t.Settings.ReplicationFactor
-		}
-		switch {
-		case t.Cleanup != "":
-			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: t.Cleanup})
-		case t.Compacted:
-			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: "compact"})
-		}
-		if t.DeleteRetention > 0 {
-			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "delete.retention.ms", ConfigValue: strconv.FormatInt(t.DeleteRetention.Milliseconds(), 10)})
-		}
-		if t.Settings.MinInsyncReplicas > 0 {
-			cfg.ConfigEntries = append(cfg.ConfigEntries, kafka.ConfigEntry{ConfigName: "min.insync.replicas", ConfigValue: strconv.Itoa(t.Settings.MinInsyncReplicas)})
 		}
 		req.Topics = append(req.Topics, cfg)
 		created = append(created, t)

@@ -22,6 +22,10 @@ import (
 // Topic is the compacted topic of checkpoints.
 const Topic = "ferry.checkpoints"
 
+// TopicOf is Topic as ferry creates it: compacted, since it holds each
+// flow's newest checkpoint.
+func TopicOf(s bus.Settings) bus.Topic { return bus.Topic{Name: Topic, Settings: s, Compacted: true} }
+
 // Checkpoint is one flow's position.
 type Checkpoint struct {
 	Flow string `json:"flow"`
@@ -43,7 +47,7 @@ type Store struct {
 // flow.
 func Open(ctx context.Context, brokers []string, settings bus.Settings) (*Store, error) {
 	settings.Partitions = 1
-	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: Topic, Settings: settings, Compacted: true}); err != nil {
+	if err := bus.EnsureTopics(ctx, brokers, nil, TopicOf(settings)); err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	s := &Store{w: bus.NewWriter(brokers), last: map[string]Checkpoint{}}

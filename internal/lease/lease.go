@@ -82,6 +82,13 @@ type Config struct {
 	Log     *slog.Logger
 }
 
+// TopicOf is Topic as ferry creates it, with the settings' replication:
+// one partition, which every lease shares.
+func TopicOf(s bus.Settings) bus.Topic {
+	s.Partitions = 1
+	return bus.Topic{Name: Topic, Settings: s}
+}
+
 // Run takes part in the flow's lease until ctx ends. Each time this
 // process becomes the owner, it calls own with a context that ends with
 // the ownership and the owner's checkpoints. An error of own, other than
@@ -90,9 +97,7 @@ func Run(ctx context.Context, cfg Config, own func(ctx context.Context, cps *Che
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := cfg.Settings
-	s.Partitions = 1
-	if err := bus.EnsureTopics(ctx, cfg.Brokers, cfg.Log, bus.Topic{Name: Topic, Settings: s}); err != nil {
+	if err := bus.EnsureTopics(ctx, cfg.Brokers, cfg.Log, TopicOf(cfg.Settings)); err != nil {
 		return fmt.Errorf("lease %s: %w", cfg.Flow, err)
 	}
 	b := &sticky{}
