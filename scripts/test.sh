@@ -18,6 +18,16 @@ if ! [ -x /usr/bin/time ]; then
   apt-get update -qq
   apt-get install -y -qq time >/dev/null
 fi
+# The status page is tested in Debian's headless Chromium.
+if ! command -v chromium >/dev/null; then
+  echo "test: installing Debian's chromium (the status page's browser test)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+export FERRY_REQUIRE_BROWSER=1
+# What tests keep for people to look at (the status page's screenshot).
+export FERRY_ARTIFACTS="${FERRY_ARTIFACTS:-$PWD/artifacts}"
 export FERRY_TEST_MYSQL_DSN="${FERRY_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
 export FERRY_ROOT=$PWD
 export FERRY_PEAKRSS_LOG

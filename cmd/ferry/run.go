@@ -69,7 +69,8 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "tail" {
 		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}
-	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+	p := newPipeline(cfg, fs, log)
+	log = p.log
 	defer p.close()
 	g, ctx := errgroup.WithContext(ctx)
 	switch cfg.Command {
@@ -184,6 +185,16 @@ type pipeline struct {
 	owned owned
 	// metricsAddr is where the process serves its metrics, once it does.
 	metricsAddr string
+	// recent keeps the warnings and errors logged of each flow, for the
+	// status page.
+	recent *telemetry.Recent
+}
+
+// newPipeline returns the pipeline of a long-running process (a role, or
+// up), whose log also feeds the status page's recent errors.
+func newPipeline(cfg Config, fs []*flows.Flow, log *slog.Logger) *pipeline {
+	recent := &telemetry.Recent{}
+	return &pipeline{cfg: cfg, flows: fs, log: slog.New(recent.Handler(log.Handler())), stats: &stats.Registry{}, recent: recent}
 }
 
 // owned are the flows a producer process owns now; only their checkpoint
@@ -489,7 +500,18 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 	if now == nil {
 		now = time.Now
 	}
-	proc := telemetry.Process{Stats: p.stats, Checkpoints: cps, Reconciles: recs, Checks: p.healthChecks(), Build: buildInfo(), Now: now}
+	proc := telemetry.Process{Command: p.cfg.Command, Stats: p.stats, Checkpoints: cps, Reconciles: recs, Checks: p.healthChecks(),
+		Recent: p.recent, Build: buildInfo(), Now: now}
+	for _, f := range p.flows {
+		target := f.Target.Kind
+		switch f.Target.Kind {
+		case "mysql":
+			target += " " + f.Target.Table
+		case "topic":
+			target += " " + f.CanonicalTopic()
+		}
+		proc.Flows = append(proc.Flows, telemetry.Flow{Name: f.Name, Source: f.Source.Vendor, Target: target})
+	}
 	if p.cfg.Command != "producer" {
 		proc.Depths = p.depths
 	}

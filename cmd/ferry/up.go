@@ -17,7 +17,6 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/embedmysql"
-	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/sinks"
 )
@@ -81,7 +80,8 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		return err
 	}
 
-	p := &pipeline{cfg: cfg, flows: fs, log: log, stats: &stats.Registry{}}
+	p := newPipeline(cfg, fs, log)
+	log = p.log
 	defer p.close()
 	if err := p.startProcessors(bgctx, bg); err != nil {
 		return err

@@ -25,6 +25,9 @@ func (p *Pulse) Beat() {
 // Idle says the loop waits for work.
 func (p *Pulse) Idle() { p.idle.Store(true) }
 
+// Busy reports whether the loop has begun and is not idle.
+func (p *Pulse) Busy() bool { return p.last.Load() != 0 && !p.idle.Load() }
+
 // Stuck returns how long the loop has been busy without a beat at now: 0
 // when it is idle or has not begun.
 func (p *Pulse) Stuck(now time.Time) time.Duration {

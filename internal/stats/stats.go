@@ -34,8 +34,18 @@ type Flow struct {
 	windowFrom, windowTo atomic.Int64 // the last window walked, Unix nanoseconds
 	pulse                Pulse
 
+	name    string
 	mu      sync.Mutex
 	vendors map[string]*VendorCalls
+}
+
+// Name is the flow's name; "" for a nil Flow or one made outside a
+// Registry.
+func (f *Flow) Name() string {
+	if f == nil {
+		return ""
+	}
+	return f.name
 }
 
 // Window records the window the flow walks now.
@@ -170,7 +180,7 @@ func (r *Registry) Flow(name string) *Flow {
 	}
 	f, ok := r.flows[name]
 	if !ok {
-		f = &Flow{}
+		f = &Flow{name: name}
 		r.flows[name] = f
 	}
 	return f

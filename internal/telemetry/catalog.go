@@ -78,11 +78,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	reg := c.p.Stats
 	for _, name := range reg.Names() {
 		f := reg.Flow(name)
-		for stage, v := range map[string]int64{
-			"fetched": f.Fetched.Load(), "published": f.Published.Load(), "canonical": f.Canonical.Load(),
-			"duplicate": f.Duplicates.Load(), "filtered": f.Filtered.Load(), "written": f.Written.Load(),
-			"deferred": f.Deferred.Load(), "dead_lettered": f.DeadLettered.Load(), "deleted": f.Deleted.Load(),
-		} {
+		for stage, v := range stages(f) {
 			emit("ferry_records_total", prometheus.CounterValue, float64(v), name, stage)
 		}
 		emit("ferry_windows_total", prometheus.CounterValue, float64(f.Windows.Load()), name)

@@ -5,6 +5,7 @@ package telemetry
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
@@ -57,6 +58,10 @@ type Build struct {
 
 // Process is what a ferry process shows. Only Stats is required.
 type Process struct {
+	// Command is the process's role (producer, processor, sink) or up.
+	Command string
+	// Flows are the flows the process serves, for the status page.
+	Flows       []Flow
 	Stats       *stats.Registry
 	Checkpoints Checkpoints // the flows the process owns
 	Reconciles  Reconciles
@@ -65,6 +70,8 @@ type Process struct {
 	Depths func(ctx context.Context) ([]Depth, error)
 	// Checks are what readiness asks.
 	Checks []Check
+	// Recent holds the warnings and errors logged of each flow.
+	Recent *Recent
 	Build  Build
 	// Now is the clock checkpoint ages are measured on; default time.Now.
 	Now func() time.Time
@@ -81,10 +88,16 @@ type Process struct {
 // is a vendor call within its timeout, or a batch within the database's.
 const DefaultStuck = 10 * time.Minute
 
+// Flow names a flow and its ends, for the status page.
+type Flow struct {
+	Name, Source, Target string
+}
+
 // Handler serves /metrics; /healthz, for liveness, which fails when a
-// loop of the process is stuck (Process.Stuck); and /readyz, for
-// readiness, which runs every check within five seconds and answers 200
-// with "ok" when all pass, else 503 with a line for each failing check.
+// loop of the process is stuck (Process.Stuck); /readyz, for readiness,
+// which runs every check within five seconds and answers 200 with "ok"
+// when all pass, else 503 with a line for each failing check; and the
+// status page for people at /, which reads /status.json.
 func (p Process) Handler() http.Handler {
 	if p.Now == nil {
 		p.Now = time.Now
@@ -113,6 +126,15 @@ func (p Process) Handler() http.Handler {
 			return
 		}
 		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(statusPage)
+	})
+	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(p.status(r.Context()))
 	})
 	return mux
 }

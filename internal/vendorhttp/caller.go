@@ -73,7 +73,11 @@ func (c *Caller) Retry(ctx context.Context, call func() error, attrs ...any) err
 	err := backoff.Do(ctx, c.policy, attempt, func(attempt int, wait time.Duration, err error) {
 		flow.Backoff(c.vendor, wait)
 		last = err
-		a := append(append([]any{}, attrs...), "attempt", attempt+1, "wait", wait)
+		a := append([]any{}, attrs...)
+		if flow.Name() != "" {
+			a = append(a, "flow", flow.Name())
+		}
+		a = append(a, "attempt", attempt+1, "wait", wait)
 		var la interface{ LogAttrs() []any }
 		if errors.As(err, &la) {
 			a = append(a, la.LogAttrs()...)
