@@ -159,6 +159,7 @@ func (p *Producer) Sync(ctx context.Context) error {
 	p.defaults()
 	w := p.Flow.Source.Window
 	if w.Max.D() == 0 {
+		p.Stats.Planned.Add(1)
 		if err := p.walkAndPublish(ctx, p.Scan); err != nil {
 			return fmt.Errorf("flow %s: full scan: %w", p.Flow.Name, err)
 		}
@@ -177,6 +178,7 @@ func (p *Producer) Sync(ctx context.Context) error {
 		return nil
 	}
 	plan := Plan(start, end, w.Max.D())
+	p.Stats.Planned.Add(int64(len(plan)))
 	prog := p.progress(len(plan))
 	for i, win := range plan {
 		p.Stats.Window(win.From, win.To)

@@ -35,6 +35,9 @@ type Config struct {
 	// Since starts the first window of a flow without checkpoint: a time
 	// (RFC 3339 or yyyy-MM-dd HH:mm:ss) or a duration back from now.
 	Since string
+	// Progress, when set, is where up --once keeps a live progress line:
+	// the terminal, as main decides.
+	Progress io.Writer
 	// Once makes up sync everything up to now − lag, print a summary and
 	// exit.
 	Once bool

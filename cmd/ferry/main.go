@@ -24,6 +24,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ferry:", err)
 		os.Exit(2)
 	}
+	if fi, err := os.Stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		cfg.Progress = os.Stderr // a terminal: up --once shows its progress
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if err := run(ctx, cfg, os.Stdout, log); errors.Is(err, errDifferences) {
 		os.Exit(1) // the report said what differs

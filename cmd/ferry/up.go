@@ -17,6 +17,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/embedmysql"
+	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/sinks"
 )
@@ -111,6 +112,10 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 	}
 	ctx, cancel := context.WithTimeout(bgctx, cfg.Timeout)
 	defer cancel()
+	if cfg.Progress != nil {
+		stop := showProgress(cfg.Progress, p.stats, started)
+		defer stop()
+	}
 	err = func() error {
 		ps, err := p.buildProducers(ctx)
 		if err != nil {
@@ -161,4 +166,47 @@ func drained(ctx context.Context, brokers []string, f *flows.Flow) error {
 		}
 	}
 	return nil
+}
+
+// showProgress keeps a progress line on w, a terminal, rewritten twice a
+// second until stop, which writes it a last time and ends it.
+func showProgress(w io.Writer, reg *stats.Registry, started time.Time) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprintf(w, "\r%s\x1b[K\n", progressLine(reg, time.Since(started)))
+				return
+			case <-t.C:
+				fmt.Fprintf(w, "\r%s\x1b[K", progressLine(reg, time.Since(started)))
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// progressLine sums every flow's progress: windows done of those planned,
+// and records by stage.
+func progressLine(reg *stats.Registry, elapsed time.Duration) string {
+	var windows, planned, fetched, published, canonical, written, dead int64
+	for _, n := range reg.Names() {
+		f := reg.Flow(n)
+		windows += f.Windows.Load()
+		planned += f.Planned.Load()
+		fetched += f.Fetched.Load()
+		published += f.Published.Load()
+		canonical += f.Canonical.Load()
+		written += f.Written.Load()
+		dead += f.DeadLettered.Load()
+	}
+	return fmt.Sprintf("windows %d/%d · fetched %d · published %d · canonical %d · written %d · dead-lettered %d · %s",
+		windows, planned, fetched, published, canonical, written, dead, elapsed.Round(time.Second))
 }

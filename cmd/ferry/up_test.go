@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -21,8 +23,20 @@ func TestUpOnceOnEmbeddedDefaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
+	progress := &lockedBuffer{}
+	cfg.Progress = progress // as if stderr were a terminal
 	if err := run(ctx, cfg, &out, newTestLog(t, slog.LevelError)); err != nil {
 		t.Fatal(err)
+	}
+	// The live progress line ends on the final count: every window
+	// planned is done.
+	last := progress.String()
+	if i := strings.LastIndex(last, "\r"); i >= 0 {
+		last = last[i+1:]
+	}
+	var done, planned int
+	if _, err := fmt.Sscanf(last, "windows %d/%d", &done, &planned); err != nil || done != planned || done == 0 || !strings.HasSuffix(last, "\x1b[K\n") {
+		t.Errorf("last progress line %q", last)
 	}
 	t.Logf("summary:\n%s", &out)
 	// flow fetched published canonical duplicates filtered written deferred dead-lettered elapsed
@@ -47,4 +61,22 @@ func TestUpOnceOnEmbeddedDefaults(t *testing.T) {
 			t.Errorf("unexpected flow: %s", l)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the progress goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

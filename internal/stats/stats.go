@@ -18,6 +18,7 @@ type Flow struct {
 	Fetched      atomic.Int64 // records read from the vendor
 	Published    atomic.Int64 // raw records acknowledged by Kafka
 	Windows      atomic.Int64 // windows completed and checkpointed
+	Planned      atomic.Int64 // windows planned by the syncs so far
 	Calls        atomic.Int64 // vendor calls that returned a page
 	Duplicates   atomic.Int64 // records the processor dropped as already seen
 	Filtered     atomic.Int64 // records the flow's filter dropped
