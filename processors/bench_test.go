@@ -53,7 +53,7 @@ func BenchmarkRestore(b *testing.B) {
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: topic, Settings: bus.Settings{Partitions: 1}, Compacted: true}); err != nil {
 		b.Fatal(err)
 	}
-	w := bus.NewStateWriter(brokers)
+	w := bus.NewStateWriter(brokers, nil)
 	defer w.Close()
 	msgs := make([]kafka.Message, 0, 10_000)
 	for i := range keys {
@@ -140,7 +140,7 @@ func BenchmarkReplicas(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	rate := map[int]float64{}
 	b.ResetTimer()
@@ -181,7 +181,7 @@ func publishRefunds(b *testing.B, ctx context.Context, brokers []string, topic s
 	if err := json.Unmarshal(data, &sample); err != nil {
 		b.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	var msgs []kafka.Message
 	for i := range n {

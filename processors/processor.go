@@ -84,7 +84,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	if err := bus.EnsureTopics(ctx, p.Brokers, p.Log, Topics(p.Flow, p.Topics)...); err != nil {
 		return fmt.Errorf("processor %s: %w", p.Flow.Name, err)
 	}
-	p.state = bus.NewStateWriter(p.Brokers)
+	p.state = bus.NewStateWriter(p.Brokers, p.Log)
 	defer p.state.Close()
 	if p.Parallel <= 0 {
 		p.Parallel = runtime.GOMAXPROCS(0)

@@ -44,7 +44,7 @@ func TestDedupeAndDeadLetters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: flow.Source.Topic}); err != nil {
 		t.Fatal(err)

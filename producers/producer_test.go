@@ -102,7 +102,7 @@ func newEnv(t testing.TB, sc wdtsandbox.Config, since time.Duration) *env {
 	if err := bus.EnsureTopics(ctx, e.brokers, nil, bus.Topic{Name: flow.Source.Topic}); err != nil {
 		t.Fatal(err)
 	}
-	w := bus.NewWriter(e.brokers)
+	w := bus.NewWriter(e.brokers, nil)
 	t.Cleanup(func() { w.Close() })
 	e.prod = &producers.Producer{Flow: flow, Source: src, Writer: w, Checkpoints: cps,
 		Since: e.clock.Now().Add(-since - time.Hour), Now: e.clock.Now, Log: log, Stats: &stats.Flow{}}

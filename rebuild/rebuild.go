@@ -121,7 +121,7 @@ func Run(ctx context.Context, c Config) error {
 	defer stop()
 	done := make(chan error, 1)
 	sk := &sinks.Sink{Flow: &f, Schema: c.Schema, Codec: c.Codec, Brokers: c.Brokers, Topics: c.Topics, Session: c.Session,
-		Target: w, DeadLetters: bus.NewWriter(c.Brokers), Log: c.Log}
+		Target: w, DeadLetters: bus.NewWriter(c.Brokers, c.Log), Log: c.Log}
 	go func() { done <- sk.Run(sctx) }()
 	stopSink := func() error {
 		stop()

@@ -38,7 +38,7 @@ func Publish(ctx context.Context, brokers []string, settings bus.Settings, r Rep
 		res.Gone += len(w.Gone)
 	}
 	b, _ := json.Marshal(res)
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: ResultsTopic, Key: []byte(r.Flow), Value: b}); err != nil {
 		return fmt.Errorf("publish reconcile result: %w", err)
@@ -58,7 +58,8 @@ func Follow(ctx context.Context, brokers []string, settings bus.Settings, log *s
 		return nil, err
 	}
 	res := &Results{last: map[string]telemetry.Reconcile{}}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: ResultsTopic, Partition: 0, MaxWait: time.Second})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: ResultsTopic, Partition: 0, MaxWait: time.Second,
+		ErrorLogger: bus.ErrorLog(log, "topic", ResultsTopic)})
 	if err := r.SetOffset(kafka.FirstOffset); err != nil {
 		r.Close()
 		return nil, err

@@ -51,7 +51,7 @@ func BenchmarkParallel(b *testing.B) {
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Canonical(flow.CanonicalTopic(), settings)); err != nil {
 		b.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	var msgs []kafka.Message
 	for i := range records {

@@ -64,7 +64,7 @@ func newSinkEnv(t *testing.T) *sinkEnv {
 	if err := e.target.CreateTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.w = bus.NewWriter(e.brokers)
+	e.w = bus.NewWriter(e.brokers, nil)
 	t.Cleanup(func() { e.w.Close() })
 	if err := bus.EnsureTopics(ctx, e.brokers, nil, bus.Canonical(e.flow.CanonicalTopic(), bus.Settings{})); err != nil {
 		t.Fatal(err)

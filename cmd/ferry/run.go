@@ -271,7 +271,7 @@ func (p *pipeline) topics(f *flows.Flow) bus.Settings {
 
 func (p *pipeline) kafkaWriter() *kafka.Writer {
 	if p.writer == nil {
-		p.writer = bus.NewWriter(p.cfg.Brokers)
+		p.writer = bus.NewWriter(p.cfg.Brokers, p.log)
 		p.closers = append(p.closers, p.writer.Close)
 	}
 	return p.writer

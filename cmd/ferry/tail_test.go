@@ -66,7 +66,7 @@ func TestTailGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	h := func(kv ...string) (out []kafka.Header) {
 		for i := 0; i < len(kv); i += 2 {

@@ -35,24 +35,25 @@ const (
 // to the partition of their key as Java clients put them (murmur2, so that
 // services in other languages agree on where a key lives), every write
 // waits for all replicas, and small batches flush at once instead of
-// waiting for company.
-func NewWriter(brokers []string) *kafka.Writer {
-	w := newWriter(brokers)
+// waiting for company. kafka-go's errors go to log (nil: nowhere).
+func NewWriter(brokers []string, log *slog.Logger) *kafka.Writer {
+	w := newWriter(brokers, log)
 	w.Balancer = kafka.Murmur2Balancer{}
 	return w
 }
 
 // NewStateWriter returns a writer for state changelogs: each record goes
 // to the partition its Partition field names, the partition of the input
-// that owns the state.
-func NewStateWriter(brokers []string) *kafka.Writer {
-	w := newWriter(brokers)
+// that owns the state. kafka-go's errors go to log (nil: nowhere).
+func NewStateWriter(brokers []string, log *slog.Logger) *kafka.Writer {
+	w := newWriter(brokers, log)
 	w.Balancer = kafka.BalancerFunc(func(m kafka.Message, _ ...int) int { return m.Partition })
 	return w
 }
 
-func newWriter(brokers []string) *kafka.Writer {
+func newWriter(brokers []string, log *slog.Logger) *kafka.Writer {
 	return &kafka.Writer{
+		ErrorLogger:            ErrorLog(log),
 		Addr:                   kafka.TCP(brokers...),
 		RequiredAcks:           kafka.RequireAll,
 		BatchSize:              1000,
@@ -97,7 +98,7 @@ func NewGroup(brokers []string, id, topic string, session time.Duration, log *sl
 		RebalanceTimeout:      RebalanceTimeout,
 		JoinGroupBackoff:      time.Second,
 		WatchPartitionChanges: true,
-		ErrorLogger:           errorLogger(log, id),
+		ErrorLogger:           ErrorLog(log, "group", id),
 	})
 }
 
@@ -120,13 +121,14 @@ func Next(ctx context.Context, group *kafka.ConsumerGroup, id string, log *slog.
 	}
 }
 
-// errorLogger passes kafka-go's error log to log.
-func errorLogger(log *slog.Logger, group string) kafka.Logger {
+// ErrorLog passes a kafka-go client's error log to log as warnings, with
+// attrs; a nil log discards it.
+func ErrorLog(log *slog.Logger, attrs ...any) kafka.Logger {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return kafka.LoggerFunc(func(format string, args ...any) {
-		log.Warn("kafka: "+fmt.Sprintf(format, args...), "group", group)
+		log.Warn("kafka: "+fmt.Sprintf(format, args...), attrs...)
 	})
 }
 

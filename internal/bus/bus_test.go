@@ -2,6 +2,8 @@ package bus_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ func TestRoundTripThroughKfake(t *testing.T) {
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: "t", Settings: bus.Settings{Partitions: 3}}); err != nil {
 		t.Fatalf("second EnsureTopics: %v", err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	var msgs []kafka.Message
 	for i := range 100 {
@@ -66,5 +68,18 @@ func TestRoundTripThroughKfake(t *testing.T) {
 	ok, err := bus.CaughtUp(ctx, brokers, "g", "t", end)
 	if err != nil || !ok {
 		t.Fatalf("caught up = %v, %v", ok, err)
+	}
+}
+
+// TestWritersLogKafkaErrors: what kafka-go's writer reports of a failed
+// attempt reaches the process's log as a warning.
+func TestWritersLogKafkaErrors(t *testing.T) {
+	var out strings.Builder
+	log := slog.New(slog.NewTextHandler(&out, nil))
+	for _, w := range []*kafka.Writer{bus.NewWriter([]string{"127.0.0.1:1"}, log), bus.NewStateWriter([]string{"127.0.0.1:1"}, log)} {
+		w.ErrorLogger.Printf("error writing messages to %s (partition %d, attempt %d): %s", "raw.wdt.refunds", 3, 1, "broken pipe")
+	}
+	if n := strings.Count(out.String(), `level=WARN msg="kafka: error writing messages to raw.wdt.refunds (partition 3, attempt 1): broken pipe"`); n != 2 {
+		t.Fatalf("log:\n%s", out.String())
 	}
 }

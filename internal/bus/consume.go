@@ -171,6 +171,7 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, part stat
 		}
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: partition,
+		ErrorLogger: ErrorLog(c.Log, "group", c.Group, "topic", c.Topic, "partition", partition),
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
 	defer r.Close()
 	if err := r.SetOffset(*next); err != nil {

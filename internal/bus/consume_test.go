@@ -28,7 +28,7 @@ func publish(t *testing.T, ctx context.Context, brokers []string, topic string, 
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: topic, Settings: bus.Settings{Partitions: 4}}); err != nil {
 		t.Fatal(err)
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	var msgs []kafka.Message
 	for i := range n {

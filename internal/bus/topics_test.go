@@ -116,7 +116,7 @@ func TestKeysGoWhereJavaPutsThem(t *testing.T) {
 		"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
 		"abc": 479470107,
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	for key, h := range vectors {
 		if err := w.WriteMessages(ctx, kafka.Message{Topic: "t", Key: []byte(key), Value: []byte(key)}); err != nil {
@@ -146,7 +146,7 @@ func TestStateWriterKeepsThePartition(t *testing.T) {
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: "s", Settings: bus.Settings{Partitions: 3}, Compacted: true}); err != nil {
 		t.Fatal(err)
 	}
-	w := bus.NewStateWriter(brokers)
+	w := bus.NewStateWriter(brokers, nil)
 	defer w.Close()
 	var msgs []kafka.Message
 	for i := range 9 {

@@ -50,7 +50,7 @@ func Open(ctx context.Context, brokers []string, settings bus.Settings) (*Store,
 	if err := bus.EnsureTopics(ctx, brokers, nil, TopicOf(settings)); err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
-	s := &Store{w: bus.NewWriter(brokers), last: map[string]Checkpoint{}}
+	s := &Store{w: bus.NewWriter(brokers, nil), last: map[string]Checkpoint{}}
 	s.w.Topic = Topic
 	if err := s.load(ctx, brokers); err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)

@@ -50,7 +50,7 @@ func Example_consumeOrders() {
 		fmt.Println(err)
 		return
 	}
-	w := bus.NewWriter(brokers)
+	w := bus.NewWriter(brokers, nil)
 	if err := w.WriteMessages(ctx, kafka.Message{Topic: "canonical.order.v1", Key: []byte("3001"), Value: value}); err != nil {
 		fmt.Println(err)
 		return
