@@ -15,6 +15,7 @@ import (
 
 	"github.com/ferry-data/ferry/internal/telemetry"
 	"github.com/ferry-data/ferry/reconcile"
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // catalogRow is a metric's row in README.md's catalog.
@@ -184,4 +185,73 @@ func scrape(t *testing.T, ctx context.Context, url string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestProducersExportOnlyTheirOwnCheckpointAges runs two producer
+// processes on disjoint flows, as two flow groups of deploy/ do, against
+// one broker. The second starts once the first has committed a
+// checkpoint, and so loads it from ferry.checkpoints, where it never moves
+// for the second (the reproduction of a false stale-checkpoint alert);
+// each exports the age only of the flow it owns.
+func TestProducersExportOnlyTheirOwnCheckpointAges(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ",")}
+	age := func(flow string) string { return fmt.Sprintf("\nferry_checkpoint_age_seconds{flow=%q}", flow) }
+	type producer struct {
+		flow, addr string
+		done       chan error
+	}
+	var ps []*producer
+	for _, flow := range []string{"wdt_refunds", "jst_orders"} {
+		p := &producer{flow: flow, done: make(chan error, 1)}
+		ps = append(ps, p)
+		cfg, err := parse([]string{"producer", "--flow", flow, "--metrics", "127.0.0.1:0", "--since", "6h"}, func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs, err := loadFlows(cfg, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log, addrs := logged(t, map[string]string{"serving metrics": "addr"})
+		if err := table.serveUnset(ctx, &cfg, fs, time.Now().Add(-6*time.Hour), log); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.done <- run(ctx, cfg, io.Discard, log) }()
+		select {
+		case p.addr = <-addrs["serving metrics"]:
+		case err := <-p.done:
+			t.Fatalf("the producer of %s ended: %v", flow, err)
+		}
+		for body := ""; !strings.Contains(body, age(flow)); {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the producer of %s never exported its checkpoint age:\n%s", flow, body)
+			case err := <-p.done:
+				t.Fatalf("the producer of %s ended: %v", flow, err)
+			case <-time.After(100 * time.Millisecond): // polling the endpoint while the producer works
+			}
+			body = scrape(t, ctx, "http://"+p.addr+"/metrics")
+		}
+	}
+	for _, p := range ps {
+		body := scrape(t, ctx, "http://"+p.addr+"/metrics")
+		for _, q := range ps {
+			if q != p && strings.Contains(body, age(q.flow)) {
+				t.Errorf("the producer of %s exports the checkpoint age of %s, which it does not own", p.flow, q.flow)
+			}
+		}
+	}
+	cancel()
+	for _, p := range ps {
+		if err := <-p.done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("the producer of %s: %v", p.flow, err)
+		}
+	}
 }
