@@ -130,8 +130,7 @@ func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.Parti
 		policy = backoff.Policy{Base: 200 * time.Millisecond, Max: 30 * time.Second}
 	}
 	part := stats.Partition{Flow: c.Flow, Group: c.Group, Topic: c.Topic, Partition: a.ID}
-	c.Stats.Own(part)
-	defer c.Stats.Release(part)
+	defer c.Stats.Release(part, c.Stats.Own(part))
 	next, failures := a.Offset, 0
 	for {
 		what, err := c.consume(ctx, gen, part, &next, &failures)

@@ -89,12 +89,14 @@ func (c *Consumers) Update(p Partition, fn func(*Owned)) {
 	}
 }
 
-// Release forgets p: the group gave it to another member, whose lag it
-// now is.
-func (c *Consumers) Release(p Partition) {
+// Release forgets p, owned as o: the group gave it to another member,
+// whose lag it now is. An entry of a later Own of p stays.
+func (c *Consumers) Release(p Partition, o *Owned) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.owned, p)
+	if c.owned[p] == o {
+		delete(c.owned, p)
+	}
 }
 
 // Rebalanced counts a new generation of group.

@@ -62,12 +62,22 @@ func TestLiveFailsOnlyOnABusyLoopWithoutProgress(t *testing.T) {
 	}
 	f.Pulse().Idle()
 	p := stats.Partition{Flow: "wdt_refunds", Group: "g", Topic: "raw", Partition: 3}
-	r.Consumers.Own(p).Pulse.Beat()
+	o := r.Consumers.Own(p)
+	o.Pulse.Beat()
 	if err := r.Live(later, time.Minute); err == nil || !strings.Contains(err.Error(), "g raw/3") {
 		t.Fatalf("a busy partition silent for an hour: %v", err)
 	}
-	r.Consumers.Release(p)
+	r.Consumers.Release(p, o)
 	if err := r.Live(later, time.Minute); err != nil {
 		t.Fatalf("after the partition was released: %v", err)
 	}
+	// A generation's release that comes after the next generation took
+	// the partition again leaves the new entry.
+	first := r.Consumers.Own(p)
+	second := r.Consumers.Own(p)
+	r.Consumers.Release(p, first)
+	if ps, _ := r.Consumers.Owned(); len(ps) != 1 {
+		t.Fatalf("owned %v after a stale release", ps)
+	}
+	r.Consumers.Release(p, second)
 }
