@@ -15,6 +15,7 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/registry"
 	"github.com/ferry-data/ferry/vendors"
+	"github.com/go-sql-driver/mysql"
 )
 
 // Config is everything a ferry command is told, from flags and the
@@ -510,3 +511,59 @@ func parseTime(s string, now time.Time) (time.Time, error) {
 
 // shanghai is the zone of times given without one.
 var shanghai, _ = flows.LoadZone("Asia/Shanghai")
+
+// redacted stands for a secret in a Config that is printed.
+const redacted = "[redacted]"
+
+// Redacted returns c with every secret replaced: the vendors' secret
+// settings, the database password and the registry's password.
+func (c Config) Redacted() Config {
+	if c.Accounts != nil {
+		accounts := make(map[string]vendors.Account, len(c.Accounts))
+		for name, a := range c.Accounts {
+			secret := map[string]bool{}
+			for _, v := range table.vendors() {
+				if v.Name == name {
+					for _, s := range v.Settings {
+						secret[s.Name] = s.Secret
+					}
+				}
+			}
+			out := vendors.Account{}
+			for k, v := range a {
+				if secret[k] && v != "" {
+					v = redacted
+				}
+				out[k] = v
+			}
+			accounts[name] = out
+		}
+		c.Accounts = accounts
+	}
+	if c.MySQLDSN != "" {
+		if d, err := mysql.ParseDSN(c.MySQLDSN); err == nil {
+			if d.Passwd != "" {
+				d.Passwd = redacted
+			}
+			c.MySQLDSN = d.FormatDSN()
+		} else {
+			c.MySQLDSN = redacted // unreadable: it may hold anything
+		}
+	}
+	if c.Registry.Password != "" {
+		c.Registry.Password = redacted
+	}
+	return c
+}
+
+// plainConfig is Config without its formatting methods.
+type plainConfig Config
+
+// String formats c without its secrets, as %v and %+v print it.
+func (c Config) String() string { return fmt.Sprintf("%+v", plainConfig(c.Redacted())) }
+
+// GoString formats c without its secrets, as %#v prints it.
+func (c Config) GoString() string { return fmt.Sprintf("%#v", plainConfig(c.Redacted())) }
+
+// LogValue logs c without its secrets.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -136,5 +137,47 @@ func TestSecretsFromFiles(t *testing.T) {
 	env["FERRY_MYSQL_DSN_FILE"] = filepath.Join(dir, "absent")
 	if _, err := parse([]string{"sink"}, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "FERRY_MYSQL_DSN_FILE") {
 		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// TestConfigFormatsWithoutSecrets: however a Config is printed or logged,
+// its secrets stay out, and the rest stays in.
+func TestConfigFormatsWithoutSecrets(t *testing.T) {
+	env := map[string]string{
+		"FERRY_KAFKA_BROKERS":            "kafka-1:9092",
+		"FERRY_MYSQL_DSN":                "ferry:S3cret-dsn@tcp(db:3306)/bi",
+		"FERRY_SCHEMA_REGISTRY_URL":      "https://registry:8081",
+		"FERRY_SCHEMA_REGISTRY_USER":     "reg-user",
+		"FERRY_SCHEMA_REGISTRY_PASSWORD": "S3cret-registry",
+	}
+	var secrets []string
+	for _, v := range table.vendors() {
+		for _, s := range v.Settings {
+			env[v.Var(s.Name)] = "value-of-" + v.Var(s.Name)
+			if s.Secret {
+				secrets = append(secrets, env[v.Var(s.Name)])
+			}
+		}
+	}
+	secrets = append(secrets, "S3cret-dsn", "S3cret-registry")
+	cfg, err := parse([]string{"sink"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	slog.New(slog.NewTextHandler(&log, nil)).Info("config", "cfg", cfg)
+	printed := fmt.Sprint(cfg) + fmt.Sprintf(" %v %+v %#v %s ", cfg, cfg, cfg, cfg) + log.String()
+	for _, s := range secrets {
+		if strings.Contains(printed, s) {
+			t.Errorf("a printed Config shows the secret %q", s)
+		}
+	}
+	for _, keep := range []string{"kafka-1:9092", "reg-user", "value-of-FERRY_WDT_SID", "ferry:[redacted]@tcp(db:3306)/bi"} {
+		if !strings.Contains(printed, keep) {
+			t.Errorf("a printed Config lacks %q:\n%s", keep, printed)
+		}
+	}
+	if cfg.MySQLDSN != env["FERRY_MYSQL_DSN"] || cfg.Accounts["wdt"]["APP_SECRET"] != env["FERRY_WDT_APP_SECRET"] {
+		t.Error("redacting a copy changed the Config")
 	}
 }
