@@ -426,6 +426,10 @@ func bad(path, format string, args ...any) error {
 
 var (
 	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	// identRE is a MySQL table or column name ferry accepts from a flow
+	// file: letters, digits and underscores, at most 64 (sinks still
+	// quote every identifier they write).
+	identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 	topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 	// mainSQLRE takes the verb, the table and the column list of an
 	// INSERT or REPLACE.
@@ -597,6 +601,9 @@ func (f *Flow) validateMySQL() error {
 		return bad("target.main_sql", "want INSERT or REPLACE INTO table (columns …)")
 	}
 	verb, table := strings.ToUpper(m[1]), m[2]
+	if t.Table != "" && !identRE.MatchString(t.Table) {
+		return bad("target.table", "%q is not a table name: letters, digits and _, at most 64", t.Table)
+	}
 	if t.Table == "" {
 		t.Table = table
 	} else if !strings.EqualFold(t.Table, table) {
@@ -606,6 +613,9 @@ func (f *Flow) validateMySQL() error {
 		c = strings.Trim(strings.TrimSpace(c), "`")
 		if c == "" {
 			return bad("target.main_sql", "empty column in the column list")
+		}
+		if !identRE.MatchString(c) {
+			return bad("target.main_sql", "%q is not a column name: letters, digits and _, at most 64", c)
 		}
 		t.Columns = append(t.Columns, c)
 	}

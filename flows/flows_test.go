@@ -287,3 +287,28 @@ func TestTopicSettings(t *testing.T) {
 		t.Errorf("negative partitions: %v", err)
 	}
 }
+
+// TestInjectionShapedNamesRefused: names from a flow file that reach SQL
+// or Kafka (the table, the columns, the flow, the topic) are refused at
+// load, with file, line and why, when they are anything but names.
+func TestInjectionShapedNamesRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new, want string
+	}{
+		{"table with a statement", "  kind: mysql", "  kind: mysql\n  table: \"t; DROP TABLE users\"", `demo.yaml:19: target.table: "t; DROP TABLE users" is not a table name`},
+		{"table with a backtick", "  kind: mysql", "  kind: mysql\n  table: \"t`\"", "is not a table name"},
+		{"table too long", "  kind: mysql", "  kind: mysql\n  table: " + strings.Repeat("t", 65), "is not a table name"},
+		{"main_sql table quoted open", "REPLACE INTO t (", "REPLACE INTO `t; DROP TABLE users; -- (", "demo.yaml:19: target.main_sql: want INSERT or REPLACE"},
+		{"column closing its quote", "(refund_id, modified)", "(refund_id, `modified`; DROP TABLE t; --`)", `demo.yaml:19: target.main_sql: "modified` + "`" + `; DROP TABLE t; --" is not a column name`},
+		{"column with a comment", "(refund_id, modified)", "(refund_id, modified/**/)", `"modified/**/" is not a column name`},
+		{"flow name with a quote", "name: demo", "name: \"demo'; --\"", "demo.yaml:1: name"},
+		{"topic with a space", "topic: raw.demo", "topic: \"raw.demo; rm -rf\"", "demo.yaml:13: source.topic"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := flows.Parse("demo.yaml", []byte(strings.Replace(good, tc.old, tc.new, 1)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
