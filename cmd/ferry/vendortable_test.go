@@ -269,7 +269,8 @@ var sourceCases = map[string]producertest.Case{
 		Throttled: []string{"code=429", "sub_code=GW.RATE_LIMIT", "msg=接口调用频率超限"}, Failed: []string{"transient"},
 		Malformed: []string{`{"code":200,"result":null}`, `{"code":200,"msg":"","result":{}}`, `{"code":200,"result":{"data":null}}`}, Unreadable: "without result.data"},
 	"kingdee": {Secret: "CLIENT_SECRET", Refused: "1030001003",
-		Throttled: []string{"throttled: errcode 429: 请求过于频繁"}, Failed: []string{"transient"}},
+		Throttled: []string{"throttled: errcode 429: 请求过于频繁"}, Failed: []string{"transient"},
+		Malformed: []string{`{"errcode":0,"description":"success","data":null}`, `{"errcode":0}`}, Unreadable: "a success without data"},
 }
 
 // TestSourcesConform runs the conformance suite on every source of the

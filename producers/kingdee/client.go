@@ -149,15 +149,22 @@ type Page struct {
 // paging params included. It authorises when needed and retries
 // throttling and transient failures until ctx ends.
 func (c *Client) List(ctx context.Context, path string, params map[string]string) (Page, error) {
-	var data *struct {
-		Count     flexInt           `json:"count"`
-		TotalPage flexInt           `json:"total_page"`
-		Rows      []json.RawMessage `json:"rows"`
-	}
-	if err := c.get(ctx, path, params, &data); err != nil || data == nil {
+	var data listData
+	if err := c.get(ctx, path, params, &data); err != nil {
 		return Page{}, err
 	}
-	return Page{Total: int(data.Count), TotalPages: int(data.TotalPage), Records: data.Rows}, nil
+	return data.page(), nil
+}
+
+// listData is a list answer's data.
+type listData struct {
+	Count     flexInt           `json:"count"`
+	TotalPage flexInt           `json:"total_page"`
+	Rows      []json.RawMessage `json:"rows"`
+}
+
+func (d listData) page() Page {
+	return Page{Total: int(d.Count), TotalPages: int(d.TotalPage), Records: d.Rows}
 }
 
 // Detail calls the customer detail API for the customer id and returns
@@ -356,8 +363,10 @@ func decode(path string, body []byte, v any) error {
 	}
 	switch code {
 	case 0:
+		// No call of the API answers success without data: a list read
+		// as empty would skip records, so it is retried like any failure.
 		if len(env.Data) == 0 || string(env.Data) == "null" {
-			return nil
+			return vendorhttp.Unreadable("%s: a success without data", path)
 		}
 		if err := json.Unmarshal(env.Data, v); err != nil {
 			return vendorhttp.Unreadable("%s: unreadable data (%d bytes): %w", path, len(env.Data), err)
