@@ -100,6 +100,29 @@ type Server struct {
 	mu        sync.Mutex
 	at        map[int64]func()
 	intercept func(n int64, w http.ResponseWriter, r *http.Request) bool
+	bodies    [][]byte
+}
+
+// maxBodies is how many answers a Server keeps for Bodies.
+const maxBodies = 64
+
+// Bodies returns the bodies of the first answers the handler gave (up to
+// 64): a fuzz target's seed corpus, as the sandbox answers.
+func (s *Server) Bodies() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.bodies...)
+}
+
+// recording tees what a handler writes.
+type recording struct {
+	http.ResponseWriter
+	body []byte
+}
+
+func (r *recording) Write(b []byte) (int, error) {
+	r.body = append(r.body, b...)
+	return r.ResponseWriter.Write(b)
 }
 
 // Serve starts a Server for h, closed when t's test ends.
@@ -118,7 +141,13 @@ func Serve(t testing.TB, h http.Handler) *Server {
 		if intercept != nil && intercept(n, w, r) {
 			return
 		}
-		h.ServeHTTP(w, r)
+		rec := &recording{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		s.mu.Lock()
+		if len(s.bodies) < maxBodies {
+			s.bodies = append(s.bodies, rec.body)
+		}
+		s.mu.Unlock()
 	}))
 	t.Cleanup(s.Close)
 	return s

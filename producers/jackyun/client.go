@@ -249,9 +249,16 @@ func (c *Client) call(ctx context.Context, method, bizcontent string) (Page, err
 	} else if err := vendorhttp.Status(resp); err != nil {
 		return Page{}, fmt.Errorf("jackyun %s: %w", method, err)
 	}
-	page, err := decode(resp.Body())
+	return readPage(method, resp.Body())
+}
+
+// readPage reads an answer of method: its page, or the error that says
+// what the answer is (a throttle, a refusal, an answer that is not
+// Jackyun's).
+func readPage(method string, body []byte) (Page, error) {
+	page, err := decode(body)
 	if err != nil {
-		return Page{}, &backoff.Retry{Err: &failure{Err: vendorhttp.Mark(vendorhttp.BadAnswer, fmt.Errorf("unreadable body (%d bytes): %w", len(resp.Body()), err))}}
+		return Page{}, &backoff.Retry{Err: &failure{Err: vendorhttp.Mark(vendorhttp.BadAnswer, fmt.Errorf("unreadable body (%d bytes): %w", len(body), err))}}
 	}
 	switch env := page.env; {
 	case env.Code == CodeOK:
@@ -303,6 +310,9 @@ func decode(body []byte) (decoded, error) {
 	}
 	d.Total = -1
 	if td.TotalResults != nil {
+		if *td.TotalResults < 0 {
+			return d, fmt.Errorf("result.data.totalResults %d", *td.TotalResults)
+		}
 		d.Total = int(*td.TotalResults)
 	}
 	d.Records = make([]json.RawMessage, 0, len(td.Trades))

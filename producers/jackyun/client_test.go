@@ -38,7 +38,7 @@ type fixture struct {
 
 // newFixture serves a sandbox whose quotas are off unless sc sets them:
 // the clock stands still between calls.
-func newFixture(t *testing.T, sc jackyunsandbox.Config) *fixture {
+func newFixture(t testing.TB, sc jackyunsandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(start)
 	sc.Now = clock.Now
@@ -58,7 +58,7 @@ func newFixture(t *testing.T, sc jackyunsandbox.Config) *fixture {
 	return f
 }
 
-func (f *fixture) client(t *testing.T) *jackyun.Client {
+func (f *fixture) client(t testing.TB) *jackyun.Client {
 	t.Helper()
 	c, err := jackyun.New(f.cfg)
 	if err != nil {

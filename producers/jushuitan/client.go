@@ -163,22 +163,30 @@ func (c *Client) Query(ctx context.Context, path string, biz map[string]any) (Pa
 		}
 		text = string(b)
 	}
-	raw, err := c.Call(ctx, path, text)
-	if err != nil {
-		return Page{}, err
-	}
+	var page Page
+	_, err := c.call(ctx, path, text, func(raw json.RawMessage) (err error) {
+		page, err = readPage(raw)
+		return err
+	})
+	return page, err
+}
+
+// readPage reads a paged query's data; data it cannot read is an answer
+// that is not Jushuitan's.
+func readPage(raw json.RawMessage) (Page, error) {
 	var data struct {
 		DataCount *int              `json:"data_count"`
 		HasNext   bool              `json:"has_next"`
 		Datas     []json.RawMessage `json:"datas"`
 	}
-	if len(raw) > 0 && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &data); err != nil {
-			return Page{}, fmt.Errorf("jushuitan %s: data: %w", path, err)
-		}
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return Page{}, vendorhttp.Unreadable("unreadable data (%d bytes): %w", len(raw), err)
 	}
 	page := Page{Total: -1, Records: data.Datas, More: data.HasNext}
 	if data.DataCount != nil {
+		if *data.DataCount < 0 {
+			return Page{}, vendorhttp.Unreadable("a page counting %d records", *data.DataCount)
+		}
 		page.Total = *data.DataCount
 	}
 	return page, nil
@@ -189,11 +197,18 @@ func (c *Client) Query(ctx context.Context, path string, biz map[string]any) (Pa
 // until ctx ends; an access token the vendor refuses (code 100) is renewed
 // and the call made once more.
 func (c *Client) Call(ctx context.Context, path, biz string) (json.RawMessage, error) {
+	return c.call(ctx, path, biz, nil)
+}
+
+// call is Call, with read (when not nil) reading each answer's data within
+// the attempt, so that data it cannot read is retried like any answer
+// that is not the vendor's.
+func (c *Client) call(ctx context.Context, path, biz string, read func(json.RawMessage) error) (json.RawMessage, error) {
 	token, err := c.token(ctx)
 	if err != nil {
 		return nil, err
 	}
-	data, err := c.do(ctx, path, c.bizForm(token, biz))
+	data, err := c.do(ctx, path, c.bizForm(token, biz), read)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Code != CodeBadToken {
 		return data, err
@@ -202,7 +217,7 @@ func (c *Client) Call(ctx context.Context, path, biz string) (json.RawMessage, e
 	if token, err = c.renew(ctx, token); err != nil {
 		return nil, err
 	}
-	return c.do(ctx, path, c.bizForm(token, biz))
+	return c.do(ctx, path, c.bizForm(token, biz), read)
 }
 
 // bizForm returns a builder of the signed business form.
@@ -295,7 +310,7 @@ func (c *Client) renewLocked(ctx context.Context) error {
 			})
 		}
 	}
-	raw, err := c.do(ctx, path, form)
+	raw, err := c.do(ctx, path, form, nil)
 	if err != nil {
 		return fmt.Errorf("renew the access_token: %w", err)
 	}
@@ -338,11 +353,14 @@ func (t *throttled) LogAttrs() []any { return []any{"code", t.code, "msg", t.msg
 // do posts the form that form builds (afresh for each attempt, so the
 // timestamp stays current) to path and returns the answer's data,
 // retrying throttling and transient failures until ctx ends.
-func (c *Client) do(ctx context.Context, path string, form func() url.Values) (json.RawMessage, error) {
+func (c *Client) do(ctx context.Context, path string, form func() url.Values, read func(json.RawMessage) error) (json.RawMessage, error) {
 	var data json.RawMessage
 	err := c.api.Do(ctx, func() error {
 		var err error
 		data, err = c.post(ctx, path, form())
+		if err == nil && read != nil {
+			err = read(data)
+		}
 		return err
 	}, "path", path)
 	if err != nil && ctx.Err() != nil {
@@ -370,15 +388,21 @@ func (c *Client) post(ctx context.Context, path string, form url.Values) (json.R
 	if err := vendorhttp.Status(resp); err != nil {
 		return nil, fmt.Errorf("jushuitan %s: %w", path, err)
 	}
+	return readData(path, resp.Body())
+}
+
+// readData reads an answer of path: its data, or the error that says what
+// the answer is (a throttle, a refusal, an answer that is not Jushuitan's).
+func readData(path string, body []byte) (json.RawMessage, error) {
 	var env envelope
-	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(body), err)
 	}
 	// An answer without code, or a success without data, is not
 	// Jushuitan's (a gateway's page, a wrapper): read as an empty page it
 	// would skip records, so it is retried like any failure.
 	if env.Code == nil {
-		return nil, vendorhttp.Unreadable("an answer without code (%d bytes)", len(resp.Body()))
+		return nil, vendorhttp.Unreadable("an answer without code (%d bytes)", len(body))
 	}
 	switch *env.Code {
 	case CodeOK:

@@ -45,7 +45,7 @@ type fixture struct {
 
 // newFixture serves a sandbox whose quotas are off unless sc sets them,
 // and configures a client with its start token pair.
-func newFixture(t *testing.T, sc jstsandbox.Config) *fixture {
+func newFixture(t testing.TB, sc jstsandbox.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}, secrets: map[string]bool{}}
 	sc.Now = f.clock.Now
@@ -82,7 +82,7 @@ func (f *fixture) remember(body string) {
 	}
 }
 
-func (f *fixture) client(t *testing.T) *jushuitan.Client {
+func (f *fixture) client(t testing.TB) *jushuitan.Client {
 	t.Helper()
 	c, err := jushuitan.New(f.cfg)
 	if err != nil {

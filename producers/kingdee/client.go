@@ -163,6 +163,19 @@ type listData struct {
 	Rows      []json.RawMessage `json:"rows"`
 }
 
+// UnmarshalJSON refuses a negative count, which no list answers: read as
+// "no count" it would stop the flow.
+func (d *listData) UnmarshalJSON(b []byte) error {
+	type plain listData
+	if err := json.Unmarshal(b, (*plain)(d)); err != nil {
+		return err
+	}
+	if d.Count < 0 || d.TotalPage < 0 {
+		return fmt.Errorf("count %d and total_page %d", d.Count, d.TotalPage)
+	}
+	return nil
+}
+
 func (d listData) page() Page {
 	return Page{Total: int(d.Count), TotalPages: int(d.TotalPage), Records: d.Rows}
 }

@@ -39,7 +39,7 @@ type fixture struct {
 	queries []string // the business calls' query strings
 }
 
-func newFixture(t *testing.T, sc kingdeesandbox.Config) *fixture {
+func newFixture(t testing.TB, sc kingdeesandbox.Config) *fixture {
 	t.Helper()
 	f := &fixture{clock: sandbox.NewClock(start), logs: &vendortest.LogWatch{}}
 	sc.Now = f.clock.Now
@@ -65,7 +65,7 @@ func newFixture(t *testing.T, sc kingdeesandbox.Config) *fixture {
 	return f
 }
 
-func (f *fixture) client(t *testing.T) *kingdee.Client {
+func (f *fixture) client(t testing.TB) *kingdee.Client {
 	t.Helper()
 	c, err := kingdee.New(f.cfg)
 	if err != nil {

@@ -138,16 +138,24 @@ func (c *Client) call(ctx context.Context, method, body string, pageNo, pageSize
 	if err := vendorhttp.Status(resp); err != nil {
 		return Page{}, fmt.Errorf("wdt %s: %w", method, err)
 	}
+	return readPage(method, resp.Body())
+}
+
+// readPage reads an answer of method: its page, or the error that says
+// what the answer is (a throttle, a refusal, an answer that is not WDT's).
+func readPage(method string, body []byte) (Page, error) {
 	var env envelope
-	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return Page{}, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
+	if err := json.Unmarshal(body, &env); err != nil {
+		return Page{}, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(body), err)
 	}
 	// An answer without status, or a success without data, is not WDT's
 	// (a gateway's page, a wrapper): read as an empty page it would skip
 	// records, so it is retried like any failure.
 	switch {
 	case env.Status == nil:
-		return Page{}, vendorhttp.Unreadable("an answer without status (%d bytes)", len(resp.Body()))
+		return Page{}, vendorhttp.Unreadable("an answer without status (%d bytes)", len(body))
+	case *env.Status == 0 && env.Data != nil && env.Data.TotalCount < 0:
+		return Page{}, vendorhttp.Unreadable("a success counting %d records", env.Data.TotalCount)
 	case *env.Status == 0 && env.Data != nil:
 		return Page{Total: env.Data.TotalCount, Records: env.Data.Order}, nil
 	case *env.Status == 0:

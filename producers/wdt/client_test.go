@@ -26,7 +26,7 @@ type fixture struct {
 	cfg  wdt.Config
 }
 
-func newFixture(t *testing.T, sc wdtsandbox.Config) *fixture {
+func newFixture(t testing.TB, sc wdtsandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc.Now = clock.Now
@@ -40,7 +40,7 @@ func newFixture(t *testing.T, sc wdtsandbox.Config) *fixture {
 	return f
 }
 
-func (f *fixture) client(t *testing.T) *wdt.Client {
+func (f *fixture) client(t testing.TB) *wdt.Client {
 	c, err := wdt.New(f.cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -116,14 +116,21 @@ func (c *Client) TaskList(ctx context.Context, projectID int64, conditions []Con
 		}
 		params["condition_column"] = string(b)
 	}
-	result, err := c.do(ctx, "task.list", params, nil)
-	if err != nil {
-		return nil, err
-	}
+	var rows []map[string]any
+	_, err := c.do(ctx, "task.list", params, nil, func(result json.RawMessage) (err error) {
+		rows, err = readRows(result)
+		return err
+	})
+	return rows, err
+}
+
+// readRows reads task.list's result: a list of rows; one that is not is
+// an answer that is not Banniu's.
+func readRows(result json.RawMessage) ([]map[string]any, error) {
 	var rows []map[string]any
 	if len(result) > 0 {
 		if err := json.Unmarshal(result, &rows); err != nil {
-			return nil, fmt.Errorf("banniu task.list: result is not a list of rows: %w", err)
+			return nil, vendorhttp.Unreadable("result is not a list of rows: %w", err)
 		}
 	}
 	return rows, nil
@@ -160,7 +167,7 @@ func (c *Client) UpdateTask(ctx context.Context, appID, projectID, taskID int64,
 	if err != nil {
 		return fmt.Errorf("banniu task.update: task %d: %w", taskID, err)
 	}
-	if _, err := c.do(ctx, "task.update", nil, body); err != nil {
+	if _, err := c.do(ctx, "task.update", nil, body, nil); err != nil {
 		return fmt.Errorf("task %d: %w", taskID, err)
 	}
 	return nil
@@ -169,11 +176,14 @@ func (c *Client) UpdateTask(ctx context.Context, appID, projectID, taskID int64,
 // do calls method, a GET with params in the query or, with a body, a POST,
 // and returns the answer's map.result. It retries throttling and transient
 // failures until ctx ends.
-func (c *Client) do(ctx context.Context, method string, params map[string]string, body []byte) (json.RawMessage, error) {
+func (c *Client) do(ctx context.Context, method string, params map[string]string, body []byte, read func(json.RawMessage) error) (json.RawMessage, error) {
 	var result json.RawMessage
 	err := c.api.Do(ctx, func() error {
 		var err error
 		result, err = c.call(ctx, method, params, body)
+		if err == nil && read != nil {
+			err = read(result) // within the attempt: what it cannot read is retried
+		}
 		return err
 	}, "method", method)
 	if err != nil && ctx.Err() != nil {
@@ -224,14 +234,20 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	if err := vendorhttp.Status(resp); err != nil {
 		return nil, fmt.Errorf("banniu %s: %w", method, err)
 	}
+	return readResult(method, resp.Body())
+}
+
+// readResult reads an answer of method: its result, or the error that says
+// what the answer is (a throttle, a refusal, an answer that is not Banniu's).
+func readResult(method string, body []byte) (json.RawMessage, error) {
 	var env envelope
-	if err := json.Unmarshal(resp.Body(), &env); err != nil {
-		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(resp.Body()), err)
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, vendorhttp.Unreadable("unreadable body (%d bytes): %w", len(body), err)
 	}
 	r := env.Response
 	switch {
 	case r == nil:
-		return nil, vendorhttp.Unreadable("body without a response object (%d bytes)", len(resp.Body()))
+		return nil, vendorhttp.Unreadable("body without a response object (%d bytes)", len(body))
 	case r.Code == 0 && r.Map != nil:
 		return r.Map.Result, nil
 	case r.Code == 0:

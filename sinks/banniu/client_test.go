@@ -35,7 +35,7 @@ type fixture struct {
 
 // newFixture serves a sandbox on a settable clock. The clock stands still,
 // so the sandbox's per-second quota is off unless sc sets one.
-func newFixture(t *testing.T, sc banniusandbox.Config) *fixture {
+func newFixture(t testing.TB, sc banniusandbox.Config) *fixture {
 	t.Helper()
 	clock := sandbox.NewClock(time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC))
 	sc.Now = clock.Now
@@ -59,7 +59,7 @@ func newFixture(t *testing.T, sc banniusandbox.Config) *fixture {
 	return f
 }
 
-func (f *fixture) client(t *testing.T) *banniu.Client {
+func (f *fixture) client(t testing.TB) *banniu.Client {
 	t.Helper()
 	c, err := banniu.New(f.cfg)
 	if err != nil {

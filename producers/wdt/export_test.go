@@ -1,0 +1,4 @@
+package wdt
+
+// ReadPage is readPage, for the fuzz target.
+var ReadPage = readPage
