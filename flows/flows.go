@@ -425,7 +425,7 @@ func bad(path, format string, args ...any) error {
 }
 
 var (
-	nameRE  = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	// identRE is a MySQL table or column name ferry accepts from a flow
 	// file: letters, digits and underscores, at most 64 (sinks still
 	// quote every identifier they write).

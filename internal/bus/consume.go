@@ -170,8 +170,8 @@ func (c *Consumer) consume(ctx context.Context, gen *kafka.Generation, part stat
 		}
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: c.Brokers, Topic: c.Topic, Partition: partition,
-		ErrorLogger: ErrorLog(c.Log, "group", c.Group, "topic", c.Topic, "partition", partition),
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond})
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 250 * time.Millisecond,
+		ErrorLogger: ErrorLog(c.Log, "group", c.Group, "topic", c.Topic, "partition", partition)})
 	defer r.Close()
 	if err := r.SetOffset(*next); err != nil {
 		return "seek", err
