@@ -409,7 +409,9 @@ func (s *Schema) Reader(writer string) (func(body []byte) (map[string]any, error
 		if _, err := codec.Decode(body, &m); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", s.Name, err)
 		}
-		fromNative(s.Fields, m)
+		if err := fromNative(s.Fields, m); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", s.Name, err)
+		}
 		return m, nil
 	}, nil
 }
@@ -431,32 +433,54 @@ func (s *Schema) Decode(b []byte) (map[string]any, error) {
 	if _, err := codec.Decode(body, &m); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", s.Name, err)
 	}
-	fromNative(s.Fields, m)
+	if err := fromNative(s.Fields, m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", s.Name, err)
+	}
 	return m, nil
 }
 
-func fromNative(fields []Field, m map[string]any) {
+// fromNative turns what the Avro decoder made into a plain record, and
+// refuses what the schema does not allow but the encoding can carry: a
+// decimal of more digits than its precision.
+func fromNative(fields []Field, m map[string]any) error {
 	for _, f := range fields {
-		m[f.Name] = f.fromNative(m[f.Name])
+		v, err := f.fromNative(m[f.Name])
+		if err != nil {
+			return fmt.Errorf("field %s: %w", f.Name, err)
+		}
+		m[f.Name] = v
 	}
+	return nil
 }
 
-func (f Field) fromNative(v any) any {
+func (f Field) fromNative(v any) (any, error) {
 	switch x := v.(type) {
 	case time.Time:
-		return x.UTC()
+		return x.UTC(), nil
+	case *big.Rat:
+		if f.Kind == Decimal && f.Precision > 0 {
+			unscaled := new(big.Rat).Mul(x, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(f.Scale)), nil)))
+			if n := len(new(big.Int).Abs(unscaled.Num()).String()); unscaled.IsInt() && n > f.Precision {
+				return nil, fmt.Errorf("a decimal of %d digits, more than its precision %d", n, f.Precision)
+			}
+		}
 	case map[string]any:
 		if f.Kind == Record {
-			fromNative(f.Fields, x)
+			if err := fromNative(f.Fields, x); err != nil {
+				return nil, err
+			}
 		}
 	case []any:
 		if f.Kind == Array {
 			for i := range x {
-				x[i] = f.Items.fromNative(x[i])
+				var err error
+				if x[i], err = f.Items.fromNative(x[i]); err != nil {
+					return nil, fmt.Errorf("item %d: %w", i, err)
+				}
 			}
 		}
 	}
-	return v
+	return v, nil
 }
 
 // Rat is a convenience for literal decimals in tests and examples.

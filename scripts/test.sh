@@ -6,7 +6,8 @@
 #
 # Without them, the chaos suite (TestChaos in cmd/ferry, minutes of seeds)
 # runs in a process of its own, after the rest, so that its memory and the
-# other cmd/ferry tests' are not added up. Every test binary runs under GNU time
+# other cmd/ferry tests' are not added up; then every fuzz target runs for
+# a few seconds (scripts/fuzz.sh). Every test binary runs under GNU time
 # (scripts/peakrss.sh); the peak resident memory of each is printed at the
 # end, and the run fails when one passes FERRY_TEST_MAX_RSS_MB (2048).
 set -euo pipefail
@@ -45,6 +46,8 @@ if [ $# -gt 0 ]; then
 else
   gotest -skip '^TestChaos$' ./...
   FERRY_TEST_PART=TestChaos gotest -run '^TestChaos$' ./cmd/ferry
+  # Every fuzz target, briefly (FERRY_FUZZTIME for longer).
+  bash scripts/fuzz.sh || rc=$?
 fi
 
 echo

@@ -60,13 +60,21 @@ func Open(ctx context.Context, brokers []string, settings bus.Settings) (*Store,
 
 func (s *Store) load(ctx context.Context, brokers []string) error {
 	return bus.ReadAll(ctx, brokers, Topic, func(m kafka.Message) {
-		var c Checkpoint
-		if m.Value == nil {
-			delete(s.last, string(m.Key))
-		} else if json.Unmarshal(m.Value, &c) == nil {
+		if c, ok := Decode(m.Value); ok {
 			s.last[string(m.Key)] = c
+		} else if m.Value == nil {
+			delete(s.last, string(m.Key))
 		}
 	})
+}
+
+// Decode reads a checkpoint record's value; ok is false for a tombstone
+// or a value that is not a checkpoint, which the store skips.
+func Decode(value []byte) (c Checkpoint, ok bool) {
+	if value == nil || json.Unmarshal(value, &c) != nil || c.End.IsZero() {
+		return Checkpoint{}, false
+	}
+	return c, true
 }
 
 // Get returns the flow's last checkpoint.
