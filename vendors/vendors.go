@@ -53,19 +53,27 @@ type Client any
 // Account is one account's settings, by setting name.
 type Account map[string]string
 
+// DefaultMaxAnswer is the largest answer a client reads unless told
+// otherwise: 32 MiB, some hundred times a full page of any vendor's.
+const DefaultMaxAnswer = 32 << 20
+
 // URL is the setting that holds an account's endpoint.
 const URL = "URL"
 
 // Options are what every vendor client is told beside its account: its
-// call budget, the timeout of one call (default 30s), its retry waits
-// (default 500ms growing to 30s), the vendor's clock (default time.Now),
-// its log and the observer of every answer's headers. Clients embed them
-// in their Config; Defaults fills what is unset.
+// call budget, the timeout of one call (default 30s), the largest answer
+// it reads (default DefaultMaxAnswer), its retry waits (default 500ms
+// growing to 30s), the vendor's clock (default time.Now), its log and the
+// observer of every answer's headers. Clients embed them in their Config;
+// Defaults fills what is unset.
 type Options struct {
 	// Limit is the account's call budget: the tightest of its flows'.
 	Limit   rate.Limit
 	Timeout time.Duration
-	Backoff backoff.Policy
+	// MaxAnswer is the most bytes of an answer a client reads; a larger
+	// answer is refused, and the call retried.
+	MaxAnswer int
+	Backoff   backoff.Policy
 	// Now is the vendor's clock as ferry reads it; Observe sees the
 	// headers of every answer, from whose Date ferry learns that clock.
 	Now     func() time.Time
@@ -81,6 +89,9 @@ func (o Options) Defaults(limit rate.Limit) Options {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.MaxAnswer <= 0 {
+		o.MaxAnswer = DefaultMaxAnswer
 	}
 	if o.Now == nil {
 		o.Now = time.Now

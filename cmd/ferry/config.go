@@ -36,6 +36,9 @@ type Config struct {
 	// Since starts the first window of a flow without checkpoint: a time
 	// (RFC 3339 or yyyy-MM-dd HH:mm:ss) or a duration back from now.
 	Since string
+	// AnswerLimit is the most bytes of a vendor answer ferry reads
+	// (FERRY_VENDOR_ANSWER_LIMIT); 0 means vendors.DefaultMaxAnswer.
+	AnswerLimit int
 	// Progress, when set, is where up --once keeps a live progress line:
 	// the terminal, as main decides.
 	Progress io.Writer
@@ -162,7 +165,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY", "FERRY_VENDOR_ANSWER_LIMIT"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -311,6 +314,13 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		cfg.Topics.CanonicalCleanup = getenv("FERRY_CANONICAL_CLEANUP_POLICY")
 		fs.StringVar(&cfg.Topics.CanonicalCleanup, "canonical-cleanup-policy", cfg.Topics.CanonicalCleanup, "cleanup.policy of canonical topics: compact (default), delete or compact,delete (FERRY_CANONICAL_CLEANUP_POLICY)")
+		if v := getenv("FERRY_VENDOR_ANSWER_LIMIT"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return cfg, fmt.Errorf("FERRY_VENDOR_ANSWER_LIMIT: %q is not a positive number of bytes", v)
+			}
+			cfg.AnswerLimit = n
+		}
 		cfg.Session = bus.DefaultSession
 		if v := getenv("FERRY_GROUP_SESSION_TIMEOUT"); v != "" {
 			d, err := time.ParseDuration(v)

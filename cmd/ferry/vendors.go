@@ -126,7 +126,7 @@ func (p *pipeline) options(vendor string) vendors.Options {
 		}
 	}
 	c := p.vendorClock(vendor)
-	o := vendors.Options{Limit: limit, Now: c.Now, Observe: c.Observe, Logger: p.log}
+	o := vendors.Options{Limit: limit, MaxAnswer: p.cfg.AnswerLimit, Now: c.Now, Observe: c.Observe, Logger: p.log}
 	if p.tune != nil {
 		p.tune(&o)
 	}

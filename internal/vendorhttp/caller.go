@@ -32,7 +32,7 @@ type Caller struct {
 // the log (key, value pairs, never a secret).
 func NewCaller(vendor string, o vendors.Options, account ...any) *Caller {
 	return &Caller{
-		HTTP:    New(vendor, o.Timeout, o.Observe),
+		HTTP:    New(vendor, o.Timeout, o.MaxAnswer, o.Observe),
 		Log:     o.Logger.With(append([]any{"vendor", vendor}, account...)...),
 		vendor:  vendor,
 		limiter: rate.NewLimiter(o.Limit, 1),
@@ -90,11 +90,19 @@ func (c *Caller) Retry(ctx context.Context, call func() error, attrs ...any) err
 	return err
 }
 
-// Unanswered is the error of a call that got no answer: ctx's, when it
-// ended, or else a transient error without the URL's secrets.
+// Unanswered is the error of a call that got no answer it could read:
+// ctx's, when it ended; an answer over the size limit (Options.MaxAnswer);
+// or else a transient error without the URL's secrets.
 func Unanswered(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if errors.Is(err, resty.ErrResponseBodyTooLarge) {
+		return Unreadable("an answer over the size limit (FERRY_VENDOR_ANSWER_LIMIT): %v", err)
+	}
+	var u *outcome
+	if errors.As(err, &u) {
+		return err // an answer that did not decode (toUTF8)
 	}
 	return backoff.Transient("%v", Redact(err))
 }

@@ -1,19 +1,23 @@
 package vendorhttp_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/internal/vendorhttp"
 	"github.com/ferry-data/ferry/vendors"
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func TestStatusOutcomes(t *testing.T) {
@@ -32,7 +36,7 @@ func TestStatusOutcomes(t *testing.T) {
 		t.Run(fmt.Sprint(c.status), func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(c.status) }))
 			defer srv.Close()
-			resp, err := vendorhttp.New("test", time.Second, nil).R().Get(srv.URL)
+			resp, err := vendorhttp.New("test", time.Second, 0, nil).R().Get(srv.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,5 +94,45 @@ func TestCallerCountsForTheFlow(t *testing.T) {
 	}
 	if v.Backoff() <= 0 {
 		t.Error("no wait counted")
+	}
+}
+
+// TestHostileAnswers: an answer over the size limit is refused with a
+// clear, retried error; one in GBK reads as the UTF-8 it stands for; one
+// that claims GBK but is not decodes with replacement, never crashing.
+func TestHostileAnswers(t *testing.T) {
+	gbk, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(`{"message":"超过每分钟最大调用频率限制"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]struct {
+		contentType string
+		body        []byte
+	}{
+		"/big": {"application/json", bytes.Repeat([]byte("x"), 2048)},
+		"/gbk": {"application/json; charset=GBK", gbk},
+		"/bad": {"application/json; charset=gb2312", []byte("{\"m\":\"\xff\xfe\x81\"}")},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := answers[r.URL.Path]
+		w.Header().Set("Content-Type", a.contentType)
+		w.Write(a.body)
+	}))
+	defer srv.Close()
+	c := vendorhttp.New("test", time.Second, 1024, nil)
+	ctx := context.Background()
+
+	_, err = c.R().SetContext(ctx).Get(srv.URL + "/big")
+	err = vendorhttp.Unanswered(ctx, err)
+	if _, retried := backoff.Retryable(err); !retried || vendorhttp.Outcome(err) != vendorhttp.BadAnswer || !strings.Contains(err.Error(), "over the size limit") {
+		t.Errorf("an answer over the limit: %v", err)
+	}
+	resp, err := c.R().SetContext(ctx).Get(srv.URL + "/gbk")
+	if err != nil || string(resp.Body()) != `{"message":"超过每分钟最大调用频率限制"}` {
+		t.Errorf("a GBK answer read as %q, %v", resp.Body(), err)
+	}
+	resp, err = c.R().SetContext(ctx).Get(srv.URL + "/bad")
+	if err != nil || !utf8.Valid(resp.Body()) || !strings.Contains(string(resp.Body()), "\uFFFD") {
+		t.Errorf("a broken GB2312 answer read as %q, %v", resp.Body(), err)
 	}
 }

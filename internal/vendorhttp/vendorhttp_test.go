@@ -17,7 +17,7 @@ func TestObserveAndRedact(t *testing.T) {
 	}))
 	defer srv.Close()
 	var seen string
-	c := vendorhttp.New("test", time.Second, func(h http.Header) { seen = h.Get("Date") })
+	c := vendorhttp.New("test", time.Second, 0, func(h http.Header) { seen = h.Get("Date") })
 	if _, err := c.R().Get(srv.URL); err != nil {
 		t.Fatal(err)
 	}
