@@ -132,7 +132,11 @@ func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return round(r, f.Scale), nil
+		r = round(r, f.Scale)
+		if n := digits(r, f.Scale); f.Precision > 0 && n > f.Precision {
+			return nil, fmt.Errorf("%s has %d digits, more than decimal(%d,%d) holds", r.FloatString(f.Scale), n, f.Precision, f.Scale)
+		}
+		return r, nil
 	case schemas.Timestamp:
 		return timestamp(v, zone)
 	case schemas.Record:
@@ -192,11 +196,36 @@ func integer(v any) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%v is not a number", v)
 	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok || !r.IsInt() || !r.Num().IsInt64() {
+	r, err := number(s)
+	if err != nil || !r.IsInt() || !r.Num().IsInt64() {
 		return 0, fmt.Errorf("%q is not an integer", s)
 	}
 	return r.Num().Int64(), nil
+}
+
+// maxExponent bounds the exponent of a number ferry reads: big.Rat would
+// spend minutes and gigabytes on 1e1000000000, and no field needs more.
+const maxExponent = 400
+
+// number reads a number's text, refusing exponents beyond maxExponent.
+func number(s string) (*big.Rat, error) {
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if exp, err := strconv.Atoi(s[i+1:]); err != nil || exp > maxExponent || exp < -maxExponent {
+			return nil, fmt.Errorf("%q: an exponent beyond ±%d", s, maxExponent)
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return nil, fmt.Errorf("%q is not a number", s)
+	}
+	return r, nil
+}
+
+// digits counts the digits of r written with scale decimals (r is
+// rounded to them).
+func digits(r *big.Rat, scale int) int {
+	unscaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil)))
+	return len(new(big.Int).Abs(unscaled.Num()).String())
 }
 
 func decimal(v any) (*big.Rat, error) {
@@ -204,11 +233,7 @@ func decimal(v any) (*big.Rat, error) {
 	if !ok {
 		return nil, fmt.Errorf("%v is not a number", v)
 	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, fmt.Errorf("%q is not a number", s)
-	}
-	return r, nil
+	return number(s)
 }
 
 // round rounds r half away from zero to scale digits.

@@ -1,7 +1,11 @@
 package processors_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +86,81 @@ func TestMapRefusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.raw, err, tc.want)
 		}
+	}
+}
+
+// TestHostileRecords: records no vendor should send, but might, either map
+// (invalid UTF-8 turns into U+FFFD and the record still encodes) or are
+// refused with the reason the processor dead-letters them with; none
+// panics or runs away (an exponent of a billion), and none maps into a
+// record its schema cannot encode.
+func TestHostileRecords(t *testing.T) {
+	shipped, err := flows.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f *flows.Flow
+	for _, fl := range shipped {
+		if fl.Name == "wdt_refunds" {
+			f = fl
+		}
+	}
+	s, err := schemas.Load(f.Processor.Entity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("testdata", "wdt_refunds.raw.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []map[string]json.RawMessage
+	if err := json.Unmarshal(data, &samples); err != nil {
+		t.Fatal(err)
+	}
+	// with is the first sample with field's value replaced by value, as
+	// raw bytes: json.Marshal would refuse the hostile ones.
+	with := func(field, value string) []byte {
+		r := map[string]json.RawMessage{}
+		for k, v := range samples[0] {
+			if k != field {
+				r[k] = v
+			}
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append([]byte(`{"`+field+`":`+value+`,`), b[1:]...)
+	}
+	deep := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	for _, tc := range []struct {
+		name    string
+		raw     []byte
+		refused string // what the reason says, or "" when it maps
+	}{
+		{"nesting past the decoder's depth", with("remark", deep), "exceeded max depth"},
+		{"a key beyond 64 bits", with("refund_id", "123456789012345678901234567890"), "refund_id"},
+		{"a key of 1e400", with("refund_id", "1e400"), "refund_id"},
+		{"an amount of 1e400", with("direct_refund_amount", "1e400"), "direct_refund_amount"},
+		{"an amount of 1e1000000000", with("direct_refund_amount", "1e1000000000"), "an exponent beyond"},
+		{"an amount past its precision", with("direct_refund_amount", "12345678901234567890.5"), "more than decimal("},
+		{"invalid UTF-8 in a string", bytes.Replace(with("buyer_nick", `"XX"`), []byte("XX"), []byte{0xff, 0xfe}, 1), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, keep, err := processors.Map(s, &f.Processor, tc.raw)
+			switch {
+			case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+				t.Fatalf("mapped as %v (kept %v, err %v), want it refused naming %q", rec, keep, err, tc.refused)
+			case tc.refused == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.refused == "" && keep:
+				if _, err := s.Encode(rec); err != nil {
+					t.Fatalf("mapped into a record the schema cannot encode: %v", err)
+				}
+				if nick, _ := rec["buyer_nick"].(string); nick != "\uFFFD\uFFFD" {
+					t.Fatalf("buyer_nick %q", nick)
+				}
+			}
+		})
 	}
 }
