@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,9 @@ type Config struct {
 	// Since starts the first window of a flow without checkpoint: a time
 	// (RFC 3339 or yyyy-MM-dd HH:mm:ss) or a duration back from now.
 	Since string
+	// Kafka is how ferry reaches the cluster: TLS and SASL
+	// (FERRY_KAFKA_TLS*, FERRY_KAFKA_SASL_*).
+	Kafka bus.Security
 	// AnswerLimit is the most bytes of a vendor answer ferry reads
 	// (FERRY_VENDOR_ANSWER_LIMIT); 0 means vendors.DefaultMaxAnswer.
 	AnswerLimit int
@@ -138,6 +142,12 @@ func (c *Config) accountEnv() []struct {
 		name string
 		dst  *string
 	}{
+		{"FERRY_KAFKA_TLS_CA_FILE", &c.Kafka.CAFile},
+		{"FERRY_KAFKA_TLS_CERT_FILE", &c.Kafka.CertFile},
+		{"FERRY_KAFKA_TLS_KEY_FILE", &c.Kafka.KeyFile},
+		{"FERRY_KAFKA_SASL_MECHANISM", &c.Kafka.SASLMechanism},
+		{"FERRY_KAFKA_SASL_USERNAME", &c.Kafka.SASLUser},
+		{"FERRY_KAFKA_SASL_PASSWORD", &c.Kafka.SASLPassword},
 		{"FERRY_SCHEMA_REGISTRY_URL", &c.Registry.URL},
 		{"FERRY_SCHEMA_REGISTRY_USER", &c.Registry.User},
 		{"FERRY_SCHEMA_REGISTRY_PASSWORD", &c.Registry.Password},
@@ -165,7 +175,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY", "FERRY_VENDOR_ANSWER_LIMIT"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY", "FERRY_VENDOR_ANSWER_LIMIT", "FERRY_KAFKA_TLS"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -183,7 +193,7 @@ var Env = func() []string {
 // password. Each may come from a file instead, whose path <NAME>_FILE
 // names (a mounted Secret), so that it never sits in the environment.
 var Secrets = func() []string {
-	out := []string{"FERRY_MYSQL_DSN", "FERRY_SCHEMA_REGISTRY_PASSWORD"}
+	out := []string{"FERRY_MYSQL_DSN", "FERRY_SCHEMA_REGISTRY_PASSWORD", "FERRY_KAFKA_SASL_PASSWORD"}
 	for _, v := range table.vendors() {
 		for _, s := range v.Settings {
 			if s.Secret {
@@ -314,6 +324,16 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		cfg.Topics.CanonicalCleanup = getenv("FERRY_CANONICAL_CLEANUP_POLICY")
 		fs.StringVar(&cfg.Topics.CanonicalCleanup, "canonical-cleanup-policy", cfg.Topics.CanonicalCleanup, "cleanup.policy of canonical topics: compact (default), delete or compact,delete (FERRY_CANONICAL_CLEANUP_POLICY)")
+		if v := getenv("FERRY_KAFKA_TLS"); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return cfg, fmt.Errorf("FERRY_KAFKA_TLS: %q is not true or false", v)
+			}
+			cfg.Kafka.TLS = b
+		}
+		if m := cfg.Kafka.SASLMechanism; m != "" && !slices.Contains(bus.SASLMechanisms, m) {
+			return cfg, fmt.Errorf("FERRY_KAFKA_SASL_MECHANISM: %q: want one of %s", m, strings.Join(bus.SASLMechanisms, ", "))
+		}
 		if v := getenv("FERRY_VENDOR_ANSWER_LIMIT"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
@@ -562,6 +582,9 @@ func (c Config) Redacted() Config {
 	}
 	if c.Registry.Password != "" {
 		c.Registry.Password = redacted
+	}
+	if c.Kafka.SASLPassword != "" {
+		c.Kafka.SASLPassword = redacted
 	}
 	return c
 }

@@ -119,8 +119,9 @@ func TestSecretsFromFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MySQLDSN != "from-file-FERRY_MYSQL_DSN" || cfg.Registry.Password != "from-file-FERRY_SCHEMA_REGISTRY_PASSWORD" {
-		t.Errorf("DSN %q, registry password %q", cfg.MySQLDSN, cfg.Registry.Password)
+	if cfg.MySQLDSN != "from-file-FERRY_MYSQL_DSN" || cfg.Registry.Password != "from-file-FERRY_SCHEMA_REGISTRY_PASSWORD" ||
+		cfg.Kafka.SASLPassword != "from-file-FERRY_KAFKA_SASL_PASSWORD" {
+		t.Errorf("DSN %q, registry password %q, Kafka password %q", cfg.MySQLDSN, cfg.Registry.Password, cfg.Kafka.SASLPassword)
 	}
 	for _, v := range table.vendors() {
 		for _, s := range v.Settings {
@@ -149,6 +150,9 @@ func TestConfigFormatsWithoutSecrets(t *testing.T) {
 		"FERRY_SCHEMA_REGISTRY_URL":      "https://registry:8081",
 		"FERRY_SCHEMA_REGISTRY_USER":     "reg-user",
 		"FERRY_SCHEMA_REGISTRY_PASSWORD": "S3cret-registry",
+		"FERRY_KAFKA_SASL_MECHANISM":     "SCRAM-SHA-512",
+		"FERRY_KAFKA_SASL_USERNAME":      "kafka-user",
+		"FERRY_KAFKA_SASL_PASSWORD":      "S3cret-kafka",
 	}
 	var secrets []string
 	for _, v := range table.vendors() {
@@ -159,7 +163,7 @@ func TestConfigFormatsWithoutSecrets(t *testing.T) {
 			}
 		}
 	}
-	secrets = append(secrets, "S3cret-dsn", "S3cret-registry")
+	secrets = append(secrets, "S3cret-dsn", "S3cret-registry", "S3cret-kafka")
 	cfg, err := parse([]string{"sink"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +176,7 @@ func TestConfigFormatsWithoutSecrets(t *testing.T) {
 			t.Errorf("a printed Config shows the secret %q", s)
 		}
 	}
-	for _, keep := range []string{"kafka-1:9092", "reg-user", "value-of-FERRY_WDT_SID", "ferry:[redacted]@tcp(db:3306)/bi"} {
+	for _, keep := range []string{"kafka-1:9092", "reg-user", "kafka-user", "value-of-FERRY_WDT_SID", "ferry:[redacted]@tcp(db:3306)/bi"} {
 		if !strings.Contains(printed, keep) {
 			t.Errorf("a printed Config lacks %q:\n%s", keep, printed)
 		}

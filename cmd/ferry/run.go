@@ -53,6 +53,9 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 		return listTopics(cfg, fs, stdout)
 	}
 	logNotes(log, fs)
+	if err := reachKafka(ctx, cfg); err != nil {
+		return err
+	}
 	if cfg.Command == "up" {
 		return up(ctx, cfg, fs, stdout, log)
 	}
@@ -576,4 +579,20 @@ func (p *pipeline) healthChecks() []telemetry.Check {
 		checks = append(checks, telemetry.Check{Name: "database", Run: p.db.PingContext})
 	}
 	return checks
+}
+
+// reachKafka sets how the process reaches its Kafka cluster (TLS, SASL)
+// and stops it at start when the cluster refuses it: a wrong password or
+// an untrusted certificate comes back on every try. ferry up's embedded
+// broker speaks plaintext.
+func reachKafka(ctx context.Context, cfg Config) error {
+	if len(cfg.Brokers) == 0 {
+		return bus.Secure(bus.Security{})
+	}
+	if err := bus.Secure(cfg.Kafka); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return bus.CheckAccess(ctx, cfg.Brokers)
 }
