@@ -37,6 +37,9 @@ type Config struct {
 	// Since starts the first window of a flow without checkpoint: a time
 	// (RFC 3339 or yyyy-MM-dd HH:mm:ss) or a duration back from now.
 	Since string
+	// MySQLCAFile, when set, is the CA ferry trusts for TLS to the
+	// database (FERRY_MYSQL_TLS_CA_FILE).
+	MySQLCAFile string
 	// Kafka is how ferry reaches the cluster: TLS and SASL
 	// (FERRY_KAFKA_TLS*, FERRY_KAFKA_SASL_*).
 	Kafka bus.Security
@@ -142,6 +145,7 @@ func (c *Config) accountEnv() []struct {
 		name string
 		dst  *string
 	}{
+		{"FERRY_MYSQL_TLS_CA_FILE", &c.MySQLCAFile},
 		{"FERRY_KAFKA_TLS_CA_FILE", &c.Kafka.CAFile},
 		{"FERRY_KAFKA_TLS_CERT_FILE", &c.Kafka.CertFile},
 		{"FERRY_KAFKA_TLS_KEY_FILE", &c.Kafka.KeyFile},

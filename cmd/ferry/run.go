@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -400,14 +402,15 @@ func (p *pipeline) openDB(ctx context.Context, f *flows.Flow) error {
 	if p.cfg.MySQLDSN == "" {
 		return fmt.Errorf("flow %s: no database (set FERRY_MYSQL_DSN)", f.Name)
 	}
-	dsn, err := writerDSN(p.cfg.MySQLDSN)
+	c, err := writerConfig(p.cfg.MySQLDSN, p.cfg.MySQLCAFile)
 	if err != nil {
 		return err
 	}
-	db, err := sql.Open("mysql", dsn)
+	connector, err := mysqldriver.NewConnector(c)
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
+	db := sql.OpenDB(connector)
 	p.closers = append(p.closers, db.Close)
 	if err := db.PingContext(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
@@ -454,15 +457,28 @@ func (p *pipeline) mysqlWriter(ctx context.Context, f *flows.Flow, s *schemas.Sc
 	return w, nil
 }
 
-// writerDSN checks a DSN and lets the driver interpolate arguments, so a
-// batch is one round trip instead of prepare, execute and close.
-func writerDSN(dsn string) (string, error) {
+// writerConfig reads the DSN, lets the driver interpolate arguments, so a
+// batch is one round trip instead of prepare, execute and close, and with
+// a CA file speaks TLS to the database, trusting that CA (the DSN's own
+// tls= parameter serves the system's CAs).
+func writerConfig(dsn, caFile string) (*mysqldriver.Config, error) {
 	c, err := mysqldriver.ParseDSN(dsn)
 	if err != nil {
-		return "", fmt.Errorf("FERRY_MYSQL_DSN: %w", err)
+		return nil, fmt.Errorf("FERRY_MYSQL_DSN: %w", err)
 	}
 	c.InterpolateParams = true
-	return c.FormatDSN(), nil
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("FERRY_MYSQL_TLS_CA_FILE: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("FERRY_MYSQL_TLS_CA_FILE %s: no PEM certificate in it", caFile)
+		}
+		c.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return c, nil
 }
 
 type stderr struct{}

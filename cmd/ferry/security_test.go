@@ -3,79 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
+	"database/sql"
 	"log/slog"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	mysqldriver "github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/mysqltest"
+	"github.com/ferry-data/ferry/internal/testpki"
 )
-
-// testPKI is a CA and the certificates it signed, as PEM files.
-type testPKI struct {
-	dir                   string
-	caFile                string
-	server                tls.Certificate
-	pool                  *x509.CertPool
-	clientCert, clientKey string
-}
-
-func newTestPKI(t *testing.T) *testPKI {
-	t.Helper()
-	p := &testPKI{dir: t.TempDir()}
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ferry test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	p.pool = x509.NewCertPool()
-	p.pool.AddCert(caCert)
-	p.caFile = p.write(t, "ca.pem", "CERTIFICATE", caDER)
-	issue := func(serial int64, name string, usage x509.ExtKeyUsage) (certDER []byte, key *ecdsa.PrivateKey) {
-		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{usage}, KeyUsage: x509.KeyUsageDigitalSignature}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der, key
-	}
-	srvDER, srvKey := issue(2, "kafka", x509.ExtKeyUsageServerAuth)
-	p.server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
-	cliDER, cliKey := issue(3, "ferry", x509.ExtKeyUsageClientAuth)
-	keyDER, _ := x509.MarshalECPrivateKey(cliKey)
-	p.clientCert = p.write(t, "client.pem", "CERTIFICATE", cliDER)
-	p.clientKey = p.write(t, "client-key.pem", "EC PRIVATE KEY", keyDER)
-	return p
-}
-
-func (p *testPKI) write(t *testing.T, name, kind string, der []byte) string {
-	path := filepath.Join(p.dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // TestKafkaTLSAndSASL runs ferry against a kfake cluster that wants TLS
 // with a client certificate and SASL: each mechanism reaches it through
@@ -84,14 +27,14 @@ func (p *testPKI) write(t *testing.T, name, kind string, der []byte) string {
 // client certificate and a CA file that is not there each stop ferry at
 // start with what to fix.
 func TestKafkaTLSAndSASL(t *testing.T) {
-	pki := newTestPKI(t)
+	pki := testpki.New(t)
 	users := map[string][2]string{
 		"PLAIN":         {"plain-user", "plain-S3cret"},
 		"SCRAM-SHA-256": {"scram256-user", "scram256-S3cret"},
 		"SCRAM-SHA-512": {"scram512-user", "scram512-S3cret"},
 	}
 	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.EnableSASL(), kfake.TLS(&tls.Config{
-		Certificates: []tls.Certificate{pki.server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.pool, MinVersion: tls.VersionTLS12})}
+		Certificates: []tls.Certificate{pki.Server}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pki.Pool, MinVersion: tls.VersionTLS12})}
 	for mech, u := range users {
 		opts = append(opts, kfake.Superuser(mech, u[0], u[1]))
 	}
@@ -106,9 +49,9 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 		env := map[string]string{
 			"FERRY_KAFKA_BROKERS":        brokers,
 			"FERRY_KAFKA_TLS":            "true",
-			"FERRY_KAFKA_TLS_CA_FILE":    pki.caFile,
-			"FERRY_KAFKA_TLS_CERT_FILE":  pki.clientCert,
-			"FERRY_KAFKA_TLS_KEY_FILE":   pki.clientKey,
+			"FERRY_KAFKA_TLS_CA_FILE":    pki.CAFile,
+			"FERRY_KAFKA_TLS_CERT_FILE":  pki.ClientCert,
+			"FERRY_KAFKA_TLS_KEY_FILE":   pki.ClientKey,
 			"FERRY_KAFKA_SASL_MECHANISM": mech,
 			"FERRY_KAFKA_SASL_USERNAME":  users[mech][0],
 			"FERRY_KAFKA_SASL_PASSWORD":  users[mech][1],
@@ -174,7 +117,7 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 	}{
 		{"a wrong password", func(e map[string]string) { e["FERRY_KAFKA_SASL_PASSWORD"] = "wrong" }, "SASL authentication failed"},
 		{"no CA for the cluster's certificate", func(e map[string]string) { delete(e, "FERRY_KAFKA_TLS_CA_FILE") }, "not trusted (set FERRY_KAFKA_TLS_CA_FILE"},
-		{"a CA file that is not there", func(e map[string]string) { e["FERRY_KAFKA_TLS_CA_FILE"] = filepath.Join(pki.dir, "absent.pem") }, "kafka TLS CA: open"},
+		{"a CA file that is not there", func(e map[string]string) { e["FERRY_KAFKA_TLS_CA_FILE"] = filepath.Join(pki.Dir, "absent.pem") }, "kafka TLS CA: open"},
 		{"no client certificate", func(e map[string]string) {
 			delete(e, "FERRY_KAFKA_TLS_CERT_FILE")
 			delete(e, "FERRY_KAFKA_TLS_KEY_FILE")
@@ -193,5 +136,51 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 			}
 			t.Logf("stopped after %v: %v", time.Since(start).Round(time.Millisecond), err)
 		})
+	}
+}
+
+// TestMySQLTLSWithACustomCA writes a flow into a MariaDB server that takes
+// only TLS, trusting the CA FERRY_MYSQL_TLS_CA_FILE names; without it the
+// sink cannot reach the server, and says so at start.
+func TestMySQLTLSWithACustomCA(t *testing.T) {
+	pki := testpki.New(t)
+	dsn := mysqltest.TLSServer(t, pki)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	env := map[string]string{"FERRY_MYSQL_DSN": dsn, "FERRY_MYSQL_TLS_CA_FILE": pki.CAFile}
+	cfg, err := parse([]string{"up", "--once", "--timeout", "2m", "--flow", "wdt_refunds"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, cfg, &out, newTestLog(t, slog.LevelError)); err != nil {
+		t.Fatal(err)
+	}
+	c, err := writerConfig(dsn, pki.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connector, err := mysqldriver.NewConnector(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(connector)
+	defer db.Close()
+	var rows int
+	var cipher string
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM aftersales_refund_refund_search").Scan(&rows); err != nil || rows == 0 {
+		t.Fatalf("%d rows written over TLS: %v", rows, err)
+	}
+	if err := db.QueryRowContext(ctx, "SELECT VARIABLE_VALUE FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'").Scan(&cipher); err != nil || cipher == "" {
+		t.Fatalf("the session is not TLS: %q, %v", cipher, err)
+	}
+
+	delete(env, "FERRY_MYSQL_TLS_CA_FILE")
+	cfg, err = parse([]string{"up", "--once", "--timeout", "2m", "--flow", "wdt_refunds"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, cfg, &out, newTestLog(t, slog.LevelError)); err == nil || !strings.Contains(err.Error(), "database") {
+		t.Fatalf("without the CA: %v, want the database refused at start", err)
 	}
 }
