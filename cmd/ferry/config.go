@@ -43,6 +43,9 @@ type Config struct {
 	// Kafka is how ferry reaches the cluster: TLS and SASL
 	// (FERRY_KAFKA_TLS*, FERRY_KAFKA_SASL_*).
 	Kafka bus.Security
+	// PollInterval is the producers' pause between passes once caught up
+	// (FERRY_POLL_INTERVAL); 0 means 30s.
+	PollInterval time.Duration
 	// AnswerLimit is the most bytes of a vendor answer ferry reads
 	// (FERRY_VENDOR_ANSWER_LIMIT); 0 means vendors.DefaultMaxAnswer.
 	AnswerLimit int
@@ -179,7 +182,7 @@ func (c *Config) topicEnv() []struct {
 
 // Env lists every environment variable ferry reads.
 var Env = func() []string {
-	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY", "FERRY_VENDOR_ANSWER_LIMIT", "FERRY_KAFKA_TLS"}
+	out := []string{"FERRY_KAFKA_BROKERS", "FERRY_MYSQL_DSN", "FERRY_SINCE", "FERRY_LOG_LEVEL", "FERRY_METRICS_ADDR", "FERRY_GROUP_SESSION_TIMEOUT", "FERRY_SINK_PARALLEL", "FERRY_CANONICAL_CLEANUP_POLICY", "FERRY_SCHEMA_REGISTRY_READ_ONLY", "FERRY_VENDOR_ANSWER_LIMIT", "FERRY_KAFKA_TLS", "FERRY_POLL_INTERVAL"}
 	for _, t := range (&Config{}).topicEnv() {
 		out = append(out, t.name)
 	}
@@ -328,6 +331,13 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		cfg.Topics.CanonicalCleanup = getenv("FERRY_CANONICAL_CLEANUP_POLICY")
 		fs.StringVar(&cfg.Topics.CanonicalCleanup, "canonical-cleanup-policy", cfg.Topics.CanonicalCleanup, "cleanup.policy of canonical topics: compact (default), delete or compact,delete (FERRY_CANONICAL_CLEANUP_POLICY)")
+		if v := getenv("FERRY_POLL_INTERVAL"); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return cfg, fmt.Errorf("FERRY_POLL_INTERVAL: %q is not a duration such as 30s", v)
+			}
+			cfg.PollInterval = d
+		}
 		if v := getenv("FERRY_KAFKA_TLS"); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {

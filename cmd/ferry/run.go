@@ -309,15 +309,16 @@ func (p *pipeline) buildProducers(ctx context.Context) ([]*producers.Producer, e
 		}
 		clock := p.vendorClock(f.Source.Vendor)
 		out = append(out, &producers.Producer{
-			Flow:        f,
-			Source:      src,
-			Writer:      p.kafkaWriter(),
-			Checkpoints: cps,
-			Since:       since,
-			Now:         clock.Now,
-			Learnt:      clock.Learnt,
-			Log:         p.log,
-			Stats:       p.stats.Flow(f.Name),
+			Flow:         f,
+			Source:       src,
+			Writer:       p.kafkaWriter(),
+			Checkpoints:  cps,
+			Since:        since,
+			Now:          clock.Now,
+			Learnt:       clock.Learnt,
+			Log:          p.log,
+			Stats:        p.stats.Flow(f.Name),
+			PollInterval: p.cfg.PollInterval,
 		})
 	}
 	return out, nil
