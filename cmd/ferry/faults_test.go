@@ -28,7 +28,9 @@ import (
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
+	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
 var (
@@ -185,9 +187,11 @@ func (p *roleProcess) started(ctx context.Context, since int) error {
 // and a sandbox whose refunds keep changing, and follows a seeded schedule
 // of faults: SIGKILL of single roles and of pairs, at any moment, so
 // mid-batch too; broker connections cut or stalled; database connections
-// cut, or killed from the database's side. Then it lets the flow settle
-// and compares the table with the sandbox's truth: nothing missing, nothing
-// stale. It prints the faults, the duplicates each hop saw and the time
+// cut, stalled, or killed from the database's side. A Jackyun flow writes
+// 班牛 tasks through the same processes. Then it lets the flows settle and
+// compares the table with the WDT sandbox's truth (nothing missing,
+// nothing stale) and the 班牛 tasks with the Jackyun trades (every update
+// applied). It prints the faults, the duplicates each hop saw and the time
 // each killed role took to start again; on failure, the command that
 // replays the schedule. -faults.duration makes it a soak.
 func TestFaults(t *testing.T) {
@@ -244,38 +248,65 @@ func TestFaults(t *testing.T) {
 		Settings: sandbox.Settings{Seed: int64(seed), Since: time.Now().Add(-6 * time.Hour), MutationsPerSecond: 4, CreationsPerSecond: 2, MutationsPerCall: 1,
 			VisibilityLag: 2 * time.Second, Faults: sandbox.Faults{ThrottleRate: 0.03, FailRate: 0.03, SlowDelay: 5 * time.Millisecond}}})
 	vendor := vendortest.Serve(t, sb)
+	// Jackyun trades whose 班牛 tasks all exist from the start (no
+	// creations, so none is parked for a task that comes late): a status
+	// change must reach its task through every fault.
+	jky := jackyunsandbox.New(jackyunsandbox.Config{Trades: 150, PerSecond: -1, PerMinute: -1,
+		Settings: sandbox.Settings{Seed: int64(seed), Since: time.Now().Add(-6 * time.Hour), MutationsPerSecond: 3, MutationsPerCall: 1,
+			VisibilityLag: 2 * time.Second, Faults: sandbox.Faults{ThrottleRate: 0.03, FailRate: 0.03, SlowDelay: 5 * time.Millisecond}}})
+	bn := banniusandbox.New(banniusandbox.Config{Tasks: -1, PerSecond: -1,
+		Settings: sandbox.Settings{Seed: int64(seed), Faults: sandbox.Faults{ThrottleRate: 0.03, FailRate: 0.03, SlowDelay: 5 * time.Millisecond}}})
+	for _, tr := range jky.Truth() {
+		bn.AddTask(banniusandbox.DefaultProject, map[string]any{"77213": tr["onlineTradeNo"]})
+	}
+	jkyServer, bnServer := vendortest.Serve(t, jky), vendortest.Serve(t, bn)
 
-	// The shipped flow, with a lag and a poll that let it settle in
-	// seconds and a budget that keeps up with the sandbox's changes.
+	// The shipped flows, with a lag and a poll that let them settle in
+	// seconds, budgets that keep up with the sandboxes' changes, and the
+	// Jackyun windows on consign time not shifted a day back (the seed's
+	// −86400), so that today's shipments are read today.
 	flowDir := filepath.Join(dir, "flows")
 	os.MkdirAll(flowDir, 0o755)
-	text, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text = bytes.Replace(text, []byte("lag: 2m"), []byte("lag: 1s"), 1)
-	text = bytes.Replace(text, []byte("rate: 1/s"), []byte("rate: 50/s"), 1)
-	if err := os.WriteFile(filepath.Join(flowDir, "wdt_refunds.yaml"), text, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := flows.Parse("wdt_refunds.yaml", text); err != nil {
-		t.Fatal(err)
+	for name, edits := range map[string][][2]string{
+		"wdt_refunds":           {{"lag: 2m", "lag: 1s"}, {"rate: 1/s", "rate: 50/s"}},
+		"jackyun_trades_banniu": {{"lag: 2m", "lag: 1s"}, {"rate: 10/s", "rate: 50/s"}, {"-86400", "-0"}, {"-86400", "-0"}},
+	} {
+		text, err := os.ReadFile(filepath.Join("..", "..", "flows", name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range edits {
+			text = bytes.Replace(text, []byte(e[0]), []byte(e[1]), 1)
+		}
+		if _, err := flows.Parse(name+".yaml", text); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(flowDir, name+".yaml"), text, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	env := append(os.Environ(), "FERRY_TEST_MAIN=1",
 		"FERRY_KAFKA_BROKERS="+strings.Join(brokers, ","),
 		"FERRY_MYSQL_DSN="+d.FormatDSN(),
 		"FERRY_WDT_URL="+vendor.URL+"/openapi",
+		"FERRY_JACKYUN_URL="+jkyServer.URL+"/open/openapi/do",
+		"FERRY_BANNIU_URL="+bnServer.URL+"/gateway/api/miniAPI",
 		"FERRY_SINCE=6h",
 		"FERRY_POLL_INTERVAL=1s",
 		"FERRY_GROUP_SESSION_TIMEOUT=1s",
 		"FERRY_LOG_LEVEL=info",
 	)
-	for k, v := range sb.Account() {
-		env = append(env, "FERRY_WDT_"+k+"="+v)
+	for prefix, account := range map[string]map[string]string{"WDT": sb.Account(), "JACKYUN": jky.Account(), "BANNIU": bn.Account()} {
+		for k, v := range account {
+			env = append(env, "FERRY_"+prefix+"_"+k+"="+v)
+		}
 	}
+	// Trades consigned from a minute after the flows' start are in their
+	// windows, whenever each producer computes FERRY_SINCE.
+	since := time.Now().Add(-6*time.Hour + time.Minute).In(cst).Format(time.DateTime)
 	var procs []*roleProcess
 	for _, role := range []string{"producer", "processor", "sink"} {
-		p := &roleProcess{role: role, bin: bin, args: []string{role, "--flows", flowDir, "--flow", "wdt_refunds"}, env: env, log: &syncBuffer{}}
+		p := &roleProcess{role: role, bin: bin, args: []string{role, "--flows", flowDir, "--flow", "wdt_refunds", "--flow", "jackyun_trades_banniu"}, env: env, log: &syncBuffer{}}
 		procs = append(procs, p)
 		p.start(t)
 	}
@@ -310,7 +341,7 @@ func TestFaults(t *testing.T) {
 	end := time.Now().Add(*faultsDuration)
 	for time.Now().Before(end) {
 		time.Sleep(time.Duration(1000+rnd.IntN(2000)) * time.Millisecond) // between faults
-		switch f := rnd.IntN(6); f {
+		switch f := rnd.IntN(7); f {
 		case 0:
 			restart(procs[rnd.IntN(3)])
 			counts["kill one role"]++
@@ -327,21 +358,29 @@ func TestFaults(t *testing.T) {
 			counts["database connections cut"] += dbProxy.cut()
 		case 5:
 			counts["database connections killed by the server"] += killSessions(t, ctx, db, user)
+		case 6:
+			dbProxy.stall(time.Duration(500+rnd.IntN(1500)) * time.Millisecond)
+			counts["database stalls"]++
 		}
 	}
 
-	// Settle: the sandbox stops changing, and the flow catches up.
+	// Settle: the sandboxes stop changing, and the flows catch up.
 	sb.Freeze()
-	var missing, stale []string
+	jky.Freeze()
+	var missing, stale, unapplied []string
+	var tasks int
 	for deadline := time.Now().Add(2 * time.Minute); ; {
-		if missing, stale = compareRefunds(t, ctx, db, sb); len(missing)+len(stale) == 0 {
+		missing, stale = compareRefunds(t, ctx, db, sb)
+		unapplied, tasks = compareTasks(jky, bn, since)
+		if len(missing)+len(stale)+len(unapplied) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("after settling: %d missing (%v…), %d stale (%v…)", len(missing), first(missing), len(stale), first(stale))
+			t.Errorf("after settling: %d missing (%v…), %d stale (%v…), %d 班牛 tasks not as their trades say (%v…)",
+				len(missing), first(missing), len(stale), first(stale), len(unapplied), first(unapplied))
 			break
 		}
-		time.Sleep(500 * time.Millisecond) // the flow catching up
+		time.Sleep(500 * time.Millisecond) // the flows catching up
 	}
 	for _, p := range procs {
 		p.mu.Lock()
@@ -369,7 +408,8 @@ func TestFaults(t *testing.T) {
 	if len(resumes) > 0 {
 		fmt.Fprintf(&b, "  time to start again after a kill: median %v, max %v\n", resumes[len(resumes)/2].Round(time.Millisecond), resumes[len(resumes)-1].Round(time.Millisecond))
 	}
-	fmt.Fprintf(&b, "  missing %d, stale %d, sandbox changes %+v", len(missing), len(stale), sb.Stats())
+	fmt.Fprintf(&b, "  refunds: missing %d, stale %d; 班牛 tasks the flow updates %d, not applied %d\n", len(missing), len(stale), tasks, len(unapplied))
+	fmt.Fprintf(&b, "  sandboxes: wdt %+v; jackyun %+v; banniu %+v", sb.Stats(), jky.Stats(), bn.Stats())
 	t.Log(b.String())
 }
 
@@ -445,4 +485,28 @@ func first(ids []string) []string { return ids[:min(len(ids), 5)] }
 func lastLines(s string, n int) string {
 	lines := strings.Split(s, "\n")
 	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
+}
+
+// compareTasks returns the trades the flow selects whose 班牛 task does
+// not say what the flow writes: a trade of type 92, consigned since
+// (within the flows' windows), in status 6000 or 9090 must have 78534 in
+// column 78538 of its task. (The flow writes, never clears: a task whose
+// trade left those statuses keeps what it was given.)
+func compareTasks(jky *jackyunsandbox.Sandbox, bn *banniusandbox.Sandbox, since string) (wrong []string, checked int) {
+	got := map[string]any{}
+	for _, tk := range bn.Tasks(banniusandbox.DefaultProject) {
+		got[fmt.Sprint(tk.Content["77213"])] = tk.Content["78538"]
+	}
+	for _, tr := range jky.Truth() {
+		no := fmt.Sprint(tr["onlineTradeNo"])
+		consign, _ := tr["consignTime"].(string)
+		status := num(tr["tradeStatus"])
+		if num(tr["tradeType"]) != "92" || consign < since || (status != "6000" && status != "9090") {
+			continue
+		}
+		if checked++; fmt.Sprint(got[no]) != "78534" {
+			wrong = append(wrong, no)
+		}
+	}
+	return wrong, checked
 }
