@@ -116,6 +116,11 @@ func TestKafkaTLSAndSASL(t *testing.T) {
 		want   string
 	}{
 		{"a wrong password", func(e map[string]string) { e["FERRY_KAFKA_SASL_PASSWORD"] = "wrong" }, "SASL authentication failed"},
+		{"no SASL", func(e map[string]string) {
+			delete(e, "FERRY_KAFKA_SASL_MECHANISM")
+			delete(e, "FERRY_KAFKA_SASL_USERNAME")
+			delete(e, "FERRY_KAFKA_SASL_PASSWORD")
+		}, "wants SASL"},
 		{"no CA for the cluster's certificate", func(e map[string]string) { delete(e, "FERRY_KAFKA_TLS_CA_FILE") }, "not trusted (set FERRY_KAFKA_TLS_CA_FILE"},
 		{"a CA file that is not there", func(e map[string]string) { e["FERRY_KAFKA_TLS_CA_FILE"] = filepath.Join(pki.Dir, "absent.pem") }, "kafka TLS CA: open"},
 		{"no client certificate", func(e map[string]string) {

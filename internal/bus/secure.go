@@ -6,9 +6,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -112,10 +114,17 @@ func CheckAccess(ctx context.Context, brokers []string) error {
 	for _, b := range brokers {
 		conn, err := kafka.DefaultDialer.DialContext(ctx, "tcp", b)
 		if err == nil {
-			_, err = conn.ApiVersions()
+			// A request that needs the session authenticated: a cluster
+			// that wants SASL answers ApiVersions to anyone, and closes
+			// the connection at the next request of one that did not
+			// authenticate.
+			_, err = conn.Brokers()
 			conn.Close()
 			if err == nil {
 				return nil
+			}
+			if kafka.DefaultDialer.SASLMechanism == nil && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+				return fmt.Errorf("kafka %s refuses ferry: it closed the connection at the first request: the cluster wants SASL (set FERRY_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD): %w", b, err)
 			}
 		}
 		if refused := refusal(err); refused != nil {
@@ -142,6 +151,8 @@ func refusal(err error) error {
 		return fmt.Errorf("SASL authentication failed (check FERRY_KAFKA_SASL_USERNAME, the password and the mechanism): %w", err)
 	case errors.Is(err, kafka.UnsupportedSASLMechanism):
 		return fmt.Errorf("the SASL mechanism is not enabled on the cluster: %w", err)
+	case errors.Is(err, kafka.IllegalSASLState):
+		return fmt.Errorf("the cluster wants SASL (set FERRY_KAFKA_SASL_MECHANISM, _USERNAME and _PASSWORD): %w", err)
 	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &hostname), errors.As(err, &verify):
 		return fmt.Errorf("TLS: the cluster's certificate is not trusted (set FERRY_KAFKA_TLS_CA_FILE to its CA): %w", err)
 	case errors.As(err, &alert), strings.Contains(err.Error(), "remote error: tls:"):
