@@ -146,6 +146,7 @@ type deployBuild struct {
 	prometheusRules []*monitoringv1.PrometheusRule
 	kafkaTopics     []*KafkaTopic
 	scaledObjects   []*scaledObject
+	triggerAuths    []*triggerAuthentication
 	kinds           []string // every resource, as Kind/name
 }
 
@@ -164,9 +165,28 @@ type scaledObject struct {
 		MaxReplicaCount int `json:"maxReplicaCount"`
 		CooldownPeriod  int `json:"cooldownPeriod"`
 		Triggers        []struct {
-			Type     string            `json:"type"`
-			Metadata map[string]string `json:"metadata"`
+			Type              string            `json:"type"`
+			Metadata          map[string]string `json:"metadata"`
+			AuthenticationRef *struct {
+				Name string `json:"name"`
+			} `json:"authenticationRef"`
 		} `json:"triggers"`
+	} `json:"spec"`
+}
+
+// triggerAuthentication is KEDA's TriggerAuthentication
+// (keda.sh/v1alpha1), with the fields of its published CRD schema that
+// deploy/ sets.
+type triggerAuthentication struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Spec       struct {
+		SecretTargetRef []struct {
+			Parameter string `json:"parameter"`
+			Name      string `json:"name"`
+			Key       string `json:"key"`
+		} `json:"secretTargetRef"`
 	} `json:"spec"`
 }
 
@@ -263,6 +283,9 @@ func buildDecoded(dir string) (deployBuild, error) {
 		case "ScaledObject":
 			s := &scaledObject{}
 			b.scaledObjects, into, kube = append(b.scaledObjects, s), s, false
+		case "TriggerAuthentication":
+			a := &triggerAuthentication{}
+			b.triggerAuths, into, kube = append(b.triggerAuths, a), a, false
 		default:
 			return b, fmt.Errorf("%s %s: a kind the deploy tests do not know", r.GetKind(), r.GetName())
 		}
@@ -570,7 +593,7 @@ func ferryEnv(b deployBuild, secrets map[string]*corev1.Secret, pod corev1.PodSp
 // Deployment and CronJob reads exactly the credentials its flows need in
 // its role: a producer its sources' accounts, a sink its target APIs'
 // and the database's when a flow writes MySQL, reconcile both, a
-// processor none.
+// processor none; and every role Kafka's SASL user when it speaks SASL.
 func TestDeploySecretsFollowTheFlows(t *testing.T) {
 	tree := loadDeployTree(t)
 	for _, b := range tree.installations(t) {
@@ -587,6 +610,9 @@ func TestDeploySecretsFollowTheFlows(t *testing.T) {
 						want[v.Var(s.Name)] = true
 					}
 				}
+			}
+			if w.cfg.Kafka.SASLMechanism != "" {
+				want["FERRY_KAFKA_SASL_USERNAME"], want["FERRY_KAFKA_SASL_PASSWORD"] = true, true
 			}
 			for _, f := range w.flows(t) {
 				if w.role == "producer" || w.role == "reconcile" {
@@ -787,6 +813,17 @@ func TestDeployScalersCoverFlows(t *testing.T) {
 				if tr.Type != "kafka" || tr.Metadata["bootstrapServersFromEnv"] != "FERRY_KAFKA_BROKERS" {
 					t.Errorf("%s: trigger %+v: want a kafka trigger reading FERRY_KAFKA_BROKERS", so.Metadata.Name, tr)
 				}
+				// A scaler reaches Kafka as the role does: with its SASL
+				// user through a TriggerAuthentication of the build.
+				switch {
+				case w.cfg.Kafka.SASLMechanism == "" && tr.AuthenticationRef != nil:
+					t.Errorf("%s: trigger authenticates, but the role does not", so.Metadata.Name)
+				case w.cfg.Kafka.SASLMechanism != "" && (tr.AuthenticationRef == nil || tr.Metadata["sasl"] != kedaSASL[w.cfg.Kafka.SASLMechanism] ||
+					!slices.ContainsFunc(b.triggerAuths, func(a *triggerAuthentication) bool { return a.Metadata.Name == tr.AuthenticationRef.Name })):
+					t.Errorf("%s: trigger %+v: the role speaks SASL %s; want sasl in its metadata and an authenticationRef to a TriggerAuthentication of the build", so.Metadata.Name, tr, w.cfg.Kafka.SASLMechanism)
+				case w.cfg.Kafka.TLS != (tr.Metadata["tls"] == "enable"):
+					t.Errorf("%s: trigger %+v: TLS %v, but the role's is %v", so.Metadata.Name, tr, tr.Metadata["tls"] == "enable", w.cfg.Kafka.TLS)
+				}
 				have[tr.Metadata["consumerGroup"]] = tr.Metadata["topic"]
 			}
 			if !maps.Equal(have, want) {
@@ -952,3 +989,6 @@ func TestDeployAlertsAndDashboardNameRealMetrics(t *testing.T) {
 		}
 	}
 }
+
+// kedaSASL names ferry's SASL mechanisms as KEDA's kafka scaler does.
+var kedaSASL = map[string]string{"PLAIN": "plaintext", "SCRAM-SHA-256": "scram_sha256", "SCRAM-SHA-512": "scram_sha512"}
