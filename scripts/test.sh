@@ -26,7 +26,6 @@ if ! command -v chromium >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
-export FERRY_REQUIRE_BROWSER=1
 # What tests keep for people to look at (the status page's screenshot).
 export FERRY_ARTIFACTS="${FERRY_ARTIFACTS:-$PWD/artifacts}"
 export FERRY_TEST_MYSQL_DSN="${FERRY_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"

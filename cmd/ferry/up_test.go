@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -23,7 +22,7 @@ func TestUpOnceOnEmbeddedDefaults(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var out bytes.Buffer
-	progress := &lockedBuffer{}
+	progress := &syncBuffer{}
 	cfg.Progress = progress // as if stderr were a terminal
 	if err := run(ctx, cfg, &out, newTestLog(t, slog.LevelError)); err != nil {
 		t.Fatal(err)
@@ -61,22 +60,4 @@ func TestUpOnceOnEmbeddedDefaults(t *testing.T) {
 			t.Errorf("unexpected flow: %s", l)
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the progress goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
