@@ -45,7 +45,7 @@ type faultyListener struct {
 	net.Listener
 	mu    sync.Mutex
 	conns map[net.Conn]bool
-	until time.Time // stalled until
+	gate  chan struct{} // while open, reads and writes wait; nil: none
 }
 
 func (l *faultyListener) Accept() (net.Conn, error) {
@@ -77,17 +77,20 @@ func (l *faultyListener) cut() int {
 
 // stall holds every read and write for d.
 func (l *faultyListener) stall(d time.Duration) {
+	gate := make(chan struct{})
 	l.mu.Lock()
-	l.until = time.Now().Add(d)
+	l.gate = gate
 	l.mu.Unlock()
+	time.AfterFunc(d, func() { close(gate) })
 }
 
+// wait holds a read or a write while the connections are stalled.
 func (l *faultyListener) wait() {
 	l.mu.Lock()
-	until := l.until
+	gate := l.gate
 	l.mu.Unlock()
-	if d := time.Until(until); d > 0 {
-		time.Sleep(d) // a stalled connection
+	if gate != nil {
+		<-gate
 	}
 }
 
@@ -324,12 +327,11 @@ func TestFaults(t *testing.T) {
 	var resumes []time.Duration
 	restart := func(ps ...*roleProcess) {
 		marks := make([]int, len(ps))
+		killed := time.Now()
 		for i, p := range ps {
 			p.kill()
 			marks[i] = len(p.log.String())
 		}
-		time.Sleep(time.Duration(rnd.IntN(500)) * time.Millisecond) // down a moment
-		killed := time.Now()
 		for i, p := range ps {
 			p.start(t)
 			if err := p.started(ctx, marks[i]); err != nil {
@@ -338,9 +340,18 @@ func TestFaults(t *testing.T) {
 		}
 		resumes = append(resumes, time.Since(killed))
 	}
+	// A fault strikes after every few vendor calls, whenever the flows
+	// have moved on since the last.
+	calls := func() int64 { return vendor.Calls() + jkyServer.Calls() + bnServer.Calls() }
 	end := time.Now().Add(*faultsDuration)
 	for time.Now().Before(end) {
-		time.Sleep(time.Duration(1000+rnd.IntN(2000)) * time.Millisecond) // between faults
+		for next := calls() + int64(3+rnd.IntN(8)); calls() < next; {
+			select {
+			case <-ctx.Done():
+				t.Fatalf("the flows stopped calling the vendors (%d calls)", calls())
+			case <-time.After(20 * time.Millisecond): // polling the sandboxes' call counts
+			}
+		}
 		switch f := rnd.IntN(7); f {
 		case 0:
 			restart(procs[rnd.IntN(3)])
@@ -369,18 +380,21 @@ func TestFaults(t *testing.T) {
 	jky.Freeze()
 	var missing, stale, unapplied []string
 	var tasks int
-	for deadline := time.Now().Add(2 * time.Minute); ; {
+	deadline := time.After(2 * time.Minute)
+settle:
+	for {
 		missing, stale = compareRefunds(t, ctx, db, sb)
 		unapplied, tasks = compareTasks(jky, bn, since)
 		if len(missing)+len(stale)+len(unapplied) == 0 {
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline:
 			t.Errorf("after settling: %d missing (%v…), %d stale (%v…), %d 班牛 tasks not as their trades say (%v…)",
 				len(missing), first(missing), len(stale), first(stale), len(unapplied), first(unapplied))
-			break
+			break settle
+		case <-time.After(200 * time.Millisecond): // polling the table and the tasks while the flows catch up
 		}
-		time.Sleep(500 * time.Millisecond) // the flows catching up
 	}
 	for _, p := range procs {
 		p.mu.Lock()
