@@ -321,10 +321,32 @@ func (w *Writer) Write(ctx context.Context, recs []map[string]any) error {
 	return nil
 }
 
+// transientErrors are the server's error numbers that say nothing about
+// the rows: the statement or its connection was cut short, and the same
+// statement can succeed a moment later. A row sent to the dead-letter
+// topic for one of these would be lost to the table for no reason.
+var transientErrors = map[uint16]string{
+	1040: "too many connections",
+	1053: "server shutdown in progress",
+	1158: "network read error",
+	1159: "network read timeout",
+	1160: "network write error",
+	1161: "network write timeout",
+	1205: "lock wait timeout",
+	1213: "deadlock",
+	1290: "server running read-only (a failover)",
+	1317: "query interrupted",
+	1792: "read-only transaction (a failover)",
+	1927: "connection killed (MariaDB)",
+	2006: "server gone away",
+	2013: "connection lost during query",
+}
+
 // retryable marks the database's transient failures as worth retrying
-// (backoff.Retry): lost connections, network errors, deadlocks, lock
-// waits, too many connections, a shutdown, and a table paused for a
-// rebuild's swap. Other errors are the database refusing the rows.
+// (backoff.Retry): lost, killed or interrupted connections, network
+// errors, deadlocks, lock waits, too many connections, a shutdown or a
+// failover, and a table paused for a rebuild's swap. Other errors are the
+// database refusing the rows.
 func retryable(err error) error {
 	if err == nil {
 		return nil
@@ -333,9 +355,7 @@ func retryable(err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &me):
-		switch me.Number {
-		case 1205, 1213, 1040, 1053, 2006, 2013: // lock wait, deadlock, too many connections, shutdown, gone away, lost
-		default:
+		if _, ok := transientErrors[me.Number]; !ok {
 			return err
 		}
 	case errors.Is(err, sinks.ErrPaused), errors.Is(err, driver.ErrBadConn), errors.Is(err, mysqldriver.ErrInvalidConn),

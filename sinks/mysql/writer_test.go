@@ -3,12 +3,14 @@ package mysql_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/embedmysql"
 	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/schemas"
@@ -436,6 +438,68 @@ func TestQuoteHoldsOnMariaDB(t *testing.T) {
 		var got string
 		if err := db.QueryRowContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", name).Scan(&got); err != nil || got != name {
 			t.Fatalf("table %q: %q, %v", name, got, err)
+		}
+	}
+}
+
+// TestKilledWriteIsRetried: a write whose statement or connection the
+// server kills (an operator's KILL, a failover) is a transient failure
+// that the sink retries, never rows the database refused (which the sink
+// would dead-letter). The write waits on a row lock, so the kill finds it
+// mid-statement.
+func TestKilledWriteIsRetried(t *testing.T) {
+	for _, kill := range []string{"KILL QUERY", "KILL CONNECTION"} {
+		t.Run(kill, func(t *testing.T) {
+			db, _ := mysqltest.New(t)
+			w := newWriter(t, db, "things", sink.Config{})
+			ctx := context.Background()
+			if err := w.Write(ctx, []map[string]any{rec(1, 0, "a")}); err != nil {
+				t.Fatal(err)
+			}
+			lock, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer lock.Rollback()
+			if _, err := lock.ExecContext(ctx, "SELECT id FROM things WHERE id = 1 FOR UPDATE"); err != nil {
+				t.Fatal(err)
+			}
+			errc := make(chan error, 1)
+			go func() { errc <- w.Write(ctx, []map[string]any{rec(1, 5, "b")}) }()
+			id := waitingWrite(t, db)
+			if _, err := db.ExecContext(ctx, fmt.Sprintf("%s %d", kill, id)); err != nil {
+				t.Fatal(err)
+			}
+			err = <-errc
+			if _, ok := backoff.Retryable(err); !ok {
+				t.Fatalf("after %s: %v, want a transient error", kill, err)
+			}
+			lock.Rollback()
+			if err := w.Write(ctx, []map[string]any{rec(1, 5, "b")}); err != nil {
+				t.Fatal(err)
+			}
+			equal(t, query(t, db, "SELECT s FROM things"), []string{"b"})
+		})
+	}
+}
+
+// waitingWrite returns the id of the connection whose write to things
+// waits on a lock.
+func waitingWrite(t *testing.T, db *sql.DB) int64 {
+	deadline := time.After(10 * time.Second)
+	for {
+		var id int64
+		err := db.QueryRow("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO%things%' LIMIT 1").Scan(&id)
+		if err == nil {
+			return id
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+		select {
+		case <-deadline:
+			t.Fatal("the write never reached the server")
+		case <-time.After(10 * time.Millisecond): // polling the server's process list
 		}
 	}
 }
