@@ -152,11 +152,12 @@ func (p *roleProcess) start(t *testing.T) {
 	}
 	done := make(chan struct{})
 	p.cmd, p.done, p.killed = cmd, done, false
+	mark := len(p.log.String())
 	go func() {
 		err := cmd.Wait()
 		p.mu.Lock()
 		if !p.killed {
-			p.exits = append(p.exits, fmt.Sprint(err))
+			p.exits = append(p.exits, fmt.Sprintf("%v after:\n%s", err, lastLines(p.log.String()[mark:], 5)))
 		}
 		p.mu.Unlock()
 		close(done)
@@ -317,7 +318,9 @@ func TestFaults(t *testing.T) {
 		for _, p := range procs {
 			p.kill()
 			if t.Failed() {
-				t.Logf("%s's log:\n%s", p.role, lastLines(p.log.String(), 60))
+				path := artifact(t, "faults-"+p.role+".log")
+				os.WriteFile(path, []byte(p.log.String()), 0o644)
+				t.Logf("%s's log (whole in %s):\n%s", p.role, path, lastLines(p.log.String(), 60))
 			}
 		}
 	}()
@@ -343,7 +346,8 @@ func TestFaults(t *testing.T) {
 	// A fault strikes after every few vendor calls, whenever the flows
 	// have moved on since the last.
 	calls := func() int64 { return vendor.Calls() + jkyServer.Calls() + bnServer.Calls() }
-	end := time.Now().Add(*faultsDuration)
+	began := time.Now()
+	end := began.Add(*faultsDuration)
 	for time.Now().Before(end) {
 		for next := calls() + int64(3+rnd.IntN(8)); calls() < next; {
 			select {
@@ -376,6 +380,7 @@ func TestFaults(t *testing.T) {
 	}
 
 	// Settle: the sandboxes stop changing, and the flows catch up.
+	faulted := time.Since(began)
 	sb.Freeze()
 	jky.Freeze()
 	var missing, stale, unapplied []string
@@ -392,14 +397,21 @@ settle:
 		case <-deadline:
 			t.Errorf("after settling: %d missing (%v…), %d stale (%v…), %d 班牛 tasks not as their trades say (%v…)",
 				len(missing), first(missing), len(stale), first(stale), len(unapplied), first(unapplied))
+			for _, id := range first(append(missing, stale...)) {
+				t.Logf("refund %s: raw at %v; canonical at %v", id,
+					locate(t, brokers, "raw.wdt.refunds", id), locate(t, brokers, "canonical.refund.v1", id))
+			}
 			break settle
+		case <-ctx.Done():
+			t.Fatalf("the test ran out of time while settling, after %s of faults", faulted.Round(time.Second))
 		case <-time.After(200 * time.Millisecond): // polling the table and the tasks while the flows catch up
 		}
 	}
+	settled := time.Since(began) - faulted
 	for _, p := range procs {
 		p.mu.Lock()
 		if len(p.exits) > 0 {
-			t.Errorf("the %s exited on its own %d times: %v", p.role, len(p.exits), p.exits)
+			t.Errorf("the %s exited on its own %d times:\n%s", p.role, len(p.exits), strings.Join(p.exits, "\n"))
 		}
 		p.mu.Unlock()
 	}
@@ -413,7 +425,8 @@ settle:
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d, %s of faults:\n", seed, *faultsDuration)
+	fmt.Fprintf(&b, "seed %d, %s of faults (%s with the last fault's wait), settled in %s:\n", seed, *faultsDuration,
+		faulted.Round(time.Second), settled.Round(time.Second))
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %-42s %d\n", k, counts[k])
 	}
@@ -491,6 +504,21 @@ func topicCounts(t *testing.T, ctx context.Context, brokers []string, topic stri
 		t.Fatal(err)
 	}
 	return records, len(seen)
+}
+
+// locate lists the partitions and offsets of a topic's records of key.
+func locate(t *testing.T, brokers []string, topic, key string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var at []string
+	if err := bus.ReadAll(ctx, brokers, topic, func(m kafka.Message) {
+		if string(m.Key) == key {
+			at = append(at, fmt.Sprintf("%d/%d", m.Partition, m.Offset))
+		}
+	}); err != nil {
+		return append(at, err.Error())
+	}
+	return at
 }
 
 func first(ids []string) []string { return ids[:min(len(ids), 5)] }
