@@ -248,8 +248,12 @@ func TestFaults(t *testing.T) {
 	go proxyTo(dbProxy, d.Addr)
 	d.User, d.Passwd, d.Addr = user, "faults", dbProxy.Addr().String()
 
+	// The refunds' stamps start a minute after the flows' start
+	// (FERRY_SINCE=6h, whenever the producer computes it): a refund
+	// stamped before would lie outside every window, and rightly never be
+	// read.
 	sb := wdtsandbox.New(wdtsandbox.Config{Records: 300,
-		Settings: sandbox.Settings{Seed: int64(seed), Since: time.Now().Add(-6 * time.Hour), MutationsPerSecond: 4, CreationsPerSecond: 2, MutationsPerCall: 1,
+		Settings: sandbox.Settings{Seed: int64(seed), Since: time.Now().Add(-6*time.Hour + time.Minute), MutationsPerSecond: 4, CreationsPerSecond: 2, MutationsPerCall: 1,
 			VisibilityLag: 2 * time.Second, Faults: sandbox.Faults{ThrottleRate: 0.03, FailRate: 0.03, SlowDelay: 5 * time.Millisecond}}})
 	vendor := vendortest.Serve(t, sb)
 	// Jackyun trades whose 班牛 tasks all exist from the start (no
@@ -268,12 +272,16 @@ func TestFaults(t *testing.T) {
 	// The shipped flows, with a lag and a poll that let them settle in
 	// seconds, budgets that keep up with the sandboxes' changes, and the
 	// Jackyun windows on consign time not shifted a day back (the seed's
-	// −86400), so that today's shipments are read today.
+	// −86400), so that today's shipments are read today. The overlap
+	// shrinks with the poll (still five times the sandboxes' visibility
+	// lag): every pass reads the overlap again, and five minutes of it
+	// read every second would bury the processor in duplicates, a load
+	// thirty times the shipped settings' (5m read every 30s).
 	flowDir := filepath.Join(dir, "flows")
 	os.MkdirAll(flowDir, 0o755)
 	for name, edits := range map[string][][2]string{
-		"wdt_refunds":           {{"lag: 2m", "lag: 1s"}, {"rate: 1/s", "rate: 50/s"}},
-		"jackyun_trades_banniu": {{"lag: 2m", "lag: 1s"}, {"rate: 10/s", "rate: 50/s"}, {"-86400", "-0"}, {"-86400", "-0"}},
+		"wdt_refunds":           {{"lag: 2m", "lag: 1s"}, {"overlap: 5m", "overlap: 10s"}, {"rate: 1/s", "rate: 50/s"}},
+		"jackyun_trades_banniu": {{"lag: 2m", "lag: 1s"}, {"overlap: 5m", "overlap: 10s"}, {"rate: 10/s", "rate: 50/s"}, {"-86400", "-0"}, {"-86400", "-0"}},
 	} {
 		text, err := os.ReadFile(filepath.Join("..", "..", "flows", name+".yaml"))
 		if err != nil {
