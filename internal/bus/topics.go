@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -113,11 +117,37 @@ func (t Topic) Config() []kafka.ConfigEntry {
 // compaction or co-partitioning needs differently (a state topic that
 // deletes by age, co-partitioned topics with different partition counts)
 // is refused with what to change; one whose partition count only differs
-// from the settings is used, and log says so.
+// from the settings is used, and log says so. A broker that is briefly
+// out of reach (a cut connection, a timeout) is tried again, maxFailures
+// times at most, so that a role starting during a broker's restart does
+// not exit.
 func EnsureTopics(ctx context.Context, brokers []string, log *slog.Logger, topics ...Topic) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	failures := 0
+	return backoff.Do(ctx, backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second}, func() error {
+		err := ensureTopics(ctx, brokers, log, topics...)
+		if failures++; err != nil && failures < maxFailures && Passing(err) {
+			return &backoff.Retry{Err: err}
+		}
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
+		log.Warn("cannot check the topics; trying again", "attempt", attempt+1, "wait", wait, "err", err)
+	})
+}
+
+// Passing tells a broker's passing failures (a connection cut, refused or
+// timed out; an error Kafka calls retriable) from its answers.
+func Passing(err error) bool {
+	var ke kafka.Error
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE) ||
+		errors.As(err, &ne) || (errors.As(err, &ke) && ke.Temporary())
+}
+
+func ensureTopics(ctx context.Context, brokers []string, log *slog.Logger, topics ...Topic) error {
 	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 30 * time.Second}
 	names := make([]string, 0, len(topics))
 	for _, t := range topics {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +194,50 @@ func TestCanonicalTopicsAreCompacted(t *testing.T) {
 		if s := got["cleanup.policy"] + " " + got["delete.retention.ms"]; s != want {
 			t.Errorf("%s: %s, want %s", topic, s, want)
 		}
+	}
+}
+
+// cuttingListener closes the first cuts connections it accepts.
+type cuttingListener struct {
+	net.Listener
+	cuts atomic.Int32
+}
+
+func (l *cuttingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || l.cuts.Add(-1) < 0 {
+			return c, err
+		}
+		c.Close()
+	}
+}
+
+// TestEnsureTopicsRidesOutCutConnections: a role that checks its topics
+// while the broker cuts its connections (a restart, a network blip) tries
+// again, and says so, instead of exiting.
+func TestEnsureTopicsRidesOutCutConnections(t *testing.T) {
+	ln := &cuttingListener{}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+		inner, err := net.Listen(network, addr)
+		ln.Listener = inner
+		return ln, err
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ln.cuts.Store(2)
+	var logs bytes.Buffer
+	if err := bus.EnsureTopics(ctx, c.ListenAddrs(), slog.New(slog.NewTextHandler(&logs, nil)), bus.Topic{Name: "raw"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := partitions(t, ctx, c.ListenAddrs(), "raw"); got != bus.DefaultPartitions {
+		t.Errorf("raw: %d partitions", got)
+	}
+	if !strings.Contains(logs.String(), "cannot check the topics; trying again") {
+		t.Errorf("no warning of the retry in:\n%s", logs.String())
 	}
 }
