@@ -8,7 +8,10 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/schemas"
@@ -20,16 +23,20 @@ import (
 // field of the same name, converted to the field's kind. Date-time text
 // without a zone is read in the processor's zone. A record that cannot be
 // mapped yields an error naming the field and the value.
+//
+// Without expressions, only the raw fields the schema names are decoded:
+// the rest (a refund's item lists, most of its bytes) is skipped unread.
 func Map(s *schemas.Schema, p *flows.Processor, raw []byte) (rec map[string]any, keep bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var in map[string]any
-	if err := dec.Decode(&in); err != nil {
-		return nil, false, fmt.Errorf("not a JSON object: %w", err)
-	}
-	var env map[string]any
+	var in, env map[string]any
 	if p.Filter != "" || len(p.Map) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&in); err != nil {
+			return nil, false, fmt.Errorf("not a JSON object: %w", err)
+		}
 		env = plain(in).(map[string]any)
+	} else if in, err = decodeFields(raw, fieldSet(s)); err != nil {
+		return nil, false, fmt.Errorf("not a JSON object: %w", err)
 	}
 	if keep, err := p.Keep(env); err != nil || !keep {
 		return nil, false, err
@@ -53,6 +60,103 @@ func Map(s *schemas.Schema, p *flows.Processor, raw []byte) (rec map[string]any,
 		out[f.Name] = v
 	}
 	return out, true, nil
+}
+
+// fieldSets holds each schema's field names, for decodeFields.
+var fieldSets sync.Map // *schemas.Schema → map[string]bool
+
+func fieldSet(s *schemas.Schema) map[string]bool {
+	if set, ok := fieldSets.Load(s); ok {
+		return set.(map[string]bool)
+	}
+	set := make(map[string]bool, len(s.Fields))
+	for _, f := range s.Fields {
+		set[f.Name] = true
+	}
+	fieldSets.Store(s, set)
+	return set
+}
+
+// decoder is a reusable jsontext decoder of a byte slice; it keeps its
+// buffer between records.
+type decoder struct {
+	in  bytes.Reader
+	dec *jsontext.Decoder
+}
+
+var decoders = sync.Pool{New: func() any {
+	d := &decoder{}
+	d.dec = jsontext.NewDecoder(&d.in, jsonOptions...)
+	return d
+}}
+
+// jsonOptions read JSON as encoding/json does: invalid UTF-8 becomes
+// U+FFFD, and of a name given twice the last value counts.
+var jsonOptions = []jsontext.Options{jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)}
+
+// decodeFields decodes the members of a JSON object that want names, as
+// encoding/json with UseNumber would (numbers as json.Number), and skips
+// the others without building their values.
+func decodeFields(raw []byte, want map[string]bool) (map[string]any, error) {
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	d.in.Reset(raw)
+	defer d.in.Reset(nil) // the pool keeps no record
+	dec := d.dec
+	dec.Reset(&d.in, jsonOptions...)
+	if tok, err := dec.ReadToken(); err != nil {
+		return nil, err
+	} else if tok.Kind() != '{' {
+		return nil, fmt.Errorf("a JSON %s", tok.Kind())
+	}
+	out := make(map[string]any, len(want))
+	for dec.PeekKind() != '}' {
+		quoted, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		name := []byte(quoted[1 : len(quoted)-1])
+		if bytes.IndexByte(name, '\\') >= 0 {
+			if name, err = jsontext.AppendUnquote(nil, quoted); err != nil {
+				return nil, err
+			}
+		}
+		if !want[string(name)] {
+			if err := dec.SkipValue(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		key := string(name)
+		var v any
+		switch dec.PeekKind() {
+		case '{', '[':
+			value, err := dec.ReadValue()
+			if err != nil {
+				return nil, err
+			}
+			d := json.NewDecoder(bytes.NewReader(value))
+			d.UseNumber()
+			if err := d.Decode(&v); err != nil {
+				return nil, err
+			}
+		default:
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			switch tok.Kind() {
+			case '"':
+				v = tok.String()
+			case '0':
+				v = json.Number(tok.String())
+			case 't', 'f':
+				v = tok.Bool()
+			}
+		}
+		out[key] = v
+	}
+	return out, nil
 }
 
 // plain turns json.Numbers into int64 or float64, for expressions.
