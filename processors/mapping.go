@@ -205,6 +205,11 @@ func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
 		}
 		return n, nil
 	case schemas.Double:
+		if s, ok := numberText(v); ok && plainDecimal(s) >= 0 {
+			if x, err := strconv.ParseFloat(s, 64); err == nil {
+				return x, nil // correctly rounded, as big.Rat's Float64
+			}
+		}
 		r, err := decimal(v)
 		if err != nil {
 			return nil, err
@@ -232,13 +237,9 @@ func convert(f schemas.Field, v any, zone *time.Location) (any, error) {
 		b, _ := json.Marshal(v)
 		return string(b), nil
 	case schemas.Decimal:
-		r, err := decimal(v)
+		r, err := toDecimal(f, v)
 		if err != nil {
 			return nil, err
-		}
-		r = round(r, f.Scale)
-		if n := digits(r, f.Scale); f.Precision > 0 && n > f.Precision {
-			return nil, fmt.Errorf("%s has %d digits, more than decimal(%d,%d) holds", r.FloatString(f.Scale), n, f.Precision, f.Scale)
 		}
 		return r, nil
 	case schemas.Timestamp:
@@ -300,11 +301,81 @@ func integer(v any) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("%v is not a number", v)
 	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, nil // the common case, without big.Rat
+	}
 	r, err := number(s)
 	if err != nil || !r.IsInt() || !r.Num().IsInt64() {
 		return 0, fmt.Errorf("%q is not an integer", s)
 	}
 	return r.Num().Int64(), nil
+}
+
+// toDecimal reads v as a decimal of f's precision and scale, rounded half
+// away from zero to the scale.
+func toDecimal(f schemas.Field, v any) (*big.Rat, error) {
+	if s, ok := numberText(v); ok {
+		// A plain decimal within the scale needs no rounding, and its
+		// digits can be counted on its text.
+		if ints, fracs := decimalDigits(s); ints >= 0 && fracs <= f.Scale && f.Precision >= f.Scale {
+			if f.Precision > 0 && ints+f.Scale > f.Precision {
+				return nil, fmt.Errorf("%s has %d digits, more than decimal(%d,%d) holds", s, ints+f.Scale, f.Precision, f.Scale)
+			}
+			if r, ok := new(big.Rat).SetString(s); ok {
+				return r, nil
+			}
+		}
+	}
+	return exactDecimal(f, v)
+}
+
+// exactDecimal is toDecimal through big.Rat alone, for any number.
+func exactDecimal(f schemas.Field, v any) (*big.Rat, error) {
+	r, err := decimal(v)
+	if err != nil {
+		return nil, err
+	}
+	r = round(r, f.Scale)
+	if n := digits(r, f.Scale); f.Precision > 0 && n > f.Precision {
+		return nil, fmt.Errorf("%s has %d digits, more than decimal(%d,%d) holds", r.FloatString(f.Scale), n, f.Precision, f.Scale)
+	}
+	return r, nil
+}
+
+// decimalDigits counts the digits of a plain decimal's text (an optional
+// sign, digits, and optionally a point and digits): those of its integer
+// part without leading zeros, and those after the point. ints is -1 for
+// any other text (an exponent, a hex number, spaces).
+func decimalDigits(s string) (ints, fracs int) {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	point, digits := -1, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && point < 0:
+			point = i
+		default:
+			return -1, 0
+		}
+	}
+	if digits == 0 {
+		return -1, 0
+	}
+	intPart := s
+	if point >= 0 {
+		intPart, fracs = s[:point], len(s)-point-1
+	}
+	return len(strings.TrimLeft(intPart, "0")), fracs
+}
+
+// plainDecimal is decimalDigits' ints: -1 for text that is not a plain
+// decimal.
+func plainDecimal(s string) int {
+	ints, _ := decimalDigits(s)
+	return ints
 }
 
 // maxExponent bounds the exponent of a number ferry reads: big.Rat would
