@@ -9,14 +9,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sirupsen/logrus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/internal/embedmysql"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/sinks"
@@ -59,8 +57,7 @@ func up(ctx context.Context, cfg Config, fs []*flows.Flow, stdout io.Writer, log
 		log.Info("embedded schema registry (Confluent REST API)", "url", cfg.Registry.URL)
 	}
 	if cfg.MySQLDSN == "" {
-		logrus.SetLevel(logrus.ErrorLevel) // the embedded database logs every connection
-		dsn, stop, err := embedmysql.Start(ctx, "ferry")
+		dsn, stop, err := startEmbeddedDB(ctx)
 		if err != nil {
 			return fmt.Errorf("embedded database: %w", err)
 		}
