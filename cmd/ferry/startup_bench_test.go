@@ -121,7 +121,13 @@ func startOnce(bin string, args, env []string) (time.Duration, float64, error) {
 	case <-ctx.Done():
 		return 0, 0, fmt.Errorf("never said it started")
 	}
-	time.Sleep(time.Second) // idling: the peak covers its first second
+	// Idle memory is measured over a span, not at an event: the peak
+	// covers the role's first second.
+	select {
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	case <-time.After(time.Second):
+	}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
 		return 0, 0, err
