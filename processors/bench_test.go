@@ -122,24 +122,8 @@ func BenchmarkRestore(b *testing.B) {
 // machine with fewer than two free CPUs the ratio cannot pass 1.
 func BenchmarkReplicas(b *testing.B) {
 	const records = 20_000
-	brokers, ctx := benchCluster(b)
-	flow, err := flows.Named("wdt_refunds")
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := schemas.Load(flow.Processor.Entity)
-	if err != nil {
-		b.Fatal(err)
-	}
-	settings := bus.Settings{Partitions: 6}
-	if err := bus.EnsureTopics(ctx, brokers, nil, Topics(flow, settings)...); err != nil {
-		b.Fatal(err)
-	}
-	publishRefunds(b, ctx, brokers, flow.Source.Topic, records)
-	end, err := bus.EndOffsets(ctx, brokers, flow.Source.Topic)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := refundBench(b, records)
+	brokers, ctx, flow, schema, settings, end := r.brokers, r.ctx, r.flow, r.schema, r.settings, r.end
 	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	rate := map[int]float64{}
@@ -167,6 +151,37 @@ func BenchmarkReplicas(b *testing.B) {
 	b.ReportMetric(rate[1]/n, "one-replica-rec/s")
 	b.ReportMetric(rate[2]/n, "two-replicas-rec/s")
 	b.ReportMetric(rate[2]/rate[1], "ratio")
+}
+
+// refundRun is a kfake broker whose six-partition raw topic of the WDT
+// refunds flow holds a benchmark's records, with the flow's other topics.
+type refundRun struct {
+	brokers  []string
+	ctx      context.Context
+	flow     *flows.Flow
+	schema   *schemas.Schema
+	settings bus.Settings
+	end      map[int]int64 // the raw topic's end offsets
+}
+
+func refundBench(b *testing.B, records int, extra ...bus.Topic) refundRun {
+	r := refundRun{settings: bus.Settings{Partitions: 6}}
+	r.brokers, r.ctx = benchCluster(b)
+	var err error
+	if r.flow, err = flows.Named("wdt_refunds"); err != nil {
+		b.Fatal(err)
+	}
+	if r.schema, err = schemas.Load(r.flow.Processor.Entity); err != nil {
+		b.Fatal(err)
+	}
+	if err := bus.EnsureTopics(r.ctx, r.brokers, nil, append(Topics(r.flow, r.settings), extra...)...); err != nil {
+		b.Fatal(err)
+	}
+	publishRefunds(b, r.ctx, r.brokers, r.flow.Source.Topic, records)
+	if r.end, err = bus.EndOffsets(r.ctx, r.brokers, r.flow.Source.Topic); err != nil {
+		b.Fatal(err)
+	}
+	return r
 }
 
 // publishRefunds publishes n raw refunds, the golden sample's first with

@@ -13,9 +13,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/avro"
 
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/schemas"
 )
 
 // BenchmarkProcessor maps 20k WDT refunds (about 3 KB each) from a
@@ -30,25 +28,9 @@ import (
 // CPU-seconds a thousand records against the loop's.
 func BenchmarkProcessor(b *testing.B) {
 	const records = 20_000
-	brokers, ctx := benchCluster(b)
-	flow, err := flows.Named("wdt_refunds")
-	if err != nil {
-		b.Fatal(err)
-	}
-	schema, err := schemas.Load(flow.Processor.Entity)
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := refundBench(b, records, bus.Topic{Name: "plain.refund", Settings: bus.Settings{Partitions: 6}})
+	brokers, ctx, flow, schema, settings, end := r.brokers, r.ctx, r.flow, r.schema, r.settings, r.end
 	avsc := schema.Text()
-	settings := bus.Settings{Partitions: 6}
-	if err := bus.EnsureTopics(ctx, brokers, nil, append(Topics(flow, settings), bus.Topic{Name: "plain.refund", Settings: settings})...); err != nil {
-		b.Fatal(err)
-	}
-	publishRefunds(b, ctx, brokers, flow.Source.Topic, records)
-	end, err := bus.EndOffsets(ctx, brokers, flow.Source.Topic)
-	if err != nil {
-		b.Fatal(err)
-	}
 	w := bus.NewWriter(brokers, nil)
 	defer w.Close()
 	var ferryTime, plainTime, ferryCPU, plainCPU time.Duration
