@@ -21,3 +21,4 @@ bench 'Restore' 1x ./processors/
 bench 'Parallel' 1x ./sinks/
 bench 'Startup' "$n" ./cmd/ferry/
 bench 'WalkCost' 1x ./producers/
+bench 'Budget' 1x ./producers/
