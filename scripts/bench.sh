@@ -12,8 +12,15 @@ bash scripts/mariadb.sh
 export FERRY_TEST_MYSQL_DSN="${FERRY_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
 n=${FERRY_BENCHTIME:-3x}
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version | cut -d' ' -f3)"
+status=0
 bench() {
-  go test -run '^$' -bench "$1" -benchtime "$2" "$3" 2>&1 | grep -E '^Benchmark|FAIL|panic' | tr '\t' '\n' | sed 's/^ *//' | grep -v '^$'
+  local out
+  if ! out=$(go test -run '^$' -bench "$1" -benchtime "$2" "$3" 2>&1); then
+    echo "$out"
+    status=1
+    return
+  fi
+  grep -E '^Benchmark' <<<"$out" | tr '\t' '\n' | sed 's/^ *//' | grep -v '^$'
   echo
 }
 bench 'Processor$' "$n" ./processors/
@@ -22,3 +29,4 @@ bench 'Parallel' 1x ./sinks/
 bench 'Startup' "$n" ./cmd/ferry/
 bench 'WalkCost' 1x ./producers/
 bench 'Budget' 1x ./producers/
+exit $status

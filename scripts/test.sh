@@ -7,9 +7,11 @@
 # Without them, the chaos suite (TestChaos in cmd/ferry, minutes of seeds)
 # runs in a process of its own, after the rest, so that its memory and the
 # other cmd/ferry tests' are not added up; then every fuzz target runs for
-# a few seconds (scripts/fuzz.sh). Every test binary runs under GNU time
-# (scripts/peakrss.sh); the peak resident memory of each is printed at the
-# end, and the run fails when one passes FERRY_TEST_MAX_RSS_MB (2048).
+# a few seconds (scripts/fuzz.sh), and every benchmark of the README's
+# performance table once (scripts/bench.sh). Every test binary runs under
+# GNU time (scripts/peakrss.sh); the peak resident memory of each is
+# printed at the end, and the run fails when one passes
+# FERRY_TEST_MAX_RSS_MB (2048).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/mariadb.sh
@@ -49,6 +51,9 @@ else
   FERRY_TEST_PART=TestChaos gotest -run '^TestChaos$' ./cmd/ferry
   # Every fuzz target, briefly (FERRY_FUZZTIME for longer).
   bash scripts/fuzz.sh || rc=$?
+  # Every benchmark of the README's performance table, once, so that none
+  # rots and the log shows this machine's figures.
+  FERRY_BENCHTIME=1x bash scripts/bench.sh || rc=$?
 fi
 
 echo
