@@ -211,7 +211,7 @@ func listOffsets(ctx context.Context, brokers []string, topic string, at func(in
 		return nil, fmt.Errorf("metadata %s: %w", topic, err)
 	}
 	if len(meta.Topics) != 1 || meta.Topics[0].Error != nil {
-		return nil, fmt.Errorf("metadata %s: topic not found", topic)
+		return nil, fmt.Errorf("metadata %s: %w", topic, kafka.UnknownTopicOrPartition)
 	}
 	var reqs []kafka.OffsetRequest
 	for _, p := range meta.Topics[0].Partitions {
