@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,6 +40,12 @@ var (
 	plainTransport = kafka.DefaultTransport
 )
 
+// secured is the Security the defaults were last set to.
+var secured struct {
+	sync.Mutex
+	Security
+}
+
 // Secure makes every Kafka client of the process reach the cluster with
 // s: its readers, consumer groups and dials through kafka-go's
 // DefaultDialer, its writers and admin clients through DefaultTransport,
@@ -47,8 +54,14 @@ var (
 // refuses settings that cannot work: an unknown mechanism, a CA or a
 // certificate that does not load.
 func Secure(s Security) error {
+	secured.Lock()
+	defer secured.Unlock()
+	if s == secured.Security {
+		return nil // as it is: the defaults are not written (and raced on) again
+	}
 	if s == (Security{}) {
 		kafka.DefaultDialer, kafka.DefaultTransport = plainDialer, plainTransport
+		secured.Security = s
 		return nil
 	}
 	var tc *tls.Config
@@ -78,6 +91,7 @@ func Secure(s Security) error {
 	}
 	kafka.DefaultDialer = &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: tc, SASLMechanism: mech}
 	kafka.DefaultTransport = &kafka.Transport{Dial: (&net.Dialer{Timeout: 3 * time.Second}).DialContext, TLS: tc, SASL: mech}
+	secured.Security = s
 	return nil
 }
 
