@@ -97,6 +97,8 @@ type Config struct {
 	RebuildKeep, RebuildAbandon bool
 	// Tail is what ferry tail prints.
 	Tail TailConfig
+	// DLQ is what ferry dlq does.
+	DLQ DLQConfig
 	// TopicsFormat is how ferry topics prints: text, or strimzi for
 	// KafkaTopic resources of TopicsCluster.
 	TopicsFormat, TopicsCluster string
@@ -115,6 +117,14 @@ type TailConfig struct {
 	Key           string
 	// Limit is the most records printed; 0 for no limit.
 	Limit int
+}
+
+// DLQConfig is what ferry dlq does: list, show or replay a flow's dead
+// letters, those whose reason contains Reason, written since Since, of
+// key Key.
+type DLQConfig struct {
+	Action             string
+	Reason, Since, Key string
 }
 
 // accountEnv binds each account setting of the vendor table, and of the
@@ -239,7 +249,7 @@ func secretFiles(getenv func(string) string) (func(string) string, error) {
 }
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "schemas", "topics"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "dlq", "schemas", "topics"}
 
 var errHelp = errors.New("help requested")
 
@@ -255,6 +265,8 @@ commands:
   rebuild     rebuild a flow's MySQL table from its canonical topic beside the live one, then swap them
   flow import turn a seed-platform scheme (its source and target metadata) into a flow file
   tail        print a topic's records as JSON lines (raw, canonical, dead-letter, retry)
+  dlq list|show|replay
+              group a flow's dead letters by reason, print them decoded, or send them back where they failed
   topics      list every topic the flows use, with its settings; --format strimzi prints KafkaTopic resources
   schemas export DIR
               write the canonical Avro schemas, and their earlier versions, into DIR
@@ -365,7 +377,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
-	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "rebuild" && cfg.Command != "topics" {
+	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "dlq" && cfg.Command != "rebuild" && cfg.Command != "topics" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics, /healthz (liveness) and /readyz (readiness) on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
@@ -406,6 +418,11 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.StringVar(&cfg.Tail.Key, "key", "", "print only the records of this key")
 		fs.IntVar(&cfg.Tail.Limit, "limit", 10, "print at most this many records (0: no limit)")
 	}
+	if cfg.Command == "dlq" {
+		fs.StringVar(&cfg.DLQ.Reason, "reason", "", "only the dead letters whose reason contains this text")
+		fs.StringVar(&cfg.DLQ.Since, "since", "", "only the dead letters written since: a time or a duration back from now such as 24h")
+		fs.StringVar(&cfg.DLQ.Key, "key", "", "only the dead letters of this key")
+	}
 	if cfg.Command == "topics" {
 		fs.StringVar(&cfg.TopicsFormat, "format", "text", "text, or strimzi for Strimzi KafkaTopic resources")
 		fs.StringVar(&cfg.TopicsCluster, "cluster", "kafka", "the Strimzi Kafka cluster the KafkaTopic resources belong to (their strimzi.io/cluster label)")
@@ -426,7 +443,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if len(positional) > 0 && cfg.Command != "tail" {
+	if len(positional) > 0 && cfg.Command != "tail" && cfg.Command != "dlq" {
 		return cfg, fmt.Errorf("ferry %s: unexpected arguments %q", cfg.Command, positional)
 	}
 	if cfg.Command == "tail" {
@@ -456,6 +473,20 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if _, err := cfg.since(time.Now()); err != nil {
 		return cfg, err
+	}
+	if cfg.Command == "dlq" {
+		if len(positional) != 1 || !slices.Contains([]string{"list", "show", "replay"}, positional[0]) {
+			return cfg, fmt.Errorf("ferry dlq: want list, show or replay, got %q", positional)
+		}
+		cfg.DLQ.Action = positional[0]
+		if len(cfg.Flows) != 1 {
+			return cfg, errors.New("ferry dlq: name one flow with --flow")
+		}
+		if cfg.DLQ.Since != "" {
+			if _, err := parseTime(cfg.DLQ.Since, time.Now()); err != nil {
+				return cfg, fmt.Errorf("ferry dlq: --since %w", err)
+			}
+		}
 	}
 	if cfg.Command == "rebuild" {
 		if len(cfg.Flows) != 1 {

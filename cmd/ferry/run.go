@@ -74,6 +74,11 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "tail" {
 		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}
+	if cfg.Command == "dlq" {
+		p := &pipeline{cfg: cfg, flows: fs, log: log}
+		defer p.close()
+		return deadLetters(ctx, p, stdout)
+	}
 	p := newPipeline(cfg, fs, log)
 	log = p.log
 	defer p.close()

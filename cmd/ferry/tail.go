@@ -44,16 +44,26 @@ type tailer struct {
 	reg   *registry.Registry
 }
 
-// tail prints a topic's records as JSON lines, partition by partition
-// (with --follow, as they come).
-func tail(ctx context.Context, p *pipeline, out io.Writer) error {
+// newTailer prints p.cfg.Tail's records to out, reading registry-encoded
+// values through the registry the settings name.
+func newTailer(p *pipeline, out io.Writer) (*tailer, error) {
 	t := &tailer{cfg: p.cfg.Tail, p: p, out: out}
 	if p.cfg.Registry.URL != "" {
 		reg, err := registry.New(p.cfg.Registry)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		t.reg = reg
+	}
+	return t, nil
+}
+
+// tail prints a topic's records as JSON lines, partition by partition
+// (with --follow, as they come).
+func tail(ctx context.Context, p *pipeline, out io.Writer) error {
+	t, err := newTailer(p, out)
+	if err != nil {
+		return err
 	}
 	client := &kafka.Client{Addr: kafka.TCP(p.cfg.Brokers...), Timeout: 30 * time.Second}
 	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{t.cfg.Topic}})

@@ -132,9 +132,11 @@ type Group struct {
 // quoted text and numbers.
 var values = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|\b\d[\d.:TZ+-]*\b`)
 
-// Shape is a reason with its values left out, so that the dead letters
-// of one cause fall into one group.
+// Shape is a reason's first line with its values left out, so that the
+// dead letters of one cause fall into one group. (An expression's error
+// goes on with lines that point at the expression.)
 func Shape(reason string) string {
+	reason, _, _ = strings.Cut(reason, "\n")
 	return values.ReplaceAllStringFunc(reason, func(v string) string {
 		if strings.HasPrefix(v, `"`) {
 			return `"…"`
