@@ -13,6 +13,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/internal/lease"
 	"github.com/ferry-data/ferry/processors"
 	"github.com/ferry-data/ferry/reconcile"
@@ -33,6 +34,7 @@ func allTopics(cfg Config, fs []*flows.Flow) []bus.Topic {
 	}
 	for _, f := range fs {
 		add(processors.Topics(f, p.topics(f))...)
+		add(deadletter.Topics(f, p.topics(f))...)
 		if f.Target.Vendor() {
 			add(bus.Topic{Name: sinks.RetryTopic(f), Settings: p.topics(f)})
 		}

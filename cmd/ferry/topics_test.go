@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/sinks"
 )
 
@@ -45,6 +46,7 @@ func TestTopicsListsEveryTopic(t *testing.T) {
 		want[f.CanonicalTopic()] = "12 3 cleanup.policy=compact delete.retention.ms=604800000"
 		want[f.DeadLetterTopic()] = "12 3"
 		want[f.DedupeTopic()] = "12 3 cleanup.policy=compact"
+		want[deadletter.ReplayTopic(f)] = "1 3 cleanup.policy=compact"
 		if f.Target.Vendor() {
 			want[sinks.RetryTopic(f)] = "12 3"
 		}

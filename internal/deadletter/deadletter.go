@@ -80,9 +80,11 @@ func (f Filter) match(l Letter) bool {
 // ReplayTopic is the compacted topic of the flow's replay marks.
 func ReplayTopic(f *flows.Flow) string { return f.DeadLetterTopic() + ".replayed" }
 
-// Topics are the topics the package reads and writes for the flow: its
-// replay topic is created by the first replay.
+// Topics are the topics the package writes for the flow: its replay
+// topic, created by the first replay, of one partition (a mark a dead
+// letter replayed, it stays small) with the settings' replication.
 func Topics(f *flows.Flow, s bus.Settings) []bus.Topic {
+	s.Partitions = 1
 	return []bus.Topic{{Name: ReplayTopic(f), Settings: s, Compacted: true}}
 }
 
