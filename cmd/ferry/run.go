@@ -23,6 +23,7 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/internal/lease"
 	"github.com/ferry-data/ferry/internal/registry"
 	"github.com/ferry-data/ferry/internal/stats"
@@ -538,12 +539,27 @@ func (p *pipeline) serveMetrics(ctx context.Context, g *errgroup.Group) error {
 		proc.Flows = append(proc.Flows, telemetry.Flow{Name: f.Name, Source: f.Source.Vendor, Target: target})
 	}
 	if p.cfg.Command != "producer" {
-		proc.Depths = p.depths
+		proc.Depths, proc.DeadLetters = p.depths, p.deadLetterGroups
 	}
 	p.metricsAddr = ln.Addr().String()
 	p.log.Info("serving metrics", "addr", p.metricsAddr)
 	g.Go(func() error { return serve(ctx, ln, proc.Handler()) })
 	return nil
+}
+
+// deadLetterGroups groups a flow's dead letters by reason, for the status
+// page, as ferry dlq list does.
+func (p *pipeline) deadLetterGroups(ctx context.Context, flow string) ([]deadletter.Group, error) {
+	for _, f := range p.flows {
+		if f.Name == flow {
+			letters, err := deadletter.Read(ctx, p.cfg.Brokers, f, deadletter.Filter{})
+			if err != nil {
+				return nil, err
+			}
+			return deadletter.Groups(f, letters), nil
+		}
+	}
+	return nil, fmt.Errorf("flow %s is not served here", flow)
 }
 
 // depths reads how many records wait in each flow's dead-letter topic

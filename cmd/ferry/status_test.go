@@ -17,8 +17,11 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
 )
 
 // browser returns the path of Debian's chromium, which scripts/test.sh
@@ -49,15 +52,44 @@ func artifact(t *testing.T, name string) string {
 // TestStatusPageInChromium opens the status page of a running ferry up in
 // headless Chromium: it loads without a console error, and shows every
 // flow with its state, window, checkpoint age and records a second by
-// stage once it has refreshed. The screenshot is kept (artifact).
+// stage once it has refreshed; a flow's dead-letter count links to its
+// dead letters grouped by reason. The screenshot is kept (artifact).
 func TestStatusPageInChromium(t *testing.T) {
 	exe := browser(t)
-	cfg, err := parse([]string{"up", "--metrics", "127.0.0.1:0"}, func(string) string { return "" })
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// ferry up over the test's broker, which holds two dead letters of
+	// the WDT flow.
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()
+	wdt, err := flows.Named("wdt_refunds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: wdt.DeadLetterTopic()}); err != nil {
+		t.Fatal(err)
+	}
+	w := bus.NewWriter(brokers, nil)
+	defer w.Close()
+	for _, id := range []string{"1", "2"} {
+		m := kafka.Message{Topic: wdt.Source.Topic, Partition: 0, Offset: 7, Key: []byte(id), Value: []byte(`{"refund_id":` + id + `}`)}
+		if err := w.WriteMessages(ctx, bus.DeadLetter(m, wdt.DeadLetterTopic(), fmt.Errorf("field status: %q is not an integer", "x"+id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := parse([]string{"up", "--metrics", "127.0.0.1:0"}, func(k string) string {
+		if k == "FERRY_KAFKA_BROKERS" {
+			return strings.Join(brokers, ",")
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	log, addrs := logged(t, map[string]string{"serving metrics": "addr"})
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, cfg, io.Discard, log) }()
@@ -127,6 +159,26 @@ func TestStatusPageInChromium(t *testing.T) {
 	rows, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#flows tr")].map(r => [...r.cells].map(c => c.textContent).join(" | "))`))
 	if err != nil {
 		fail("read the rows", err)
+	}
+	// The WDT flow's dead letters, grouped, from its count's link.
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](`(() => {
+		const a = document.querySelector('#flows a[data-flow="wdt_refunds"]');
+		if (!a || a.textContent !== "2") return false;
+		a.click();
+		return true;
+	})()`, chromedp.WithPollingTimeout(time.Minute))); err != nil {
+		fail("the WDT flow's dead-letter link", err)
+	}
+	groups, err := chromedp.Run(bctx, chromedp.Poll[[]string](`(() => {
+		const rows = [...document.querySelectorAll("#dead-letter-groups tr")];
+		return rows.length > 0 && !document.getElementById("dead-letters").hidden &&
+			rows.map(r => [...r.cells].map(c => c.textContent).join(" | "));
+	})()`, chromedp.WithPollingTimeout(time.Minute)))
+	if err != nil {
+		fail("the WDT flow's dead letters", err)
+	}
+	if len(groups) != 1 || !strings.HasPrefix(groups[0], "2 | 2 | processor | ") || !strings.HasSuffix(groups[0], ` | field status: "…" is not an integer`) {
+		t.Errorf("dead letters shown as %q", groups)
 	}
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	if err != nil {

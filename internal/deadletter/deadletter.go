@@ -122,12 +122,13 @@ func isUnknownTopic(err error) bool { return errors.Is(err, kafka.UnknownTopicOr
 
 // Group is the dead letters of one reason.
 type Group struct {
-	Reason      string    `json:"reason"` // the reason with its values left out
-	Stage       string    `json:"stage"`  // processor or sink: where they failed
-	Count       int       `json:"count"`
-	New         int       `json:"new"` // not replayed yet
-	First, Last time.Time `json:"-"`
-	Example     string    `json:"example"` // one reason in full
+	Reason  string    `json:"reason"` // the reason with its values left out
+	Stage   string    `json:"stage"`  // processor or sink: where they failed
+	Count   int       `json:"count"`
+	New     int       `json:"new"` // not replayed yet
+	First   time.Time `json:"first"`
+	Last    time.Time `json:"last"`
+	Example string    `json:"example"` // one reason in full
 }
 
 // values are the parts of a reason that differ from record to record:

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/internal/stats"
 	"github.com/ferry-data/ferry/internal/telemetry"
 )
@@ -106,3 +109,38 @@ func TestStatusSaysEachFlowsState(t *testing.T) {
 type ends map[string]time.Time
 
 func (e ends) Ends() map[string]time.Time { return e }
+
+// TestDeadLettersAnswerForTheProcessFlowsOnly: the grouping the status
+// page links to is served for the process's own flows, and says why when
+// the topic cannot be read.
+func TestDeadLettersAnswerForTheProcessFlowsOnly(t *testing.T) {
+	groups := []deadletter.Group{{Reason: `field status: "…" is not an integer`, Stage: "processor", Count: 2, New: 1}}
+	p := telemetry.Process{Stats: &stats.Registry{}, Flows: []telemetry.Flow{{Name: "wdt_refunds"}, {Name: "broken"}},
+		DeadLetters: func(_ context.Context, flow string) ([]deadletter.Group, error) {
+			if flow == "broken" {
+				return nil, errors.New("dead letters: broker unreachable")
+			}
+			return groups, nil
+		}}
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	for _, c := range []struct {
+		flow string
+		code int
+		body string
+	}{
+		{"wdt_refunds", http.StatusOK, `"count":2,"new":1`},
+		{"jst_orders", http.StatusNotFound, `no dead letters of flow "jst_orders" here`},
+		{"broken", http.StatusBadGateway, "broker unreachable"},
+	} {
+		res, err := http.Get(srv.URL + "/dead-letters.json?flow=" + c.flow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.code || !strings.Contains(string(body), c.body) {
+			t.Errorf("%s: %d %s, want %d with %q", c.flow, res.StatusCode, body, c.code, c.body)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/internal/stats"
 )
 
@@ -68,6 +71,10 @@ type Process struct {
 	// Depths reads the dead-letter and retry topics of the process's
 	// flows; it is asked at each scrape.
 	Depths func(ctx context.Context) ([]Depth, error)
+	// DeadLetters groups a flow's dead letters by reason, for the status
+	// page (as ferry dlq list does); nil when the process cannot read
+	// them.
+	DeadLetters func(ctx context.Context, flow string) ([]deadletter.Group, error)
 	// Checks are what readiness asks.
 	Checks []Check
 	// Recent holds the warnings and errors logged of each flow.
@@ -135,6 +142,23 @@ func (p Process) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		json.NewEncoder(w).Encode(p.status(r.Context()))
+	})
+	mux.HandleFunc("GET /dead-letters.json", func(w http.ResponseWriter, r *http.Request) {
+		flow := r.URL.Query().Get("flow")
+		if p.DeadLetters == nil || !slices.ContainsFunc(p.Flows, func(f Flow) bool { return f.Name == flow }) {
+			http.Error(w, "no dead letters of flow "+strconv.Quote(flow)+" here", http.StatusNotFound)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+		defer cancel()
+		groups, err := p.DeadLetters(ctx, flow)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		json.NewEncoder(w).Encode(groups)
 	})
 	return mux
 }
