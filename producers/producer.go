@@ -245,7 +245,7 @@ func (p *Producer) commit(ctx context.Context, end time.Time) error {
 
 // Scan walks every page of a full-scan flow forward, until the vendor has
 // no more, and hands each page's records to emit.
-func (p *Producer) Scan(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+func (p *Producer) Scan(ctx context.Context, emit func(Window, int, []json.RawMessage) error) error {
 	p.defaults()
 	size := p.Source.PageSize()
 	for pg := 0; ; pg++ {
@@ -253,7 +253,7 @@ func (p *Producer) Scan(ctx context.Context, emit func(Window, []json.RawMessage
 		if err != nil {
 			return err
 		}
-		if err := emit(Window{}, page.Records); err != nil {
+		if err := emit(Window{}, pg, page.Records); err != nil {
 			return err
 		}
 		more := page.More
@@ -268,7 +268,7 @@ func (p *Producer) Scan(ctx context.Context, emit func(Window, []json.RawMessage
 
 // window walks one window and publishes its records.
 func (p *Producer) window(ctx context.Context, w Window) error {
-	return p.walkAndPublish(ctx, func(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+	return p.walkAndPublish(ctx, func(ctx context.Context, emit func(Window, int, []json.RawMessage) error) error {
 		return p.Walk(ctx, w, emit)
 	})
 }
@@ -276,26 +276,29 @@ func (p *Producer) window(ctx context.Context, w Window) error {
 // walkAndPublish runs a walk (Walk or Scan) and publishes what it reads:
 // page by page, or, from an Enricher, once the walk is done, each record
 // once (the newest read of it) and enriched, a page's worth at a time.
-func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context, func(Window, []json.RawMessage) error) error, extra ...kafka.Header) error {
+func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context, func(Window, int, []json.RawMessage) error) error, extra ...kafka.Header) error {
 	e, ok := p.Source.(Enricher)
 	if !ok {
-		return walk(ctx, func(part Window, recs []json.RawMessage) error { return p.publish(ctx, part, recs, extra...) })
+		return walk(ctx, func(part Window, page int, recs []json.RawMessage) error {
+			return p.publish(ctx, part, page, recs, extra...)
+		})
 	}
 	type read struct {
 		part Window
+		page int
 		raw  json.RawMessage
 	}
 	var reads []read
 	at := map[string]int{} // id → index in reads
-	err := walk(ctx, func(part Window, recs []json.RawMessage) error {
+	err := walk(ctx, func(part Window, page int, recs []json.RawMessage) error {
 		for _, r := range recs {
 			id := RecordID(r, p.Flow.Source.ID)
 			if i, seen := at[string(id)]; seen && id != nil {
-				reads[i] = read{part, r}
+				reads[i] = read{part, page, r}
 				continue
 			}
 			at[string(id)] = len(reads)
-			reads = append(reads, read{part, r})
+			reads = append(reads, read{part, page, r})
 		}
 		return nil
 	})
@@ -304,7 +307,7 @@ func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context
 	}
 	for len(reads) > 0 {
 		n := 1
-		for n < len(reads) && n < p.Source.PageSize() && reads[n].part == reads[0].part {
+		for n < len(reads) && n < p.Source.PageSize() && reads[n].part == reads[0].part && reads[n].page == reads[0].page {
 			n++
 		}
 		recs := make([]json.RawMessage, n)
@@ -316,7 +319,7 @@ func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context
 			return err
 		}
 		p.Stats.Calls.Add(int64(len(recs)))
-		if err := p.publish(ctx, reads[0].part, full, extra...); err != nil {
+		if err := p.publish(ctx, reads[0].part, reads[0].page, full, extra...); err != nil {
 			return err
 		}
 		reads = reads[n:]
@@ -328,7 +331,7 @@ func (p *Producer) walkAndPublish(ctx context.Context, walk func(context.Context
 // reverse, splitting a window that holds too many records and walking
 // again one that grew; it hands each page's records to emit, with the
 // (part of the) window they were read in.
-func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.RawMessage) error) error {
+func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, int, []json.RawMessage) error) error {
 	p.defaults()
 	first, err := p.page(ctx, w, 0)
 	if err != nil {
@@ -351,7 +354,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 	size := p.Source.PageSize()
 	recs := first.Records
 	if p.Naive {
-		if err := emit(w, recs); err != nil {
+		if err := emit(w, 0, recs); err != nil {
 			return err
 		}
 		for pg := 1; pg*size < total; pg++ {
@@ -359,7 +362,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 			if err != nil {
 				return err
 			}
-			if err := emit(w, page.Records); err != nil {
+			if err := emit(w, pg, page.Records); err != nil {
 				return err
 			}
 		}
@@ -368,7 +371,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 	for walk := 1; ; walk++ {
 		pages := (total + size - 1) / size
 		if pages <= 1 && recs != nil {
-			return emit(w, recs)
+			return emit(w, 0, recs)
 		}
 		// Reverse walk, ending on page 0: see the package doc. Every
 		// answer's count is checked against the one before it.
@@ -386,7 +389,7 @@ func (p *Producer) Walk(ctx context.Context, w Window, emit func(Window, []json.
 			case len(page.Records) == 0 && page.Total > pg*size && again == "":
 				again = fmt.Sprintf("page %d came back empty though the count is %d", pg, page.Total)
 			}
-			if err := emit(w, page.Records); err != nil {
+			if err := emit(w, pg, page.Records); err != nil {
 				return err
 			}
 			count = page.Total
@@ -423,15 +426,16 @@ func (p *Producer) page(ctx context.Context, w Window, pg int) (Page, error) {
 	return page, nil
 }
 
-// publish writes records keyed by their id and returns once Kafka
-// acknowledged all of them.
-func (p *Producer) publish(ctx context.Context, w Window, recs []json.RawMessage, extra ...kafka.Header) error {
+// publish writes records read in page of window w keyed by their id, and
+// returns once Kafka acknowledged all of them.
+func (p *Producer) publish(ctx context.Context, w Window, page int, recs []json.RawMessage, extra ...kafka.Header) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	headers := append([]kafka.Header{
 		{Key: bus.HeaderFlow, Value: []byte(p.Flow.Name)},
 		{Key: bus.HeaderWindow, Value: []byte(w.String())},
+		{Key: bus.HeaderPage, Value: []byte(strconv.Itoa(page))},
 		{Key: bus.HeaderFetchedAt, Value: []byte(time.Now().UTC().Format(time.RFC3339Nano))},
 	}, extra...)
 	msgs := make([]kafka.Message, len(recs))
@@ -476,7 +480,7 @@ func (p *Producer) Repoll(ctx context.Context, w Window) error {
 	// the processor remembers publishing.
 	walk := p.Scan
 	if !w.Full() {
-		walk = func(ctx context.Context, emit func(Window, []json.RawMessage) error) error {
+		walk = func(ctx context.Context, emit func(Window, int, []json.RawMessage) error) error {
 			return p.Walk(ctx, w, emit)
 		}
 	}

@@ -169,6 +169,34 @@ func TestWindowSplit(t *testing.T) {
 	}
 }
 
+// TestRecordsSayTheirPage: each raw record names the window and the page
+// it was read in, so that ferry trace can tell where a record came from.
+func TestRecordsSayTheirPage(t *testing.T) {
+	e := newEnv(t, wdtsandbox.Config{Records: 120, Settings: sandbox.Settings{Seed: 1}}, 72*time.Hour)
+	if err := e.prod.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	pages := map[string]int{}
+	err := bus.ReadAll(e.ctx, e.brokers, e.prod.Flow.Source.Topic, func(m kafka.Message) {
+		pages[bus.Header(m, bus.HeaderPage)]++
+		if bus.Header(m, bus.HeaderWindow) == "" {
+			t.Errorf("record %s names no window", m.Key)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := e.prod.Source.PageSize()
+	for pg := 0; pg*size < 120; pg++ {
+		if pages[strconv.Itoa(pg)] == 0 {
+			t.Errorf("no record says it was read in page %d: %v", pg, pages)
+		}
+	}
+	if pages[""] > 0 {
+		t.Errorf("%d records name no page", pages[""])
+	}
+}
+
 // TestWindowsWithinVendorLimit: 70 days of history are polled in windows
 // of at most 30 days, each checkpointed, and the vendor refuses none.
 func TestWindowsWithinVendorLimit(t *testing.T) {

@@ -29,9 +29,9 @@ import (
 // Walker reads the source; *producers.Producer is one.
 type Walker interface {
 	// Walk reads a window.
-	Walk(ctx context.Context, w producers.Window, emit func(producers.Window, []json.RawMessage) error) error
+	Walk(ctx context.Context, w producers.Window, emit func(producers.Window, int, []json.RawMessage) error) error
 	// Scan reads everything, for flows without windows.
-	Scan(ctx context.Context, emit func(producers.Window, []json.RawMessage) error) error
+	Scan(ctx context.Context, emit func(producers.Window, int, []json.RawMessage) error) error
 }
 
 // Target tells what the target holds.
@@ -124,7 +124,7 @@ func Check(ctx context.Context, f *flows.Flow, s *schemas.Schema, src Walker, ds
 // row to compare and are left out.
 func read(ctx context.Context, f *flows.Flow, s *schemas.Schema, src Walker, w producers.Window) (map[string]time.Time, error) {
 	source := map[string]time.Time{}
-	emit := func(_ producers.Window, recs []json.RawMessage) error {
+	emit := func(_ producers.Window, _ int, recs []json.RawMessage) error {
 		for _, raw := range recs {
 			rec, keep, err := processors.Map(s, &f.Processor, raw)
 			if err != nil || !keep {

@@ -25,6 +25,7 @@ const (
 	HeaderFlow      = "ferry-flow"       // the flow that produced the record
 	HeaderWindow    = "ferry-window"     // the producer window, "from/to" in RFC 3339
 	HeaderFetchedAt = "ferry-fetched-at" // when the producer fetched the page, RFC 3339
+	HeaderPage      = "ferry-page"       // the page of the window, from 0 as the producer walks it
 	HeaderError     = "ferry-error"      // dead letters: why the record was refused
 	HeaderSource    = "ferry-source"     // dead letters: topic/partition@offset of the original
 	HeaderSchema    = "ferry-schema"     // canonical records: the schema's name
