@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,8 +17,6 @@ import (
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/mysqltest"
-	"github.com/ferry-data/ferry/processors"
-	"github.com/ferry-data/ferry/sinks"
 )
 
 // TestDeadLetterReplay: a flow whose map expression fails on every refund
@@ -89,49 +85,8 @@ func TestDeadLetterReplay(t *testing.T) {
 		}
 	}
 
-	// ferry runs a command of the test's flows, in-process.
-	ferry := func(args ...string) string {
-		t.Helper()
-		cfg, err := parse(append(args, "--flows", dir, "--flow", f.Name), func(k string) string { return env[k] })
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if err := run(ctx, cfg, &out, slog.New(slog.DiscardHandler)); err != nil {
-			t.Fatalf("ferry %s: %v\n%s", strings.Join(args, " "), err, out.String())
-		}
-		return out.String()
-	}
-	// drain runs the processor and the sink until both have handled
-	// everything in their topics.
-	drain := func() {
-		t.Helper()
-		rctx, stop := context.WithCancel(ctx)
-		var wg sync.WaitGroup
-		for _, role := range []string{"processor", "sink"} {
-			cfg, err := parse([]string{role, "--flows", dir, "--flow", f.Name}, func(k string) string { return env[k] })
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Go(func() { _ = run(rctx, cfg, &bytes.Buffer{}, slog.New(slog.DiscardHandler)) })
-		}
-		// The processor first: the sink's end is what the processor wrote.
-		for _, gt := range [][2]string{{processors.Group(f), f.Source.Topic}, {sinks.Group(f), f.CanonicalTopic()}} {
-			group, topic := gt[0], gt[1]
-			if err := waitTopic(ctx, brokers, topic); err != nil {
-				t.Fatal(err)
-			}
-			end, err := bus.EndOffsets(ctx, brokers, topic)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := bus.WaitCaughtUp(ctx, brokers, group, topic, end); err != nil {
-				t.Fatal(err)
-			}
-		}
-		stop()
-		wg.Wait()
-	}
+	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
+	ferry, drain := r.ferry, r.drain
 	rows := func() string {
 		t.Helper()
 		var n int
