@@ -99,6 +99,8 @@ type Config struct {
 	Tail TailConfig
 	// DLQ is what ferry dlq does.
 	DLQ DLQConfig
+	// TraceKey is the key of the record ferry trace follows.
+	TraceKey string
 	// TopicsFormat is how ferry topics prints: text, or strimzi for
 	// KafkaTopic resources of TopicsCluster.
 	TopicsFormat, TopicsCluster string
@@ -249,7 +251,7 @@ func secretFiles(getenv func(string) string) (func(string) string, error) {
 }
 
 // Commands lists ferry's commands.
-var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "dlq", "schemas", "topics"}
+var Commands = []string{"producer", "processor", "sink", "up", "sandbox", "reconcile", "rebuild", "flow", "tail", "dlq", "trace", "schemas", "topics"}
 
 var errHelp = errors.New("help requested")
 
@@ -267,6 +269,7 @@ commands:
   tail        print a topic's records as JSON lines (raw, canonical, dead-letter, retry)
   dlq list|show|replay
               group a flow's dead letters by reason, print them decoded, or send them back where they failed
+  trace ID    follow one record of a flow through the fetches, the processor and the target, and say where it stands
   topics      list every topic the flows use, with its settings; --format strimzi prints KafkaTopic resources
   schemas export DIR
               write the canonical Avro schemas, and their earlier versions, into DIR
@@ -377,7 +380,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		}
 		fs.DurationVar(&cfg.Session, "session-timeout", cfg.Session, "how long a dead replica holds its partitions or flows; the broker's group.min.session.timeout.ms bounds it (FERRY_GROUP_SESSION_TIMEOUT)")
 	}
-	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "dlq" && cfg.Command != "rebuild" && cfg.Command != "topics" {
+	if roles && cfg.Command != "reconcile" && cfg.Command != "tail" && cfg.Command != "dlq" && cfg.Command != "trace" && cfg.Command != "rebuild" && cfg.Command != "topics" {
 		fs.StringVar(&cfg.Metrics, "metrics", getenv("FERRY_METRICS_ADDR"), "serve /metrics, /healthz (liveness) and /readyz (readiness) on this address, e.g. :9090 (FERRY_METRICS_ADDR)")
 	}
 	if cfg.Command == "reconcile" {
@@ -392,7 +395,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.BoolVar(&cfg.RebuildKeep, "keep", false, "keep the old table under a dated name instead of dropping it")
 		fs.BoolVar(&cfg.RebuildAbandon, "abandon", false, "drop an interrupted rebuild's shadow table; the live table is untouched")
 	}
-	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" || cfg.Command == "rebuild" {
+	if cfg.Command == "sink" || cfg.Command == "up" || cfg.Command == "reconcile" || cfg.Command == "rebuild" || cfg.Command == "trace" {
 		fs.StringVar(&cfg.MySQLDSN, "mysql-dsn", cfg.MySQLDSN, "MySQL DSN of the target database (FERRY_MYSQL_DSN)")
 	}
 	if cfg.Command == "sink" || cfg.Command == "up" {
@@ -443,7 +446,7 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	if len(positional) > 0 && cfg.Command != "tail" && cfg.Command != "dlq" {
+	if len(positional) > 0 && cfg.Command != "tail" && cfg.Command != "dlq" && cfg.Command != "trace" {
 		return cfg, fmt.Errorf("ferry %s: unexpected arguments %q", cfg.Command, positional)
 	}
 	if cfg.Command == "tail" {
@@ -473,6 +476,12 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 	}
 	if _, err := cfg.since(time.Now()); err != nil {
 		return cfg, err
+	}
+	if cfg.Command == "trace" {
+		if len(positional) != 1 || len(cfg.Flows) != 1 {
+			return cfg, errors.New("ferry trace: want --flow F and one record key")
+		}
+		cfg.TraceKey = positional[0]
 	}
 	if cfg.Command == "dlq" {
 		if len(positional) != 1 || !slices.Contains([]string{"list", "show", "replay"}, positional[0]) {

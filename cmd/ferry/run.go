@@ -75,9 +75,12 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "tail" {
 		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}
-	if cfg.Command == "dlq" {
+	if cfg.Command == "dlq" || cfg.Command == "trace" {
 		p := &pipeline{cfg: cfg, flows: fs, log: log}
 		defer p.close()
+		if cfg.Command == "trace" {
+			return traceRecord(ctx, p, stdout)
+		}
 		return deadLetters(ctx, p, stdout)
 	}
 	p := newPipeline(cfg, fs, log)

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/bus"
+	"github.com/ferry-data/ferry/internal/checkpoint"
+	"github.com/ferry-data/ferry/internal/mysqltest"
+)
+
+var updateTrace = flag.Bool("trace.update", false, "TestTraceGolden: rewrite the golden files")
+
+// TestTraceGolden follows five refunds of a WDT flow that filters out
+// status 5, through a processor and a sink run over them, and compares
+// what ferry trace prints with golden files: one that went through (two
+// versions), one fetched twice at the same version (dropped as a
+// duplicate), one filtered, one dead-lettered (a stamp that is no time)
+// and one never fetched.
+func TestTraceGolden(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
+	brokers := cluster.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, dsn := mysqltest.New(t)
+	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn}
+
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	flowFile := filepath.Join(dir, "wdt_refunds.yaml")
+	filtered := bytes.Replace(shipped, []byte("  zone: Asia/Shanghai\n\ntarget:"), []byte("  zone: Asia/Shanghai\n  filter: status != 5\n\ntarget:"), 1)
+	if bytes.Equal(filtered, shipped) {
+		t.Fatal("the shipped flow's processor block moved; the test cannot add its filter")
+	}
+	if err := os.WriteFile(flowFile, filtered, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := flows.Load(flowFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: f.Source.Topic}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The fetches, as the producer would have published them.
+	data, err := os.ReadFile(filepath.Join("..", "..", "processors", "testdata", "wdt_refunds.raw.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []map[string]any
+	if err := json.Unmarshal(data, &samples); err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(id int, status int, modified any) kafka.Message {
+		r := samples[0]
+		r["refund_id"], r["status"], r["modified"] = id, status, modified
+		v, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return kafka.Message{Topic: f.Source.Topic, Key: []byte(json.Number(strings.TrimSpace(string(mustJSON(t, id))))), Value: v, Headers: []kafka.Header{
+			{Key: bus.HeaderFlow, Value: []byte(f.Name)},
+			{Key: bus.HeaderWindow, Value: []byte("2024-03-01T00:00:00Z/2024-03-01T12:00:00Z")},
+			{Key: bus.HeaderPage, Value: []byte("0")},
+			{Key: bus.HeaderFetchedAt, Value: []byte("2024-03-01T12:00:05Z")},
+		}}
+	}
+	w := bus.NewWriter(brokers, nil)
+	defer w.Close()
+	publish := func(ms ...kafka.Message) {
+		for _, m := range ms {
+			if err := w.WriteMessages(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	publish(
+		fetch(101, 20, 1709290000000),                                // through
+		fetch(102, 20, 1709290000000), fetch(102, 20, 1709290000000), // the same version twice
+		fetch(103, 5, 1709290000000),          // filtered
+		fetch(104, 20, "yesterday afternoon"), // dead-lettered
+	)
+	cps, err := checkpoint.Open(ctx, brokers, bus.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cps.Close()
+	if err := cps.Commit(ctx, f.Name, time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+
+	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
+	r.drain()
+	publish(fetch(101, 30, 1709290060000)) // its next version, in a batch of its own
+	r.drain()
+	for name, id := range map[string]string{"through": "101", "duplicate": "102", "filtered": "103", "dead-lettered": "104", "never-fetched": "105"} {
+		t.Run(name, func(t *testing.T) {
+			got := r.ferry("trace", id)
+			path := filepath.Join("testdata", "trace", name+".txt")
+			if *updateTrace {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("ferry trace %s:\n%s\nwant (%s; go test ./cmd/ferry -run TestTraceGolden -trace.update):\n%s", id, got, path, want)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
