@@ -29,4 +29,5 @@ bench 'Parallel' 1x ./sinks/
 bench 'Startup' "$n" ./cmd/ferry/
 bench 'WalkCost' 1x ./producers/
 bench 'Budget' 1x ./producers/
+bench 'Trace' 1x ./lineage/
 exit $status
