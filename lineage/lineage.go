@@ -37,8 +37,9 @@ import (
 type Config struct {
 	Flow   *flows.Flow
 	Schema *schemas.Schema
-	// Codec is the processor's: the canonical records a fetch would make
-	// are encoded with it, to recognise them in the canonical topic.
+	// Codec reads the canonical topic (a registry's decoder, or the
+	// schema). A canonical record and what a fetch maps to are compared
+	// in the schema's own encoding, so a trace registers nothing.
 	Codec   schemas.Codec
 	Brokers []string
 	// Row reads the version of the key's row in a MySQL target (ok false
@@ -99,9 +100,12 @@ func Run(ctx context.Context, c Config, key string) (*Trace, error) {
 		if m.Value == nil {
 			continue
 		}
-		cr := Canonical{Offset: m.Offset, hash: hash(m.Value)}
+		cr := Canonical{Offset: m.Offset}
 		if rec, err := c.Codec.Decode(m.Value); err == nil {
 			cr.Version, _ = rec[c.Schema.Version].(time.Time)
+			if b, err := c.Schema.Encode(rec); err == nil {
+				cr.hash = hash(b)
+			}
 		}
 		t.Canonical = append(t.Canonical, cr)
 	}
@@ -200,7 +204,7 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 			fe.filtered = true
 			fe.Decision = "filtered by: " + f.Processor.Filter
 		default:
-			value, err := c.Codec.Encode(rec)
+			value, err := c.Schema.Encode(rec)
 			if err != nil {
 				fe.Decision = "cannot be encoded: " + err.Error()
 				break

@@ -13,6 +13,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/sr/srfake"
 
 	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
@@ -27,8 +28,14 @@ var updateTrace = flag.Bool("trace.update", false, "TestTraceGolden: rewrite the
 // what ferry trace prints with golden files: one that went through (two
 // versions), one fetched twice at the same version (dropped as a
 // duplicate), one filtered, one dead-lettered (a stamp that is no time)
-// and one never fetched.
-func TestTraceGolden(t *testing.T) {
+// and one never fetched. The canonical records are in single-object
+// encoding; TestTraceGoldenWithARegistry has them in a registry's wire
+// format, and the same traces.
+func TestTraceGolden(t *testing.T) { traceGolden(t, false) }
+
+func TestTraceGoldenWithARegistry(t *testing.T) { traceGolden(t, true) }
+
+func traceGolden(t *testing.T, withRegistry bool) {
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +47,11 @@ func TestTraceGolden(t *testing.T) {
 	defer cancel()
 	_, dsn := mysqltest.New(t)
 	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn}
+	if withRegistry {
+		fake := srfake.New()
+		defer fake.Close()
+		env["FERRY_SCHEMA_REGISTRY_URL"] = fake.URL()
+	}
 
 	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
 	if err != nil {
@@ -117,7 +129,7 @@ func TestTraceGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got := r.ferry("trace", id)
 			path := filepath.Join("testdata", "trace", name+".txt")
-			if *updateTrace {
+			if *updateTrace && !withRegistry {
 				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
