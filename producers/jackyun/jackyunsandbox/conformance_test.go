@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/producers/jackyun"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
 
@@ -35,7 +34,7 @@ func TestConformance(t *testing.T) {
 			return n
 		},
 		Modified: func(r map[string]any) time.Time {
-			c, _ := time.ParseInLocation(time.DateTime, r["gmtCreate"].(string), jackyun.Shanghai)
+			c, _ := time.ParseInLocation(time.DateTime, r["gmtCreate"].(string), shanghai)
 			return c
 		},
 		CheckNew: func(t *testing.T, newest map[string]any, _ []map[string]any, _ time.Time) {

@@ -13,11 +13,14 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/producers/jackyun"
 	"github.com/ferry-data/ferry/producers/jackyun/jackyunsandbox"
 )
 
-var jkyStart = time.Date(2024, 6, 1, 12, 0, 0, 0, jackyun.Shanghai)
+// shanghai is Beijing time, the zone of the timestamp parameter and of every
+// date-time text, written yyyy-MM-dd HH:mm:ss (vendors.md §2.2).
+var shanghai = time.FixedZone("Asia/Shanghai", 8*3600)
+
+var jkyStart = time.Date(2024, 6, 1, 12, 0, 0, 0, shanghai)
 
 // jkyFixture is a Jackyun sandbox on a settable clock, served over HTTP.
 type jkyFixture struct {
@@ -54,7 +57,7 @@ type jkyCall struct {
 }
 
 func jkyPair(from, to string, a, b time.Time) map[string]any {
-	return map[string]any{from: a.In(jackyun.Shanghai).Format(time.DateTime), to: b.In(jackyun.Shanghai).Format(time.DateTime)}
+	return map[string]any{from: a.In(shanghai).Format(time.DateTime), to: b.In(shanghai).Format(time.DateTime)}
 }
 
 func jkyModified(a, b time.Time) map[string]any { return jkyPair("startModified", "endModified", a, b) }
@@ -98,14 +101,14 @@ func (f *jkyFixture) try(c jkyCall) (*http.Response, []byte, error) {
 		c.timestamp = f.Clock.Now()
 	}
 	p := map[string]string{
-		"method":      jackyun.TradeSearch,
+		"method":      jackyunsandbox.Method,
 		"appkey":      cfg.AppKey,
 		"version":     "v1.0",
 		"contenttype": "json",
-		"timestamp":   jackyun.Timestamp(c.timestamp),
+		"timestamp":   c.timestamp.In(shanghai).Format(time.DateTime), // vendors.md §2.2
 		"bizcontent":  string(b),
 	}
-	p["sign"] = jackyun.Sign(p, cfg.Secret)
+	p["sign"] = jackyunsandbox.Sign(p, cfg.Secret)
 	form := url.Values{}
 	for k, v := range p {
 		form.Set(k, v)
@@ -303,7 +306,7 @@ func TestJackyunValidationErrors(t *testing.T) {
 		for k := range q {
 			p[k] = q.Get(k)
 		}
-		q.Set("sign", jackyun.Sign(p, f.SB.Config().Secret))
+		q.Set("sign", jackyunsandbox.Sign(p, f.SB.Config().Secret))
 	}})
 }
 
@@ -423,7 +426,7 @@ func TestJackyunMutationsPerCallTrapsForwardWalk(t *testing.T) {
 			// Each change moved a trade to now in the order searched (one
 			// trade may have been moved twice).
 			moved := 0
-			now := f.Clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
+			now := f.Clock.Now().In(shanghai).Format(time.DateTime)
 			for _, r := range f.SB.Truth() {
 				if r[tc.field] == now {
 					moved++
@@ -541,7 +544,7 @@ func TestJackyunMutationsConsign(t *testing.T) {
 	}
 	f.Clock.Advance(time.Minute)
 	f.SB.Mutate(200)
-	now := f.Clock.Now().In(jackyun.Shanghai).Format(time.DateTime)
+	now := f.Clock.Now().In(shanghai).Format(time.DateTime)
 	shipped, done := 0, 0
 	for _, r := range f.SB.Truth() {
 		b := before[jkyID(r)]

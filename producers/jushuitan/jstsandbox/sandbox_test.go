@@ -15,7 +15,6 @@ import (
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
 	"github.com/ferry-data/ferry/internal/vendortest"
-	"github.com/ferry-data/ferry/producers/jushuitan"
 	"github.com/ferry-data/ferry/producers/jushuitan/jstsandbox"
 )
 
@@ -91,19 +90,22 @@ func (f *jstFixture) form(c jstCall) url.Values {
 	return f.sign(map[string]string{
 		"app_key":      cfg.AppKey,
 		"access_token": c.token,
-		"timestamp":    jushuitan.Timestamp(c.timestamp),
+		"timestamp":    timestamp(c.timestamp),
 		"charset":      "utf-8",
 		"version":      "2",
 		"biz":          string(biz),
 	})
 }
 
+// timestamp renders t as the timestamp form field: Unix seconds (vendors.md §1.2).
+func timestamp(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
 func (f *jstFixture) sign(p map[string]string) url.Values {
 	form := url.Values{}
 	for k, v := range p {
 		form.Set(k, v)
 	}
-	form.Set("sign", jushuitan.Sign(p, f.SB.Config().AppSecret))
+	form.Set("sign", jstsandbox.Sign(p, f.SB.Config().AppSecret))
 	return form
 }
 
@@ -114,7 +116,7 @@ func (f *jstFixture) do(c jstCall) (*http.Response, []byte, error) {
 		c.tamper(form)
 	}
 	if c.path == "" {
-		c.path = jushuitan.OrdersPath
+		c.path = jstsandbox.OrdersPath
 	}
 	return f.post(c.ctx, c.path, form)
 }
@@ -362,7 +364,7 @@ func TestJSTRefusals(t *testing.T) {
 		{"bad date", jstCall{biz: map[string]any{"modified_begin": "2024-06-01", "modified_end": "2024-06-02"}}, 130, "时间格式错误"},
 		{"bad status", jstCall{biz: map[string]any{"so_ids": "1", "status": "Shipped"}}, 130, "status参数错误"},
 		{"orders page too big", jstCall{biz: jstPage(jstWindow(jstStart, jstStart), 1, 51)}, 130, "page_size不能超过50"},
-		{"shops page too big", jstCall{path: jushuitan.ShopsPath, biz: map[string]any{"page_size": 101}}, 130, "page_size不能超过100"},
+		{"shops page too big", jstCall{path: jstsandbox.ShopsPath, biz: map[string]any{"page_size": 101}}, 130, "page_size不能超过100"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -388,7 +390,7 @@ func TestJSTShops(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, Shops: 230, Settings: sandbox.Settings{Seed: 5}})
 	var all []map[string]any
 	for i, want := range []int{100, 100, 30} {
-		env := f.call(jstCall{path: jushuitan.ShopsPath, biz: map[string]any{"page_index": i + 1, "page_size": 100}})
+		env := f.call(jstCall{path: jstsandbox.ShopsPath, biz: map[string]any{"page_index": i + 1, "page_size": 100}})
 		if env.Code != 0 {
 			t.Fatalf("page %d: code %d %s", i+1, env.Code, env.Msg)
 		}
@@ -428,7 +430,7 @@ func TestJSTShops(t *testing.T) {
 		t.Fatalf("shop fields %v, want %v", fields, want)
 	}
 	// The default page is 100, and "{}" is a valid biz.
-	if d := f.page(jstCall{path: jushuitan.ShopsPath, biz: map[string]any{}}); len(d.Datas) != 100 || !d.HasNext {
+	if d := f.page(jstCall{path: jstsandbox.ShopsPath, biz: map[string]any{}}); len(d.Datas) != 100 || !d.HasNext {
 		t.Fatalf("biz {}: %d shops", len(d.Datas))
 	}
 }
@@ -437,7 +439,7 @@ func TestJSTShops(t *testing.T) {
 func (f *jstFixture) token(path string, p map[string]string) jstEnv {
 	f.T.Helper()
 	cfg := f.SB.Config()
-	form := map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(f.Clock.Now()), "charset": "utf-8"}
+	form := map[string]string{"app_key": cfg.AppKey, "timestamp": timestamp(f.Clock.Now()), "charset": "utf-8"}
 	for k, v := range p {
 		form[k] = v
 	}
@@ -467,14 +469,14 @@ func TestJSTTokens(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 5, TokenTTL: 48 * time.Hour, Settings: sandbox.Settings{Seed: 6}})
 	cfg := f.SB.Config()
 
-	init := f.tokenData(f.token(jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9"}))
+	init := f.tokenData(f.token(jstsandbox.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9"}))
 	if init.ExpiresIn != 48*3600 {
 		t.Fatalf("expires_in = %d", init.ExpiresIn)
 	}
 	f.page(jstCall{token: init.AccessToken})
 	f.page(jstCall{}) // the start pair still works
 
-	ref := f.tokenData(f.token(jushuitan.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": init.RefreshToken, "scope": "all"}))
+	ref := f.tokenData(f.token(jstsandbox.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": init.RefreshToken, "scope": "all"}))
 	if ref.AccessToken == init.AccessToken || ref.RefreshToken == init.RefreshToken {
 		t.Fatal("refresh kept the old tokens")
 	}
@@ -482,7 +484,7 @@ func TestJSTTokens(t *testing.T) {
 	if env := f.call(jstCall{token: init.AccessToken}); env.Code != 100 {
 		t.Fatalf("the refreshed access_token still works: %d %s", env.Code, env.Msg)
 	}
-	if env := f.token(jushuitan.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": init.RefreshToken, "scope": "all"}); env.Code != 100 {
+	if env := f.token(jstsandbox.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": init.RefreshToken, "scope": "all"}); env.Code != 100 {
 		t.Fatalf("a used refresh_token works again: %d %s", env.Code, env.Msg)
 	}
 	for _, tc := range []struct {
@@ -490,10 +492,10 @@ func TestJSTTokens(t *testing.T) {
 		form map[string]string
 		code int
 	}{
-		{jushuitan.InitTokenPath, map[string]string{"grant_type": "refresh_token", "code": "Ab3dE9"}, 130},
-		{jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "abc"}, 130},
-		{jushuitan.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": ref.RefreshToken}, 130},
-		{jushuitan.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9", "app_key": "x"}, 10},
+		{jstsandbox.InitTokenPath, map[string]string{"grant_type": "refresh_token", "code": "Ab3dE9"}, 130},
+		{jstsandbox.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "abc"}, 130},
+		{jstsandbox.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": ref.RefreshToken}, 130},
+		{jstsandbox.InitTokenPath, map[string]string{"grant_type": "authorization_code", "code": "Ab3dE9", "app_key": "x"}, 10},
 	} {
 		if env := f.token(tc.path, tc.form); env.Code != tc.code {
 			t.Errorf("%s %v: code %d %s, want %d", tc.path, tc.form, env.Code, env.Msg, tc.code)
@@ -516,7 +518,7 @@ func TestJSTTokens(t *testing.T) {
 		t.Fatalf("after ExpireTokens: %d %s", env.Code, env.Msg)
 	}
 	// The refresh token outlives its access token.
-	ref2 := f.tokenData(f.token(jushuitan.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": cfg.RefreshToken, "scope": "all"}))
+	ref2 := f.tokenData(f.token(jstsandbox.RefreshTokenPath, map[string]string{"grant_type": "refresh_token", "refresh_token": cfg.RefreshToken, "scope": "all"}))
 	f.page(jstCall{token: ref2.AccessToken, biz: map[string]any{"so_ids": "x"}})
 	if s := f.SB.Stats(); s.Inits != 1 || s.Refreshes != 2 {
 		t.Fatalf("stats = %+v", s)
@@ -568,7 +570,7 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 	f := newJSTFixture(t, jstsandbox.Config{Orders: 30, Settings: sandbox.Settings{Seed: 9, MutationsPerCall: 3, Faults: sandbox.Faults{FailRate: 1, SlowDelay: time.Millisecond}}})
 	cfg := f.SB.Config()
 	kinds := map[string]int{}
-	refresh := f.sign(map[string]string{"app_key": cfg.AppKey, "timestamp": jushuitan.Timestamp(jstStart), "charset": "utf-8",
+	refresh := f.sign(map[string]string{"app_key": cfg.AppKey, "timestamp": timestamp(jstStart), "charset": "utf-8",
 		"grant_type": "refresh_token", "refresh_token": cfg.RefreshToken, "scope": "all"})
 	for i := range 30 {
 		var resp *http.Response
@@ -577,7 +579,7 @@ func TestJSTFailRateGivesEveryFailure(t *testing.T) {
 		if i%2 == 0 {
 			resp, b, err = f.do(jstCall{biz: jstPage(jstWindow(jstStart.Add(-72*time.Hour), jstStart), 2, 5)})
 		} else { // token calls fail the same way, and a cut answer has no effect
-			resp, b, err = f.post(context.Background(), jushuitan.RefreshTokenPath, refresh)
+			resp, b, err = f.post(context.Background(), jstsandbox.RefreshTokenPath, refresh)
 		}
 		if err != nil {
 			t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/producers/kingdee"
 	"github.com/ferry-data/ferry/producers/kingdee/kingdeesandbox"
 )
 
@@ -54,6 +53,16 @@ type kdCall struct {
 	ctx          context.Context   // nil: background
 }
 
+// query is the query string sent: names and values encoded once, sorted by
+// name (vendors.md §4.2).
+func query(params map[string]string) string {
+	pairs := make([]string, 0, len(params))
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		pairs = append(pairs, kingdeesandbox.Encode(k)+"="+kingdeesandbox.Encode(params[k]))
+	}
+	return strings.Join(pairs, "&")
+}
+
 // do signs and sends c as ferry's connector would (vendors.md §4.2), with
 // the fixture's app-token and domain on business calls.
 func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
@@ -63,7 +72,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 		c.method = http.MethodGet
 	}
 	if c.path == "" {
-		c.path = kingdee.CustomerPath
+		c.path = kingdeesandbox.CustomerPath
 	}
 	if c.timestamp.IsZero() {
 		c.timestamp = f.Clock.Now()
@@ -74,16 +83,16 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 	}
 	ts := strconv.FormatInt(c.timestamp.UnixMilli(), 10)
 	h := map[string]string{
-		kingdee.HeaderClientID:    cfg.ClientID,
-		kingdee.HeaderAuthVersion: kingdee.AuthVersion,
-		kingdee.HeaderTimestamp:   ts,
-		kingdee.HeaderNonce:       c.nonce,
-		kingdee.HeaderSignHeaders: kingdee.SignHeaders,
-		kingdee.HeaderSignature:   kingdee.Sign(cfg.ClientSecret, kingdee.StringToSign(c.method, c.path, c.params, c.nonce, ts)),
+		kingdeesandbox.HeaderClientID:    cfg.ClientID,
+		kingdeesandbox.HeaderAuthVersion: kingdeesandbox.AuthVersion,
+		kingdeesandbox.HeaderTimestamp:   ts,
+		kingdeesandbox.HeaderNonce:       c.nonce,
+		kingdeesandbox.HeaderSignHeaders: kingdeesandbox.SignHeaders,
+		kingdeesandbox.HeaderSignature:   kingdeesandbox.Sign(cfg.ClientSecret, kingdeesandbox.StringToSign(c.method, c.path, c.params, c.nonce, ts)),
 	}
 	if strings.HasPrefix(c.path, "/jdy/v2/") { // business calls
-		h[kingdee.HeaderAppToken] = f.token
-		h[kingdee.HeaderRouter] = f.domain
+		h[kingdeesandbox.HeaderAppToken] = f.token
+		h[kingdeesandbox.HeaderRouter] = f.domain
 	}
 	for k, v := range c.headers {
 		h[k] = v
@@ -96,7 +105,7 @@ func (f *kdFixture) do(c kdCall) (*http.Response, []byte, error) {
 		q[k] = v
 	}
 	u := f.Srv.URL + c.path
-	if s := kingdee.Query(q); s != "" {
+	if s := query(q); s != "" {
 		u += "?" + s
 	}
 	ctx := c.ctx
@@ -152,7 +161,7 @@ func (f *kdFixture) call(c kdCall) kdEnv {
 // authorize is step 1; it returns the app.
 func (f *kdFixture) authorize() (appKey, appSecret, domain string) {
 	f.T.Helper()
-	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath,
+	env := f.call(kdCall{method: http.MethodPost, path: kingdeesandbox.AuthorizePath,
 		params: map[string]string{"outerInstanceId": f.SB.Config().OuterInstanceID}})
 	var apps []struct{ AppKey, AppSecret, Domain string }
 	if env.Code != 200 || json.Unmarshal(env.Data, &apps) != nil || len(apps) != 1 {
@@ -164,8 +173,8 @@ func (f *kdFixture) authorize() (appKey, appSecret, domain string) {
 // tokenCall is step 2.
 func (f *kdFixture) tokenCall(appKey, appSecret string) kdEnv {
 	f.T.Helper()
-	return f.call(kdCall{path: kingdee.TokenPath, params: map[string]string{
-		"app_key": appKey, "app_signature": kingdee.AppSignature(appSecret, appKey)}})
+	return f.call(kdCall{path: kingdeesandbox.TokenPath, params: map[string]string{
+		"app_key": appKey, "app_signature": kingdeesandbox.AppSignature(appSecret, appKey)}})
 }
 
 // login runs steps 1 and 2 and keeps the session.
@@ -414,17 +423,17 @@ func TestKingdeeRejections(t *testing.T) {
 		call kdCall
 		code int
 	}{
-		{"bad signature", kdCall{headers: map[string]string{kingdee.HeaderSignature: "eA=="}}, 1030001003},
+		{"bad signature", kdCall{headers: map[string]string{kingdeesandbox.HeaderSignature: "eA=="}}, 1030001003},
 		{"unsigned param", kdCall{params: kdMonth(1, 10), after: map[string]string{"page": "2"}}, 1030001003},
-		{"wrong secret", kdCall{headers: map[string]string{kingdee.HeaderSignature: kingdee.Sign("wrong", "x")}}, 1030001003},
-		{"wrong client id", kdCall{headers: map[string]string{kingdee.HeaderClientID: "other"}}, 1030001001},
+		{"wrong secret", kdCall{headers: map[string]string{kingdeesandbox.HeaderSignature: kingdeesandbox.Sign("wrong", "x")}}, 1030001003},
+		{"wrong client id", kdCall{headers: map[string]string{kingdeesandbox.HeaderClientID: "other"}}, 1030001001},
 		{"stale timestamp", kdCall{timestamp: kdStart.Add(-5*time.Minute - time.Second)}, 1030001002},
-		{"auth version", kdCall{headers: map[string]string{kingdee.HeaderAuthVersion: "1.0"}}, 1030001005},
-		{"no sign headers", kdCall{headers: map[string]string{kingdee.HeaderSignHeaders: ""}}, 1030001005},
-		{"no app-token", kdCall{headers: map[string]string{kingdee.HeaderAppToken: ""}}, 1030002005},
-		{"unknown app-token", kdCall{headers: map[string]string{kingdee.HeaderAppToken: "0123"}}, 1030002006},
-		{"wrong router", kdCall{headers: map[string]string{kingdee.HeaderRouter: "https://other.jdy.com"}}, 1030002007},
-		{"stale app signature", kdCall{path: kingdee.TokenPath, params: map[string]string{"app_key": key, "app_signature": kingdee.AppSignature("old", key)}}, 1030002006},
+		{"auth version", kdCall{headers: map[string]string{kingdeesandbox.HeaderAuthVersion: "1.0"}}, 1030001005},
+		{"no sign headers", kdCall{headers: map[string]string{kingdeesandbox.HeaderSignHeaders: ""}}, 1030001005},
+		{"no app-token", kdCall{headers: map[string]string{kingdeesandbox.HeaderAppToken: ""}}, 1030002005},
+		{"unknown app-token", kdCall{headers: map[string]string{kingdeesandbox.HeaderAppToken: "0123"}}, 1030002006},
+		{"wrong router", kdCall{headers: map[string]string{kingdeesandbox.HeaderRouter: "https://other.jdy.com"}}, 1030002007},
+		{"stale app signature", kdCall{path: kingdeesandbox.TokenPath, params: map[string]string{"app_key": key, "app_signature": kingdeesandbox.AppSignature("old", key)}}, 1030002006},
 		{"page_size 0", kdCall{params: map[string]string{"page_size": "0"}}, 2000001001},
 		{"page 0", kdCall{params: map[string]string{"page": "0"}}, 2000001001},
 		{"start after end", kdCall{params: kdWindow(kdStart, kdStart.Add(-time.Second), 1, 10)}, 2000001001},
@@ -444,7 +453,7 @@ func TestKingdeeRejections(t *testing.T) {
 		}
 	})
 	t.Run("unknown outer instance", func(t *testing.T) {
-		env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": "x"}})
+		env := f.call(kdCall{method: http.MethodPost, path: kingdeesandbox.AuthorizePath, params: map[string]string{"outerInstanceId": "x"}})
 		if env.Code != 1030003001 || env.Msg == "" || env.Errcode != 0 {
 			t.Fatalf("got %+v, want code 1030003001 in the code/msg wrapper", env)
 		}
@@ -618,7 +627,7 @@ func TestKingdeeThrottleRateAndSetFaults(t *testing.T) {
 			t.Fatalf("got %+v, want the throttle envelope", env)
 		}
 	}
-	env := f.call(kdCall{method: http.MethodPost, path: kingdee.AuthorizePath, params: map[string]string{"outerInstanceId": f.SB.Config().OuterInstanceID}})
+	env := f.call(kdCall{method: http.MethodPost, path: kingdeesandbox.AuthorizePath, params: map[string]string{"outerInstanceId": f.SB.Config().OuterInstanceID}})
 	if env.Code != 429 || env.Msg == "" {
 		t.Fatalf("step 1 throttled: %+v, want code 429 in the code/msg wrapper", env)
 	}

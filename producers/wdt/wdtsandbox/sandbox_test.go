@@ -14,7 +14,6 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/producers/wdt"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
@@ -59,7 +58,7 @@ func window(from, to time.Time) map[string]any {
 func (f *fixture) do(c call) (*http.Response, []byte, error) {
 	f.T.Helper()
 	cfg := f.SB.Config()
-	secret, salt := wdt.SplitSecret(cfg.AppSecret)
+	secret, salt, _ := strings.Cut(cfg.AppSecret, ":") // vendors.md §3.2: appsecret is "secret:salt"
 	if c.params == nil {
 		c.params = window(start.Add(-72*time.Hour), start)
 	}
@@ -76,7 +75,7 @@ func (f *fixture) do(c call) (*http.Response, []byte, error) {
 	q.Set("salt", salt)
 	q.Set("method", "aftersales.refund.Refund.search")
 	q.Set("v", "1.0")
-	q.Set("timestamp", wdt.Timestamp(c.timestamp))
+	q.Set("timestamp", strconv.FormatInt(int64(c.timestamp.Sub(wdtsandbox.Epoch)/time.Second), 10)) // vendors.md §3.2: seconds since 2012-01-01
 	q.Set("page_no", strconv.Itoa(c.pageNo))
 	if c.pageSize > 0 {
 		q.Set("page_size", strconv.Itoa(c.pageSize))
@@ -88,7 +87,7 @@ func (f *fixture) do(c call) (*http.Response, []byte, error) {
 	for k := range q {
 		params[k] = q.Get(k)
 	}
-	q.Set("sign", wdt.Sign(params, secret))
+	q.Set("sign", wdtsandbox.Sign(params, secret))
 	if c.tamper != nil {
 		c.tamper(q)
 	}

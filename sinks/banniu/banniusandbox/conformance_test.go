@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/sinks/banniu"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
@@ -31,7 +30,7 @@ func TestConformance(t *testing.T) {
 		OK: `{"response":`,
 		Throttled: func(resp *http.Response, b []byte) bool {
 			var env bnEnvelope
-			return resp.StatusCode == http.StatusOK && json.Unmarshal(b, &env) == nil && env.Response.Code == banniu.ThrottleCode &&
+			return resp.StatusCode == http.StatusOK && json.Unmarshal(b, &env) == nil && env.Response.Code == bnThrottleCode &&
 				env.msg() == "调用频率超限" && env.Response.IsSuccess != nil && !*env.Response.IsSuccess
 		},
 		ID:       bnTaskID,

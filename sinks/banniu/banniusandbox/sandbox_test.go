@@ -14,7 +14,6 @@ import (
 
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/sandbox/sandboxtest"
-	"github.com/ferry-data/ferry/sinks/banniu"
 	"github.com/ferry-data/ferry/sinks/banniu/banniusandbox"
 )
 
@@ -24,6 +23,10 @@ var (
 )
 
 const bnProject = banniusandbox.DefaultProject
+
+// bnThrottleCode is the code of a refused, too frequent call (vendors.md
+// §5.4, a stand-in).
+const bnThrottleCode = 1007
 
 // bnFixture is a Banniu sandbox on a settable clock, served over HTTP.
 type bnFixture struct {
@@ -68,7 +71,7 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 	q := url.Values{}
 	q.Set("app_key", cfg.AppKey)
 	q.Set("access_token", cfg.AccessToken)
-	q.Set("timestamp", banniu.Timestamp(c.timestamp))
+	q.Set("timestamp", c.timestamp.In(bnCST).Format(time.DateTime)) // vendors.md §5.2: yyyy-MM-dd HH:mm:ss, Asia/Shanghai
 	q.Set("v", "1")
 	q.Set("method", c.method)
 	if c.body == nil {
@@ -81,7 +84,7 @@ func (f *bnFixture) do(c bnCall) (*http.Response, []byte, error) {
 	for k := range q {
 		params[k] = q.Get(k)
 	}
-	q.Set("sign", banniu.Sign(params, cfg.AppSecret))
+	q.Set("sign", banniusandbox.Sign(params, cfg.AppSecret))
 	if c.tamper != nil {
 		c.tamper(q)
 	}
@@ -479,7 +482,7 @@ func TestBanniuThrottling(t *testing.T) {
 	f := newBNFixture(t, banniusandbox.Config{Tasks: 30, Settings: sandbox.Settings{Seed: 8, MutationsPerCall: 3, Faults: sandbox.Faults{ThrottleRate: 1}}})
 	for range 3 {
 		env := f.call(bnCall{params: bnPage(2, 5)})
-		if env.Response.Code != banniu.ThrottleCode || env.msg() != "调用频率超限" || env.Response.IsSuccess == nil || *env.Response.IsSuccess {
+		if env.Response.Code != bnThrottleCode || env.msg() != "调用频率超限" || env.Response.IsSuccess == nil || *env.Response.IsSuccess {
 			t.Fatalf("got %d %q, want the throttle envelope", env.Response.Code, env.msg())
 		}
 	}
@@ -493,7 +496,7 @@ func TestBanniuThrottling(t *testing.T) {
 	for range 3 {
 		q.list(nil)
 	}
-	if env := q.call(bnCall{}); env.Response.Code != banniu.ThrottleCode {
+	if env := q.call(bnCall{}); env.Response.Code != bnThrottleCode {
 		t.Fatalf("fourth call in the second: %d %q", env.Response.Code, env.msg())
 	}
 	q.Clock.Advance(time.Second)

@@ -1,0 +1,6 @@
+package jackyunsandbox
+
+// The tests sign with the sandbox's own reading of the vendor's documents, never with the client's.
+var Sign = jackyunSign
+
+const Method = jkyMethod

@@ -1,0 +1,7 @@
+package wdtsandbox
+
+// The tests sign with the sandbox's own reading of the vendor's documents, never with the client's.
+var (
+	Sign  = wdtSign
+	Epoch = wdtEpoch
+)
