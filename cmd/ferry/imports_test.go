@@ -16,8 +16,9 @@ import (
 
 // TestImportRules keeps the layout honest, on the non-test Go files:
 // internal/ and vendors import no role package (producers, processors,
-// sinks); no sandbox imports a vendor client; and the roles never import
-// each other.
+// sinks); no sandbox imports a vendor client, nor do its tests (they sign
+// with the sandbox's own reading of the vendor's documents); and the
+// roles never import each other.
 func TestImportRules(t *testing.T) {
 	const module = "github.com/ferry-data/ferry/"
 	role := func(path string) string {
@@ -29,11 +30,14 @@ func TestImportRules(t *testing.T) {
 		return ""
 	}
 	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return err
 		}
 		rel, _ := filepath.Rel("../..", path)
 		pkg := filepath.ToSlash(filepath.Dir(rel))
+		if strings.HasSuffix(path, "_test.go") && !strings.HasSuffix(pkg, "sandbox") {
+			return nil
+		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
@@ -47,7 +51,7 @@ func TestImportRules(t *testing.T) {
 			switch {
 			case (strings.HasPrefix(pkg, "internal/") || pkg == "vendors") && role(dep) != "":
 				t.Errorf("%s: %s imports the role package %s", rel, pkg, dep)
-			case strings.Contains(pkg, "sandbox") && role(dep) != "":
+			case strings.Contains(pkg, "sandbox") && role(dep) != "" && !strings.Contains(dep, "sandbox"):
 				t.Errorf("%s: a sandbox imports %s: sandboxes read the vendor's documents, not its client", rel, dep)
 			case role(pkg) != "" && role(dep) != "" && role(pkg) != role(dep):
 				t.Errorf("%s: %s imports %s: the roles never import each other", rel, pkg, dep)
