@@ -29,6 +29,7 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/deadletter"
 	"github.com/ferry-data/ferry/processors"
+	"github.com/ferry-data/ferry/producers"
 	"github.com/ferry-data/ferry/schemas"
 	"github.com/ferry-data/ferry/sinks"
 )
@@ -52,6 +53,13 @@ type Config struct {
 	// Checkpoint is where the flow's windows have reached; ok false
 	// before its first window.
 	Checkpoint func() (end time.Time, ok bool)
+	// Source, when set, is asked once, within the flow's budget, for the
+	// vendor's current version of the record: the first page of the
+	// vendor's changes since the newest version fetched (or since the
+	// checkpoint), up to its now (VendorNow, default time.Now) less the
+	// flow's lag; a flow without windows, the first page of everything.
+	Source    producers.Source
+	VendorNow func() time.Time
 }
 
 // Trace is one record's way through ferry.
@@ -62,7 +70,9 @@ type Trace struct {
 	CanonPartition int
 	Canonical      []Canonical // oldest first
 	Target         []string
-	Verdict        string
+	// Vendor is what the vendor answered of the record (with a Source).
+	Vendor  string
+	Verdict string
 }
 
 // Fetch is one raw record of the key, and what the processor made of it.
@@ -127,8 +137,95 @@ func Run(ctx context.Context, c Config, key string) (*Trace, error) {
 	if err := c.target(ctx, t, letters); err != nil {
 		return nil, err
 	}
+	if c.Source != nil {
+		if err := c.ask(ctx, t); err != nil {
+			return nil, fmt.Errorf("asking the vendor: %w", err)
+		}
+	}
 	return t, nil
 }
+
+// ask makes one call to the vendor for the record's current version.
+func (c Config) ask(ctx context.Context, t *Trace) error {
+	f := c.Flow
+	now := time.Now
+	if c.VendorNow != nil {
+		now = c.VendorNow
+	}
+	var w producers.Window
+	since := "ever"
+	if f.Source.Window.Max.D() > 0 {
+		var fetched time.Time
+		for _, fe := range t.Fetches {
+			if fe.Modified.After(fetched) {
+				fetched = fe.Modified
+			}
+		}
+		switch end, ok := c.checkpoint(); {
+		case !fetched.IsZero():
+			w.From, since = fetched, "its newest version fetched, "+stamp(fetched)
+		case ok:
+			w.From, since = end, "the checkpoint, "+stamp(end)
+		default:
+			w.From, since = now().Add(-72*time.Hour), "72 hours ago"
+		}
+		w.To = now().Add(-f.Source.Window.Lag.D())
+		if !w.To.After(w.From) {
+			t.Vendor = "not asked: nothing can have changed since " + since + " that the lag lets ferry read yet"
+			return nil
+		}
+	}
+	page, err := c.Source.Page(ctx, w, 0)
+	if err != nil {
+		return err
+	}
+	for _, r := range page.Records {
+		if string(producers.RecordID(r, f.Source.ID)) != t.Key {
+			continue
+		}
+		rec, _, err := processors.Map(c.Schema, unfiltered(f), r)
+		if err != nil {
+			t.Vendor = "the vendor's current version does not map: " + firstLine(err.Error())
+			return nil
+		}
+		v, _ := rec[c.Schema.Version].(time.Time)
+		t.Vendor = "the vendor's current version: " + stamp(v)
+		if len(t.Fetches) > 0 && !v.After(t.Fetches[len(t.Fetches)-1].Modified) {
+			t.Vendor += ", the one ferry fetched last"
+		} else {
+			t.Vendor += ", not fetched yet"
+		}
+		return nil
+	}
+	total := fmt.Sprint(page.Total)
+	if page.Total < 0 {
+		total = "an uncounted number of"
+	}
+	switch {
+	case page.Total >= 0 && page.Total <= len(page.Records):
+		t.Vendor = fmt.Sprintf("the vendor lists no change of it since %s (%s changes in all)", since, total)
+	default:
+		t.Vendor = fmt.Sprintf("not on the first page of the vendor's %s changes since %s: one call cannot tell", total, since)
+	}
+	return nil
+}
+
+func (c Config) checkpoint() (time.Time, bool) {
+	if c.Checkpoint == nil {
+		return time.Time{}, false
+	}
+	return c.Checkpoint()
+}
+
+// unfiltered is the flow's processor without its filter: what a record
+// maps to, kept or not.
+func unfiltered(f *flows.Flow) *flows.Processor {
+	p := f.Processor
+	p.Filter = ""
+	return &p
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // read returns the partition of topic that holds key, and the key's
 // records in it, oldest first.
@@ -177,9 +274,7 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 			fe.Modified, _ = rec[c.Schema.Version].(time.Time)
 		} else if err == nil {
 			// Filtered: its stamp, as the flow without its filter maps it.
-			unfiltered := f.Processor
-			unfiltered.Filter = ""
-			if r, _, err := processors.Map(c.Schema, &unfiltered, m.Value); err == nil {
+			if r, _, err := processors.Map(c.Schema, unfiltered(f), m.Value); err == nil {
 				fe.Modified, _ = r[c.Schema.Version].(time.Time)
 			}
 		}
@@ -211,7 +306,7 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 			}
 			h, stamp := hash(value), fe.Modified.UnixMilli()
 			if fe.Repair == "" && last != nil && (stamp < lastStamp || stamp == lastStamp && h == lastHash) {
-				fe.Decision = fmt.Sprintf("dropped: a duplicate of version %s (canonical @%d)", stamp2(lastStamp), last.Offset)
+				fe.Decision = fmt.Sprintf("dropped: a duplicate of version %s (canonical @%d)", millis(lastStamp), last.Offset)
 				break
 			}
 			var found *Canonical
@@ -222,19 +317,19 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 				}
 			}
 			if found == nil {
-				fe.Decision = fmt.Sprintf("version %s, superseded in its batch by a newer fetch", stamp2(stamp))
+				fe.Decision = fmt.Sprintf("version %s, superseded in its batch by a newer fetch", millis(stamp))
 				break
 			}
 			used[found.Offset] = true
 			fe.published = found
 			last, lastStamp, lastHash = found, stamp, h
-			fe.Decision = fmt.Sprintf("published as %s/%d@%d, version %s", f.CanonicalTopic(), t.CanonPartition, found.Offset, stamp2(stamp))
+			fe.Decision = fmt.Sprintf("published as %s/%d@%d, version %s", f.CanonicalTopic(), t.CanonPartition, found.Offset, millis(stamp))
 		}
 		t.Fetches = append(t.Fetches, fe)
 	}
 }
 
-func stamp2(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
+func millis(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.RFC3339Nano) }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
@@ -379,6 +474,9 @@ func (t *Trace) Print(w io.Writer, f *flows.Flow) {
 	}
 	for _, line := range t.Target {
 		fmt.Fprintf(w, "  %s\n", line)
+	}
+	if t.Vendor != "" {
+		fmt.Fprintf(w, "\nvendor (one call):\n  %s\n", t.Vendor)
 	}
 	fmt.Fprintf(w, "\nverdict: %s\n", t.Verdict)
 }

@@ -99,8 +99,10 @@ type Config struct {
 	Tail TailConfig
 	// DLQ is what ferry dlq does.
 	DLQ DLQConfig
-	// TraceKey is the key of the record ferry trace follows.
-	TraceKey string
+	// TraceKey is the key of the record ferry trace follows; TraceSource
+	// asks the vendor for its current version too.
+	TraceKey    string
+	TraceSource bool
 	// TopicsFormat is how ferry topics prints: text, or strimzi for
 	// KafkaTopic resources of TopicsCluster.
 	TopicsFormat, TopicsCluster string
@@ -420,6 +422,9 @@ func parse(args []string, getenv func(string) string) (Config, error) {
 		fs.BoolVar(&cfg.Tail.Follow, "follow", false, "keep printing records as they come, until interrupted")
 		fs.StringVar(&cfg.Tail.Key, "key", "", "print only the records of this key")
 		fs.IntVar(&cfg.Tail.Limit, "limit", 10, "print at most this many records (0: no limit)")
+	}
+	if cfg.Command == "trace" {
+		fs.BoolVar(&cfg.TraceSource, "source", false, "ask the vendor for its current version of the record too (one call, within the flow's budget)")
 	}
 	if cfg.Command == "dlq" {
 		fs.StringVar(&cfg.DLQ.Reason, "reason", "", "only the dead letters whose reason contains this text")

@@ -58,6 +58,13 @@ func traceRecord(ctx context.Context, p *pipeline, out io.Writer) error {
 			return next, err
 		}
 	}
+	if p.cfg.TraceSource {
+		src, err := p.source(f)
+		if err != nil {
+			return err
+		}
+		c.Source, c.VendorNow = src, p.vendorClock(f.Source.Vendor).Now
+	}
 	t, err := lineage.Run(ctx, c, p.cfg.TraceKey)
 	if err != nil {
 		return fmt.Errorf("ferry trace: flow %s: %w", f.Name, err)

@@ -19,6 +19,9 @@ import (
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/mysqltest"
+	"github.com/ferry-data/ferry/internal/sandbox"
+	"github.com/ferry-data/ferry/internal/vendortest"
+	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
 )
 
 var updateTrace = flag.Bool("trace.update", false, "TestTraceGolden: rewrite the golden files")
@@ -151,4 +154,56 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestTraceAsksTheVendor: ferry trace --source makes one call to the
+// vendor and says whether ferry has fetched the record's current version:
+// after a sync it has; after the vendor changes the record, it has not.
+func TestTraceAsksTheVendor(t *testing.T) {
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
+	brokers := cluster.ListenAddrs()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	_, dsn := mysqltest.New(t)
+	reg := srfake.New()
+	defer reg.Close()
+	sb := wdtsandbox.New(wdtsandbox.Config{Records: 20, Settings: sandbox.Settings{Seed: 3, Since: time.Now().Add(-2 * time.Hour)}})
+	vendor := vendortest.Serve(t, sb)
+	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn, "FERRY_SCHEMA_REGISTRY_URL": reg.URL(),
+		"FERRY_WDT_URL": vendor.URL + "/openapi", "FERRY_SINCE": "3h"}
+	for k, v := range sb.Account() {
+		env["FERRY_WDT_"+k] = v
+	}
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	flowFile := filepath.Join(dir, "wdt_refunds.yaml")
+	if err := os.WriteFile(flowFile, bytes.Replace(shipped, []byte("lag: 2m"), []byte("lag: 1s"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := flows.Load(flowFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
+	r.ferry("up", "--once")
+
+	id := num(sb.Truth()[0]["refund_id"])
+	if got := r.ferry("trace", "--source", id); !strings.Contains(got, "vendor (one call):\n  the vendor's current version: ") ||
+		!strings.Contains(got, ", the one ferry fetched last\n") || !strings.Contains(got, "verdict: in the table at the newest version") {
+		t.Fatalf("ferry trace --source %s after a sync:\n%s", id, got)
+	}
+	at := time.Now().Add(-2 * time.Second).Truncate(time.Second)
+	sb.MutateAt(at, 1000) // every refund, stamped two seconds ago
+	want := "vendor (one call):\n  the vendor's current version: " + at.UTC().Format(time.RFC3339Nano) + ", not fetched yet\n"
+	if got := r.ferry("trace", "--source", id); !strings.Contains(got, want) {
+		t.Fatalf("ferry trace --source %s after the vendor changed it: want %q in\n%s", id, want, got)
+	}
 }
