@@ -64,6 +64,8 @@ type Consumer struct {
 	// Stats, if set, learns the partitions the member owns, with their lag
 	// and their loop's pulse, and the group's rebalances.
 	Stats *stats.Consumers
+	// Now is the clock failures are timed on; default time.Now.
+	Now func() time.Time
 
 	slots chan struct{}
 }
@@ -84,6 +86,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	if c.Stats == nil {
 		c.Stats = &stats.Consumers{}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	group, err := NewGroup(c.Brokers, c.Group, c.Topic, c.Session, c.Log)
 	if err != nil {
@@ -119,11 +124,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 // about two minutes of backoff, longer than a broker or database restart.
 const maxFailures = 8
 
+// freshAfter is how long a partition must have run since it last started
+// over for its next failure to start a new count: failures are in a row
+// when they come one on another, not when an idle partition meets one
+// broker restart a week.
+const freshAfter = time.Minute
+
 // own consumes one assigned partition until its generation ends. When
 // opening, fetching or handling fails, it starts the partition over from
 // its last handled batch, opened afresh (so a processor's state is
 // restored again), after a backoff; it gives up after maxFailures in a
-// row.
+// row (a handled batch, or freshAfter of running, ends a row).
 func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.PartitionAssignment) error {
 	policy := c.Retry
 	if policy.Base <= 0 {
@@ -133,9 +144,13 @@ func (c *Consumer) own(ctx context.Context, gen *kafka.Generation, a kafka.Parti
 	defer c.Stats.Release(part, c.Stats.Own(part))
 	next, failures := a.Offset, 0
 	for {
+		began := c.Now()
 		what, err := c.consume(ctx, gen, part, &next, &failures)
 		if ctx.Err() != nil {
 			return nil // the generation ended
+		}
+		if c.Now().Sub(began) >= freshAfter {
+			failures = 0
 		}
 		failures++
 		if failures >= maxFailures {

@@ -117,3 +117,37 @@ func TestConsumerGivesUp(t *testing.T) {
 		t.Fatalf("run: %v", err)
 	}
 }
+
+// Failures far apart are not in a row: a partition that runs a while
+// between them (an idle one, meeting a broker restart now and then) never
+// gives up, however many it meets.
+func TestConsumerForgetsFailuresFarApart(t *testing.T) {
+	brokers, ctx := cluster(t)
+	publish(t, ctx, brokers, "t", 0)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	now, opened := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), 0
+	c := &bus.Consumer{Brokers: brokers, Group: "g", Topic: "t", Retry: backoff.Policy{Base: time.Millisecond, Max: time.Millisecond},
+		Now: func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		},
+		Open: func(_ context.Context, p int) (bus.Handler, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if p != 0 {
+				return func(context.Context, []kafka.Message) error { return nil }, nil
+			}
+			opened++
+			if opened == 3*8 {
+				cancel() // three times as many failures as make a row
+			}
+			now = now.Add(2 * time.Minute) // each attempt ran two minutes
+			return nil, errors.New("broker restarting")
+		}}
+	if err := c.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want it to keep going until cancelled", err)
+	}
+}
