@@ -82,7 +82,6 @@ type Fetch struct {
 	Modified                           time.Time // the vendor's stamp, as mapped; zero when it does not map
 	Repair                             string    // why it passed dedupe: a repair or a replay
 	Decision                           string
-	published                          *Canonical
 	deadLettered, processing, filtered bool
 }
 
@@ -321,7 +320,6 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 				break
 			}
 			used[found.Offset] = true
-			fe.published = found
 			last, lastStamp, lastHash = found, stamp, h
 			fe.Decision = fmt.Sprintf("published as %s/%d@%d, version %s", f.CanonicalTopic(), t.CanonPartition, found.Offset, millis(stamp))
 		}

@@ -75,13 +75,15 @@ func run(ctx context.Context, cfg Config, stdout io.Writer, log *slog.Logger) er
 	if cfg.Command == "tail" {
 		return tail(ctx, &pipeline{cfg: cfg, flows: fs, log: log}, stdout)
 	}
-	if cfg.Command == "dlq" || cfg.Command == "trace" {
+	if cfg.Command == "dlq" {
 		p := &pipeline{cfg: cfg, flows: fs, log: log}
 		defer p.close()
-		if cfg.Command == "trace" {
-			return traceRecord(ctx, p, stdout)
-		}
 		return deadLetters(ctx, p, stdout)
+	}
+	if cfg.Command == "trace" {
+		p := &pipeline{cfg: cfg, flows: fs, log: log}
+		defer p.close()
+		return traceRecord(ctx, p, stdout)
 	}
 	p := newPipeline(cfg, fs, log)
 	log = p.log
