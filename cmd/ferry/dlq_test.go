@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,11 +11,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
-	"github.com/ferry-data/ferry/internal/mysqltest"
 )
 
 // TestDeadLetterReplay: a flow whose map expression fails on every refund
@@ -25,36 +21,9 @@ import (
 // processor and the sink put them in the table. A second replay sends
 // nothing and changes nothing.
 func TestDeadLetterReplay(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
-	brokers := cluster.ListenAddrs()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	db, dsn := mysqltest.New(t)
-	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn}
-
-	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	flowFile := filepath.Join(dir, "wdt_refunds.yaml")
-	broken := bytes.Replace(shipped, []byte("  zone: Asia/Shanghai\n\ntarget:"),
-		[]byte("  zone: Asia/Shanghai\n  map:\n    note_count: refund_no * 2\n\ntarget:"), 1)
-	if bytes.Equal(broken, shipped) {
-		t.Fatal("the shipped flow's processor block moved; the test cannot break it")
-	}
-	if err := os.WriteFile(flowFile, broken, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := flows.Load(flowFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newFlowRun(t, "wdt_refunds", nil, [2]string{"  zone: Asia/Shanghai\n\ntarget:", "  zone: Asia/Shanghai\n  map:\n    note_count: refund_no * 2\n\ntarget:"})
+	ctx, brokers, db, f := r.ctx, r.brokers, r.db, r.flow
+	ferry, drain := r.ferry, r.drain
 
 	// The golden sample's refunds in the raw topic, as the producer
 	// publishes them.
@@ -73,20 +42,18 @@ func TestDeadLetterReplay(t *testing.T) {
 	defer w.Close()
 	var ids []string
 	for _, raw := range samples {
-		var r struct {
+		var refund struct {
 			RefundID json.Number `json:"refund_id"`
 		}
-		if err := json.Unmarshal(raw, &r); err != nil {
+		if err := json.Unmarshal(raw, &refund); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, r.RefundID.String())
-		if err := w.WriteMessages(ctx, kafka.Message{Topic: f.Source.Topic, Key: []byte(r.RefundID), Value: raw}); err != nil {
+		ids = append(ids, refund.RefundID.String())
+		if err := w.WriteMessages(ctx, kafka.Message{Topic: f.Source.Topic, Key: []byte(refund.RefundID), Value: raw}); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
-	ferry, drain := r.ferry, r.drain
 	rows := func() string {
 		t.Helper()
 		var n int
@@ -112,9 +79,11 @@ func TestDeadLetterReplay(t *testing.T) {
 	}
 
 	// The fix, then the replay.
-	if err := os.WriteFile(flowFile, shipped, 0o644); err != nil {
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
+	if err != nil {
 		t.Fatal(err)
 	}
+	r.write(shipped)
 	replay := ferry("dlq", "replay")
 	if !strings.Contains(replay, fmt.Sprintf("sent %d of %d selected dead letters; 0 were replayed before", len(ids), len(ids))) {
 		t.Fatalf("ferry dlq replay:\n%s", replay)

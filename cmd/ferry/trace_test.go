@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -12,13 +10,10 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/sr/srfake"
 
-	"github.com/ferry-data/ferry/flows"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
-	"github.com/ferry-data/ferry/internal/mysqltest"
 	"github.com/ferry-data/ferry/internal/sandbox"
 	"github.com/ferry-data/ferry/internal/vendortest"
 	"github.com/ferry-data/ferry/producers/wdt/wdtsandbox"
@@ -39,40 +34,14 @@ func TestTraceGolden(t *testing.T) { traceGolden(t, false) }
 func TestTraceGoldenWithARegistry(t *testing.T) { traceGolden(t, true) }
 
 func traceGolden(t *testing.T, withRegistry bool) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
-	brokers := cluster.ListenAddrs()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	_, dsn := mysqltest.New(t)
-	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn}
+	env := map[string]string{}
 	if withRegistry {
 		fake := srfake.New()
 		defer fake.Close()
 		env["FERRY_SCHEMA_REGISTRY_URL"] = fake.URL()
 	}
-
-	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	flowFile := filepath.Join(dir, "wdt_refunds.yaml")
-	filtered := bytes.Replace(shipped, []byte("  zone: Asia/Shanghai\n\ntarget:"), []byte("  zone: Asia/Shanghai\n  filter: status != 5\n\ntarget:"), 1)
-	if bytes.Equal(filtered, shipped) {
-		t.Fatal("the shipped flow's processor block moved; the test cannot add its filter")
-	}
-	if err := os.WriteFile(flowFile, filtered, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := flows.Load(flowFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := newFlowRun(t, "wdt_refunds", env, [2]string{"  zone: Asia/Shanghai\n\ntarget:", "  zone: Asia/Shanghai\n  filter: status != 5\n\ntarget:"})
+	ctx, brokers, f := r.ctx, r.brokers, r.flow
 	if err := bus.EnsureTopics(ctx, brokers, nil, bus.Topic{Name: f.Source.Topic}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +93,6 @@ func traceGolden(t *testing.T, withRegistry bool) {
 		t.Fatal(err)
 	}
 
-	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
 	r.drain()
 	publish(fetch(101, 30, 1709290060000)) // its next version, in a batch of its own
 	r.drain()
@@ -160,39 +128,15 @@ func mustJSON(t *testing.T, v any) []byte {
 // vendor and says whether ferry has fetched the record's current version:
 // after a sync it has; after the vendor changes the record, it has not.
 func TestTraceAsksTheVendor(t *testing.T) {
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	t.Cleanup(kafka.DefaultTransport.(*kafka.Transport).CloseIdleConnections)
-	brokers := cluster.ListenAddrs()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	_, dsn := mysqltest.New(t)
 	reg := srfake.New()
 	defer reg.Close()
 	sb := wdtsandbox.New(wdtsandbox.Config{Records: 20, Settings: sandbox.Settings{Seed: 3, Since: time.Now().Add(-2 * time.Hour)}})
 	vendor := vendortest.Serve(t, sb)
-	env := map[string]string{"FERRY_KAFKA_BROKERS": strings.Join(brokers, ","), "FERRY_MYSQL_DSN": dsn, "FERRY_SCHEMA_REGISTRY_URL": reg.URL(),
-		"FERRY_WDT_URL": vendor.URL + "/openapi", "FERRY_SINCE": "3h"}
+	env := map[string]string{"FERRY_SCHEMA_REGISTRY_URL": reg.URL(), "FERRY_WDT_URL": vendor.URL + "/openapi", "FERRY_SINCE": "3h"}
 	for k, v := range sb.Account() {
 		env["FERRY_WDT_"+k] = v
 	}
-	shipped, err := os.ReadFile(filepath.Join("..", "..", "flows", "wdt_refunds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	flowFile := filepath.Join(dir, "wdt_refunds.yaml")
-	if err := os.WriteFile(flowFile, bytes.Replace(shipped, []byte("lag: 2m"), []byte("lag: 1s"), 1), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := flows.Load(flowFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &flowRun{t: t, ctx: ctx, brokers: brokers, env: env, dir: dir, flow: f}
+	r := newFlowRun(t, "wdt_refunds", env, [2]string{"lag: 2m", "lag: 1s"})
 	r.ferry("up", "--once")
 
 	id := num(sb.Truth()[0]["refund_id"])
