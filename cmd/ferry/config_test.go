@@ -44,6 +44,16 @@ func TestParse(t *testing.T) {
 			func(c Config) bool { return c.Import == "seed.json" && c.ImportOut == "f.yaml" }},
 		{"flow without import", []string{"flow", "seed.json"}, nil, "want ferry flow import FILE", nil},
 		{"flow import two files", []string{"flow", "import", "a.json", "b.json"}, nil, "want one scheme file, got 2", nil},
+		{"dlq replay", []string{"dlq", "replay", "--flow", "wdt_refunds", "--reason", "not a time", "--since", "24h", "--key", "7"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "",
+			func(c Config) bool {
+				return c.DLQ == DLQConfig{Action: "replay", Reason: "not a time", Since: "24h", Key: "7"}
+			}},
+		{"dlq without an action", []string{"dlq", "--flow", "wdt_refunds"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "want list, show or replay", nil},
+		{"dlq of every flow", []string{"dlq", "list"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "name one flow with --flow", nil},
+		{"dlq since when", []string{"dlq", "list", "--flow", "wdt_refunds", "--since", "last tuesday"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "--since", nil},
+		{"trace", []string{"trace", "--flow", "wdt_refunds", "--source", "1130073"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "",
+			func(c Config) bool { return c.TraceKey == "1130073" && c.TraceSource }},
+		{"trace without a key", []string{"trace", "--flow", "wdt_refunds"}, map[string]string{"FERRY_KAFKA_BROKERS": "a:1"}, "want --flow F and one record key", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			flagOutput = io.Discard
