@@ -160,7 +160,14 @@ func (w *Writer) statement(n int) string {
 // Boolean TINYINT(1), String VARCHAR(255), Decimal DECIMAL(p,s), Timestamp
 // DATETIME(3), or the field's SQLType), the key as NOT NULL PRIMARY KEY,
 // and utf8mb4 as the default charset.
+//
+// A failure that says nothing of the table (a lost or killed connection)
+// is marked Transient.
 func (w *Writer) CreateTable(ctx context.Context) error {
+	return Transient(w.createTable(ctx))
+}
+
+func (w *Writer) createTable(ctx context.Context) error {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE IF NOT EXISTS " + Quote(w.table) + " (")
 	for i, f := range w.cols {
@@ -316,7 +323,7 @@ func (w *Writer) Write(ctx context.Context, recs []map[string]any) error {
 		return nil
 	}
 	if err := w.write(ctx, recs); err != nil {
-		return retryable(fmt.Errorf("mysql sink %s: %w", w.table, err))
+		return Transient(fmt.Errorf("mysql sink %s: %w", w.table, err))
 	}
 	return nil
 }
@@ -342,12 +349,12 @@ var transientErrors = map[uint16]string{
 	2013: "connection lost during query",
 }
 
-// retryable marks the database's transient failures as worth retrying
+// Transient marks the database's transient failures as worth retrying
 // (backoff.Retry): lost, killed or interrupted connections, network
 // errors, deadlocks, lock waits, too many connections, a shutdown or a
 // failover, and a table paused for a rebuild's swap. Other errors are the
 // database refusing the rows.
-func retryable(err error) error {
+func Transient(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -405,7 +412,7 @@ const PositionsTable = "ferry_sink_positions"
 // that lost it and does not know yet, or a rebuild) never apply a record
 // twice, nor move the position back.
 func (w *Writer) Commit(ctx context.Context, b sinks.Batch) error {
-	return retryable(w.commit(ctx, b))
+	return Transient(w.commit(ctx, b))
 }
 
 func (w *Writer) commit(ctx context.Context, b sinks.Batch) error {
@@ -677,7 +684,7 @@ func literal(s string) string {
 // Delete removes the rows of the given keys (plain values of the key's
 // kind) in one transaction.
 func (w *Writer) Delete(ctx context.Context, keys []any) error {
-	return retryable(w.deleteKeys(ctx, keys))
+	return Transient(w.deleteKeys(ctx, keys))
 }
 
 func (w *Writer) deleteKeys(ctx context.Context, keys []any) error {
