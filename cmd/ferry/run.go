@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/ferry-data/ferry/flows"
+	"github.com/ferry-data/ferry/internal/backoff"
 	"github.com/ferry-data/ferry/internal/bus"
 	"github.com/ferry-data/ferry/internal/checkpoint"
 	"github.com/ferry-data/ferry/internal/deadletter"
@@ -424,11 +425,36 @@ func (p *pipeline) openDB(ctx context.Context, f *flows.Flow) error {
 	}
 	db := sql.OpenDB(connector)
 	p.closers = append(p.closers, db.Close)
-	if err := db.PingContext(ctx); err != nil {
+	if err := p.atStart(ctx, "reaching the database", func() error { return mysql.Transient(db.PingContext(ctx)) }); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
 	p.db = db
 	return nil
+}
+
+// startRetries shapes atStart's tries: eight, over about a minute.
+var startRetries = struct {
+	backoff.Policy
+	tries int
+}{backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second}, 8}
+
+// atStart runs a step of a role's start again while it fails transiently
+// (a database or broker connection lost or refused mid-restart), a few
+// times, so that a role started during a blip does not exit; a lasting
+// failure still ends the start, with its cause.
+func (p *pipeline) atStart(ctx context.Context, what string, op func() error) error {
+	tries := 0
+	return backoff.Do(ctx, startRetries.Policy, func() error {
+		err := op()
+		if tries++; tries >= startRetries.tries {
+			if r, ok := backoff.Retryable(err); ok {
+				return r.Err // the last try: no more
+			}
+		}
+		return err
+	}, func(attempt int, wait time.Duration, err error) {
+		p.log.Warn(what+" failed; trying again", "attempt", attempt+1, "wait", wait, "err", err)
+	})
 }
 
 func (p *pipeline) mysqlSink(ctx context.Context, f *flows.Flow, s *schemas.Schema) (func(context.Context) error, error) {
@@ -460,7 +486,7 @@ func (p *pipeline) mysqlWriter(ctx context.Context, f *flows.Flow, s *schemas.Sc
 	if err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
-	if err := w.CreateTable(ctx); err != nil {
+	if err := p.atStart(ctx, "creating the table", func() error { return w.CreateTable(ctx) }); err != nil {
 		return nil, fmt.Errorf("flow %s: %w", f.Name, err)
 	}
 	for _, c := range w.Changes() {
