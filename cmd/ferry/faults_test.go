@@ -322,6 +322,12 @@ func TestFaults(t *testing.T) {
 		procs = append(procs, p)
 		p.start(t)
 	}
+	// The faults strike a running pipeline: each role has started once.
+	for _, p := range procs {
+		if err := p.started(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	defer func() {
 		for _, p := range procs {
 			p.kill()
