@@ -30,6 +30,7 @@ if ! command -v chromium >/dev/null; then
 fi
 # What tests keep for people to look at (the status page's screenshot).
 export FERRY_ARTIFACTS="${FERRY_ARTIFACTS:-$PWD/artifacts}"
+rm -f "$FERRY_ARTIFACTS/faults-summary.txt" # TestFaults writes this run's
 export FERRY_TEST_MYSQL_DSN="${FERRY_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
 export FERRY_ROOT=$PWD
 export FERRY_PEAKRSS_LOG
@@ -56,6 +57,11 @@ else
   FERRY_BENCHTIME=1x bash scripts/bench.sh || rc=$?
 fi
 
+if [ -f "$FERRY_ARTIFACTS/faults-summary.txt" ]; then
+  echo
+  echo "fault suite (TestFaults):"
+  cat "$FERRY_ARTIFACTS/faults-summary.txt"
+fi
 echo
 echo "peak resident memory of each test binary (-race; at most ${max_mb} MB):"
 over=0
