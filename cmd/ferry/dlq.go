@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -57,15 +58,16 @@ func deadLetters(ctx context.Context, p *pipeline, out io.Writer) error {
 		return fmt.Errorf("ferry dlq replay: flow %s: %w", f.Name, err)
 	}
 	var ok, failed int
-	for _, s := range sent {
-		at := f.DeadLetterTopic() + "/" + s.Letter.Place()
-		if s.Err != nil {
+	for _, x := range sent {
+		at := f.DeadLetterTopic() + "/" + x.Letter.Place()
+		if x.Err != nil {
 			failed++
-			fmt.Fprintf(out, "%s key %s: not sent: %v\n", at, s.Letter.Key, s.Err)
+			fmt.Fprintf(out, "%s key %s: not sent: %v\n", at, x.Letter.Key, x.Err)
 			continue
 		}
 		ok++
-		fmt.Fprintf(out, "%s key %s → %s (%s)\n", at, s.Letter.Key, s.To, s.Letter.Reason)
+		reason, _, _ := strings.Cut(x.Letter.Reason, "\n") // an expression's error goes on pointing at it
+		fmt.Fprintf(out, "%s key %s → %s (%s)\n", at, x.Letter.Key, x.To, reason)
 	}
 	fmt.Fprintf(out, "sent %d of %d selected dead letters; %d were replayed before", ok, len(letters), len(letters)-len(sent))
 	if failed > 0 {
