@@ -16,7 +16,7 @@ import (
 func TestAtStartRidesOutABlip(t *testing.T) {
 	saved := startRetries
 	t.Cleanup(func() { startRetries = saved })
-	startRetries.Policy = backoff.Policy{Base: time.Millisecond, Max: time.Millisecond}
+	startRetries.Base, startRetries.Max = time.Millisecond, time.Millisecond
 	blip := backoff.Transient("connection reset")
 	refused := errors.New("Error 1142: CREATE command denied")
 	p := &pipeline{log: slog.New(slog.DiscardHandler)}
@@ -29,7 +29,7 @@ func TestAtStartRidesOutABlip(t *testing.T) {
 	}{
 		{"a blip", 2, blip, 3, nil},
 		{"a refusal", 99, refused, 1, refused},
-		{"a lasting outage", 99, blip, saved.tries, blip.(*backoff.Retry).Err},
+		{"a lasting outage", 99, blip, saved.Tries, blip.(*backoff.Retry).Err},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			calls := 0

@@ -433,26 +433,14 @@ func (p *pipeline) openDB(ctx context.Context, f *flows.Flow) error {
 }
 
 // startRetries shapes atStart's tries: eight, over about a minute.
-var startRetries = struct {
-	backoff.Policy
-	tries int
-}{backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second}, 8}
+var startRetries = backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second, Tries: 8}
 
 // atStart runs a step of a role's start again while it fails transiently
 // (a database or broker connection lost or refused mid-restart), a few
 // times, so that a role started during a blip does not exit; a lasting
 // failure still ends the start, with its cause.
 func (p *pipeline) atStart(ctx context.Context, what string, op func() error) error {
-	tries := 0
-	return backoff.Do(ctx, startRetries.Policy, func() error {
-		err := op()
-		if tries++; tries >= startRetries.tries {
-			if r, ok := backoff.Retryable(err); ok {
-				return r.Err // the last try: no more
-			}
-		}
-		return err
-	}, func(attempt int, wait time.Duration, err error) {
+	return backoff.Do(ctx, startRetries, op, func(attempt int, wait time.Duration, err error) {
 		p.log.Warn(what+" failed; trying again", "attempt", attempt+1, "wait", wait, "err", err)
 	})
 }

@@ -18,6 +18,10 @@ type Policy struct {
 	Base time.Duration
 	// Max caps a wait; default 30s.
 	Max time.Duration
+	// Tries bounds how many times Do runs its op; 0 means until ctx
+	// ends. The last try's failure is returned as its cause, no longer
+	// marked Retry.
+	Tries int
 }
 
 // Delay is the wait after the given failed attempt (0-based): a random
@@ -77,7 +81,7 @@ func Retryable(err error) (*Retry, bool) {
 }
 
 // Do runs op until it succeeds, fails with an error that is not
-// retryable, or ctx ends. Between attempts it waits the policy's delay, or
+// retryable, has run p.Tries times (when set), or ctx ends. Between attempts it waits the policy's delay, or
 // longer when the error asks to (Retry.After), and first tells notify
 // (attempt is 0-based), which logs.
 func Do(ctx context.Context, p Policy, op func() error, notify func(attempt int, wait time.Duration, err error)) error {
@@ -89,6 +93,9 @@ func Do(ctx context.Context, p Policy, op func() error, notify func(attempt int,
 		r, ok := Retryable(err)
 		if !ok || ctx.Err() != nil {
 			return err
+		}
+		if p.Tries > 0 && attempt+1 >= p.Tries {
+			return r.Err
 		}
 		wait := max(p.Delay(attempt), r.After)
 		if notify != nil {

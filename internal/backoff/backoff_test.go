@@ -2,6 +2,7 @@ package backoff_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -31,5 +32,19 @@ func TestSleepEndsWithContext(t *testing.T) {
 	}
 	if err := backoff.Sleep(context.Background(), time.Microsecond); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Tries bounds Do: the last try's failure comes back as its cause, no
+// longer marked retryable, so that callers stop.
+func TestDoStopsAfterItsTries(t *testing.T) {
+	cause := errors.New("connection reset")
+	calls := 0
+	err := backoff.Do(context.Background(), backoff.Policy{Base: time.Microsecond, Max: time.Microsecond, Tries: 3}, func() error {
+		calls++
+		return &backoff.Retry{Err: cause}
+	}, nil)
+	if calls != 3 || err != cause {
+		t.Fatalf("%d calls, %v; want 3 calls and the cause", calls, err)
 	}
 }

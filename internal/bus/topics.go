@@ -125,10 +125,9 @@ func EnsureTopics(ctx context.Context, brokers []string, log *slog.Logger, topic
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	failures := 0
-	return backoff.Do(ctx, backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second}, func() error {
+	return backoff.Do(ctx, backoff.Policy{Base: 200 * time.Millisecond, Max: 10 * time.Second, Tries: maxFailures}, func() error {
 		err := ensureTopics(ctx, brokers, log, topics...)
-		if failures++; err != nil && failures < maxFailures && Passing(err) {
+		if err != nil && Passing(err) {
 			return &backoff.Retry{Err: err}
 		}
 		return err
