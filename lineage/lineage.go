@@ -257,8 +257,8 @@ func hash(b []byte) uint64 {
 }
 
 // decide works out the processor's decision on each fetch, in order, as
-// it dedupes: a version older than the last published, or the same, is a
-// duplicate, unless the record is marked past dedupe.
+// it dedupes (processors.Duplicate), unless the record is marked past
+// dedupe.
 func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter.Letter, processed int64) {
 	f := c.Flow
 	var last *Canonical
@@ -304,7 +304,7 @@ func (c Config) decide(t *Trace, raw []kafka.Message, dead map[string]deadletter
 				break
 			}
 			h, stamp := hash(value), fe.Modified.UnixMilli()
-			if fe.Repair == "" && last != nil && (stamp < lastStamp || stamp == lastStamp && h == lastHash) {
+			if fe.Repair == "" && last != nil && processors.Duplicate(lastStamp, lastHash, stamp, h) {
 				fe.Decision = fmt.Sprintf("dropped: a duplicate of version %s (canonical @%d)", millis(lastStamp), last.Offset)
 				break
 			}

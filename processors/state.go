@@ -101,8 +101,20 @@ func (s *state) seen(key string, v version) bool {
 	if s.hashes[i] == 0 || s.checks[i] != check || s.vers[i] == gone {
 		return false
 	}
-	old, now := s.vers[i], pack(v)
-	return now>>24 < old>>24 || now == old
+	return duplicate(s.vers[i], pack(v))
+}
+
+// duplicate tells, of packed versions, whether now is one the processor
+// drops after old: an older stamp, or the same version.
+func duplicate(old, now uint64) bool { return now>>24 < old>>24 || now == old }
+
+// Duplicate reports whether a record of a key at version (stamp, hash:
+// epoch milliseconds, a hash of its canonical encoding) is one the
+// processor drops after publishing (lastStamp, lastHash) for the key: an
+// older stamp, or the same version. ferry trace works the processor's
+// decisions out with it.
+func Duplicate(lastStamp int64, lastHash uint64, stamp int64, hash uint64) bool {
+	return duplicate(pack(version{stamp: lastStamp, hash: lastHash}), pack(version{stamp: stamp, hash: hash}))
 }
 
 // set records that key was emitted at version v.

@@ -75,3 +75,22 @@ func TestVersionEncoding(t *testing.T) {
 		t.Fatal("a tombstone decoded")
 	}
 }
+
+func TestDuplicate(t *testing.T) {
+	const at = 1709290000000
+	for _, c := range []struct {
+		name        string
+		stamp       int64
+		hash        uint64
+		isDuplicate bool
+	}{
+		{"the same version", at, 7, true},
+		{"an older stamp", at - 1, 9, true},
+		{"a newer stamp", at + 1, 7, false},
+		{"the same stamp, other content", at, 8, false},
+	} {
+		if got := Duplicate(at, 7, c.stamp, c.hash); got != c.isDuplicate {
+			t.Errorf("%s: Duplicate = %v", c.name, got)
+		}
+	}
+}
