@@ -111,20 +111,7 @@ func TestTailGolden(t *testing.T) {
 			if err := run(ctx, cfg, &out, slog.New(slog.DiscardHandler)); err != nil {
 				t.Fatal(err)
 			}
-			got := out.String()
-			golden := filepath.Join("testdata", "tail", tc.name+".golden")
-			if *updateGolden {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("ferry tail %s:\n%s\nwant (%s):\n%s", strings.Join(tc.args, " "), got, golden, want)
-			}
+			checkGolden(t, filepath.Join("testdata", "tail", tc.name+".golden"), out.String(), *updateGolden, "-tail.update")
 		})
 	}
 }
@@ -154,5 +141,24 @@ func TestSchemasExport(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "refund.avsc\tfingerprint c34893e41c3319ad\t0 earlier versions") {
 		t.Errorf("report:\n%s", &out)
+	}
+}
+
+// checkGolden compares what a command printed with its golden file,
+// which it rewrites first when update is set (the test's flag named
+// flag).
+func checkGolden(t *testing.T, path, got string, update bool, flag string) {
+	t.Helper()
+	if update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("printed:\n%s\nwant (%s; %s rewrites it):\n%s", got, path, flag, want)
 	}
 }

@@ -98,20 +98,7 @@ func traceGolden(t *testing.T, withRegistry bool) {
 	r.drain()
 	for name, id := range map[string]string{"through": "101", "duplicate": "102", "filtered": "103", "dead-lettered": "104", "never-fetched": "105"} {
 		t.Run(name, func(t *testing.T) {
-			got := r.ferry("trace", id)
-			path := filepath.Join("testdata", "trace", name+".txt")
-			if *updateTrace && !withRegistry {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != string(want) {
-				t.Errorf("ferry trace %s:\n%s\nwant (%s; go test ./cmd/ferry -run TestTraceGolden -trace.update):\n%s", id, got, path, want)
-			}
+			checkGolden(t, filepath.Join("testdata", "trace", name+".txt"), r.ferry("trace", id), *updateTrace && !withRegistry, "-trace.update")
 		})
 	}
 }
