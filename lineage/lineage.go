@@ -227,26 +227,13 @@ func unfiltered(f *flows.Flow) *flows.Processor {
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // read returns the partition of topic that holds key, and the key's
-// records in it, oldest first.
+// records in it, oldest first; none when the topic does not exist yet.
 func (c Config) read(ctx context.Context, topic, key string) (int, []kafka.Message, error) {
-	end, err := bus.EndOffsets(ctx, c.Brokers, topic)
+	var out []kafka.Message
+	p, err := bus.ReadKey(ctx, c.Brokers, topic, key, func(m kafka.Message) { out = append(out, m) })
 	if errors.Is(err, kafka.UnknownTopicOrPartition) {
 		return 0, nil, nil
 	}
-	if err != nil {
-		return 0, nil, err
-	}
-	parts := make([]int, len(end))
-	for i := range parts {
-		parts[i] = i
-	}
-	p := kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(key)}, parts...)
-	var out []kafka.Message
-	_, err = bus.ReadPartition(ctx, c.Brokers, topic, p, func(int64) {}, func(m kafka.Message) {
-		if string(m.Key) == key {
-			out = append(out, m)
-		}
-	})
 	return p, out, err
 }
 

@@ -294,6 +294,27 @@ func ReadAll(ctx context.Context, brokers []string, topic string, fn func(kafka.
 	return nil
 }
 
+// ReadKey reads the records of one key: only the partition ferry's
+// writers put the key in (murmur2, as NewWriter balances), handing fn
+// each record of the key in it, oldest first. It returns the partition.
+func ReadKey(ctx context.Context, brokers []string, topic, key string, fn func(kafka.Message)) (int, error) {
+	end, err := EndOffsets(ctx, brokers, topic)
+	if err != nil {
+		return 0, err
+	}
+	parts := make([]int, len(end))
+	for i := range parts {
+		parts[i] = i
+	}
+	p := kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(key)}, parts...)
+	_, err = ReadPartition(ctx, brokers, topic, p, func(int64) {}, func(m kafka.Message) {
+		if string(m.Key) == key {
+			fn(m)
+		}
+	})
+	return p, err
+}
+
 // ReadPartition reads one partition of a topic from its first offset up
 // to its current end: it tells size how many records that is at most
 // (the span of offsets), then hands every message to fn. A consumer

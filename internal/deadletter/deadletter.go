@@ -104,14 +104,19 @@ func Read(ctx context.Context, brokers []string, f *flows.Flow, filter Filter) (
 		return nil, fmt.Errorf("replay marks: %w", err)
 	}
 	var out []Letter
-	err = bus.ReadAll(ctx, brokers, f.DeadLetterTopic(), func(m kafka.Message) {
+	add := func(m kafka.Message) {
 		l := Letter{Partition: m.Partition, Offset: m.Offset, Time: m.Time, Key: string(m.Key), Message: m,
 			Reason: bus.Header(m, bus.HeaderError), Source: bus.Header(m, bus.HeaderSource)}
 		l.Replayed = marks[l.Place()]
 		if filter.match(l) {
 			out = append(out, l)
 		}
-	})
+	}
+	if filter.Key != "" {
+		_, err = bus.ReadKey(ctx, brokers, f.DeadLetterTopic(), filter.Key, add) // dead letters keep their record's key
+	} else {
+		err = bus.ReadAll(ctx, brokers, f.DeadLetterTopic(), add)
+	}
 	if err != nil && !isUnknownTopic(err) {
 		return nil, fmt.Errorf("dead letters: %w", err)
 	}
